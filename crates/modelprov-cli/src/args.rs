@@ -1,0 +1,151 @@
+//! Option groups shared by several commands.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use modelprov::cache::DigestCache;
+use modelprov::hashing::HashAlgorithm;
+use modelprov::manifest::{Method, Serialization};
+use modelprov::walk::IgnoreSet;
+use modelprov::{Error, Result};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AlgorithmArg {
+    Sha256,
+    #[value(alias = "blake2")]
+    Blake2b,
+    Blake3,
+}
+
+impl From<AlgorithmArg> for HashAlgorithm {
+    fn from(value: AlgorithmArg) -> Self {
+        match value {
+            AlgorithmArg::Sha256 => HashAlgorithm::Sha256,
+            AlgorithmArg::Blake2b => HashAlgorithm::Blake2b,
+            AlgorithmArg::Blake3 => HashAlgorithm::Blake3,
+        }
+    }
+}
+
+/// How the model is turned into a manifest (the OMS serialization).
+#[derive(Args, Debug, Default)]
+pub struct SerializationArgs {
+    /// Hash algorithm for the resources.
+    #[arg(long, short = 'a', value_enum, value_name = "ALG")]
+    pub algorithm: Option<AlgorithmArg>,
+
+    /// Hash files in shards of this many bytes; without a value, 1000000000 (the OMS default,
+    /// `modelprov::manifest::DEFAULT_SHARD_SIZE`).
+    #[arg(long, value_name = "BYTES", num_args = 0..=1, default_missing_value = "1000000000")]
+    pub shard_size: Option<u64>,
+
+    /// Leave this path (relative to the model, or absolute inside it) out; repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub ignore: Vec<PathBuf>,
+
+    /// Hash the top-level .git, .gitattributes, .github and .gitignore too.
+    #[arg(long)]
+    pub no_ignore_git_paths: bool,
+
+    /// Follow symlinks to files (hashed under the link's name) instead of refusing them.
+    #[arg(long)]
+    pub allow_symlinks: bool,
+}
+
+impl SerializationArgs {
+    pub fn is_default(&self) -> bool {
+        self.algorithm.is_none()
+            && self.shard_size.is_none()
+            && self.ignore.is_empty()
+            && !self.no_ignore_git_paths
+            && !self.allow_symlinks
+    }
+
+    /// The serialization these options describe for `model`; `own_outputs` are files this run
+    /// writes, ignored when they lie inside the model. Returns warnings alongside.
+    pub fn resolve(
+        &self,
+        model: &Path,
+        own_outputs: &[&Path],
+    ) -> Result<(Serialization, Vec<String>)> {
+        let mut ignore = IgnoreSet::defaults(!self.no_ignore_git_paths);
+        let mut warnings = Vec::new();
+        for path in &self.ignore {
+            ignore.add_user_path(model, path)?;
+            let inside = if path.is_absolute() {
+                path.clone()
+            } else {
+                model.join(path)
+            };
+            if !inside.exists() {
+                warnings.push(format!(
+                    "ignore path {} matches nothing in {} (ignore paths are relative to the model)",
+                    path.display(),
+                    model.display()
+                ));
+            }
+        }
+        if model.is_dir() {
+            for output in own_outputs {
+                ignore.add_if_inside(model, output)?;
+            }
+        }
+        let serialization = Serialization {
+            method: match self.shard_size {
+                None => Method::Files,
+                Some(shard_size) => Method::Shards { shard_size },
+            },
+            algorithm: self.algorithm.map_or(HashAlgorithm::Sha256, Into::into),
+            allow_symlinks: self.allow_symlinks,
+            ignore_paths: ignore.paths().to_vec(),
+        };
+        serialization.check().map_err(Error::Usage)?;
+        Ok((serialization, warnings))
+    }
+}
+
+/// The opt-in incremental digest cache.
+#[derive(Args, Debug, Default)]
+pub struct CacheArgs {
+    /// Reuse digests of files unchanged since an earlier run (keyed by device, inode, size,
+    /// mtime and ctime).
+    #[arg(long)]
+    pub cache: bool,
+
+    /// Cache database to use (implies --cache) [default: the user cache folder].
+    #[arg(long, value_name = "FILE", env = "MODELPROV_CACHE")]
+    pub cache_file: Option<PathBuf>,
+}
+
+impl CacheArgs {
+    /// Opens the cache when asked for. A cache that cannot be opened is a warning, not an
+    /// error: hashing without it gives the same answer, only slower.
+    pub fn open(&self, warnings: &mut Vec<String>) -> Option<DigestCache> {
+        if !self.cache && self.cache_file.is_none() {
+            return None;
+        }
+        let Some(path) = self.cache_file.clone().or_else(DigestCache::default_path) else {
+            warnings.push("no user cache folder is known; pass --cache-file".to_string());
+            return None;
+        };
+        match DigestCache::open(&path) {
+            Ok(cache) => Some(cache),
+            Err(problem) => {
+                warnings.push(format!("hashing without the cache: {problem}"));
+                None
+            }
+        }
+    }
+}
+
+/// How results are shown.
+#[derive(Args, Debug, Default)]
+pub struct OutputArgs {
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress bar, summary or warnings on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

@@ -1,0 +1,141 @@
+//! `modelprov hash PATH`: the manifest and root digest of a model.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use modelprov::manifest::{
+    BuildContext, BuildStats, Serialization, build_manifest, manifest_json, write_manifest,
+};
+use modelprov::{Error, Result, RootDigest};
+use serde::Serialize;
+
+use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
+use crate::exit::Outcome;
+use crate::output::{describe_serialization, human_bytes, print_json, warn_all};
+use crate::progress_bar::TerminalProgress;
+
+#[derive(Args, Debug)]
+pub struct HashArgs {
+    /// The model folder, or a single model file.
+    pub path: PathBuf,
+
+    /// Write the manifest (docs/manifest.md) to FILE, or to stdout with '-'. A file inside
+    /// the model folder is left out of the manifest.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// The model's signature file; left out of the manifest when it lies inside the model.
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub serialization: SerializationArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    #[command(flatten)]
+    pub output_args: OutputArgs,
+}
+
+#[derive(Serialize)]
+struct HashReport<'a> {
+    digest: RootDigest,
+    name: &'a str,
+    serialization: &'a Serialization,
+    #[serde(flatten)]
+    stats: &'a BuildStats,
+    manifest: Option<&'a Path>,
+    seconds: f64,
+    warnings: &'a [String],
+}
+
+pub fn run(args: HashArgs) -> Result<Outcome> {
+    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    if to_stdout && args.output_args.json {
+        return Err(Error::Usage(
+            "--json and --output - both want stdout; write the manifest to a file".into(),
+        ));
+    }
+    let own_outputs: Vec<&Path> = [
+        args.output.as_deref().filter(|_| !to_stdout),
+        args.signature.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
+    let cache = args.cache.open(&mut warnings);
+    let progress = TerminalProgress::new(args.output_args.quiet);
+    let started = Instant::now();
+    let built = build_manifest(
+        &args.path,
+        &serialization,
+        &BuildContext {
+            progress: Some(&progress),
+            cache: cache.as_ref(),
+        },
+    );
+    progress.finish();
+    let built = built?;
+    let seconds = started.elapsed().as_secs_f64();
+    warnings.extend(built.warnings);
+    if built.stats.files == 0 {
+        return Err(Error::Walk {
+            path: args.path.clone(),
+            problem: "holds no files to hash (after the ignore rules); refusing to give an empty model an identity".into(),
+        });
+    }
+
+    let manifest = &built.manifest;
+    let digest = manifest.root_digest();
+    match &args.output {
+        Some(_) if to_stdout => print!("{}", manifest_json(manifest)),
+        Some(path) => write_manifest(path, manifest)?,
+        None => {}
+    }
+    let manifest_path = args.output.as_deref().filter(|_| !to_stdout);
+    if args.output_args.json {
+        print_json(&HashReport {
+            digest,
+            name: &manifest.name,
+            serialization: &serialization,
+            stats: &built.stats,
+            manifest: manifest_path,
+            seconds,
+            warnings: &warnings,
+        });
+        return Ok(Outcome::Ok);
+    }
+    warn_all(&warnings, args.output_args.quiet);
+    if to_stdout {
+        eprintln!("{digest}");
+    } else {
+        println!("{digest}");
+    }
+    if !args.output_args.quiet {
+        let stats = &built.stats;
+        let mut summary = format!(
+            "{} files, {} resources, {} ({}) in {seconds:.2} s",
+            stats.files,
+            stats.resources,
+            human_bytes(stats.bytes),
+            describe_serialization(&serialization),
+        );
+        if seconds > 0.0 && stats.bytes_hashed > 0 {
+            summary += &format!(
+                ", {}/s",
+                human_bytes((stats.bytes_hashed as f64 / seconds) as u64)
+            );
+        }
+        if cache.is_some() {
+            summary += &format!(", {} from cache", stats.cache_hits);
+        }
+        if let Some(path) = manifest_path {
+            summary += &format!("; manifest written to {}", path.display());
+        }
+        eprintln!("{summary}");
+    }
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,131 @@
+//! `modelprov verify PATH`: does the model match its manifest, a digest, or the digest a trust
+//! file holds for it?
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args};
+use modelprov::manifest::{BuildContext, read_manifest};
+use modelprov::trust::TrustFile;
+use modelprov::verify::{Expectation, Verification, verify_model};
+use modelprov::{Error, Result, RootDigest};
+use serde::Serialize;
+
+use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
+use crate::exit::Outcome;
+use crate::output::{print_json, print_verification, warn_all};
+use crate::progress_bar::TerminalProgress;
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "trusted"])))]
+pub struct VerifyArgs {
+    /// The model folder, or a single model file.
+    pub path: PathBuf,
+
+    /// A manifest written by `modelprov hash --output`; every difference is named.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+
+    /// The expected root digest, sha256:<hex> (serialization from the options below).
+    #[arg(long, value_name = "DIGEST")]
+    pub digest: Option<String>,
+
+    /// A trust file mapping model ids to digests (docs/trust-file.md); needs --id.
+    #[arg(long, value_name = "FILE", requires = "id")]
+    pub trusted: Option<PathBuf>,
+
+    /// The model's id in the trust file.
+    #[arg(long, value_name = "NAME", requires = "trusted")]
+    pub id: Option<String>,
+
+    #[command(flatten)]
+    pub serialization: SerializationArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    #[command(flatten)]
+    pub output_args: OutputArgs,
+}
+
+#[derive(Serialize)]
+struct VerifyReport<'a> {
+    model: &'a str,
+    source: &'a str,
+    #[serde(flatten)]
+    verification: &'a Verification,
+}
+
+pub fn run(args: VerifyArgs) -> Result<Outcome> {
+    if args.digest.is_none() && !args.serialization.is_default() {
+        return Err(Error::Usage(
+            "hashing options (--algorithm, --shard-size, --ignore, ...) go with --digest only; \
+             a manifest or trust entry records its own"
+                .into(),
+        ));
+    }
+    let (expectation, source, mut warnings) = expectation(&args)?;
+    let cache = args.cache.open(&mut warnings);
+    let progress = TerminalProgress::new(args.output_args.quiet);
+    let verified = verify_model(
+        &args.path,
+        &expectation,
+        &BuildContext {
+            progress: Some(&progress),
+            cache: cache.as_ref(),
+        },
+    );
+    progress.finish();
+    let mut verification = verified?;
+    warnings.append(&mut verification.warnings);
+    verification.warnings = warnings;
+
+    let model = args.path.display().to_string();
+    if args.output_args.json {
+        print_json(&VerifyReport {
+            model: &model,
+            source: &source,
+            verification: &verification,
+        });
+    } else {
+        warn_all(&verification.warnings, args.output_args.quiet);
+        print_verification(&model, &source, &verification);
+    }
+    Ok(if verification.ok {
+        Outcome::Ok
+    } else {
+        Outcome::VerificationFailed
+    })
+}
+
+/// What the model should be, a description of where that came from, and warnings.
+fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> {
+    if let Some(path) = &args.manifest {
+        let manifest = read_manifest(path)?;
+        return Ok((
+            Expectation::Manifest(manifest),
+            path.display().to_string(),
+            Vec::new(),
+        ));
+    }
+    if let Some(text) = &args.digest {
+        let digest: RootDigest = text
+            .parse()
+            .map_err(|problem| Error::Usage(format!("--digest: {problem}")))?;
+        let (serialization, warnings) = args.serialization.resolve(&args.path, &[])?;
+        return Ok((
+            Expectation::Digest {
+                digest,
+                serialization,
+            },
+            format!("digest {digest}"),
+            warnings,
+        ));
+    }
+    let (Some(path), Some(id)) = (&args.trusted, &args.id) else {
+        unreachable!("clap requires one of --manifest, --digest, --trusted with --id");
+    };
+    let trust = TrustFile::read(path)?;
+    let expectation = trust.get(id, path)?.clone();
+    let source = format!("trusted digest of '{id}' in {}", path.display());
+    Ok((expectation, source, Vec::new()))
+}

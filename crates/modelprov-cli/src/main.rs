@@ -1,0 +1,66 @@
+//! `modelprov`: the command-line face of the modelprov library. Argument parsing, output and
+//! exit codes live here; everything else is a library call.
+//!
+//! Exit codes: 0 ok, 1 verification failed (the model is not what it claims), 2 usage or input
+//! error. Never 0 on doubt.
+
+mod args;
+mod commands;
+mod exit;
+mod output;
+mod progress_bar;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use exit::Outcome;
+
+#[derive(Parser)]
+#[command(
+    name = "modelprov",
+    version,
+    about = "Model provenance: hash, verify and trace machine-learning models by content digest"
+)]
+struct Cli {
+    /// Worker threads for hashing (default: one per core).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the manifest of a model file or folder and print its root digest.
+    Hash(commands::hash::HashArgs),
+    /// Check a model against a manifest, a digest, or a trusted digest by id.
+    Verify(commands::verify::VerifyArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(threads) = cli.threads {
+        if threads == 0 {
+            return exit::usage_error("--threads must be at least 1");
+        }
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+        {
+            return exit::usage_error(&format!("cannot start {threads} threads: {e}"));
+        }
+    }
+    let outcome = match cli.command {
+        Command::Hash(args) => commands::hash::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+    };
+    match outcome {
+        Ok(outcome) => outcome.exit_code(),
+        Err(error) => {
+            eprintln!("error: {error}");
+            Outcome::InputError.exit_code()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! A byte-count progress bar on stderr, shown only for long runs on a terminal.
+
+use std::io::IsTerminal;
+use std::sync::OnceLock;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use modelprov::progress::ProgressSink;
+
+/// Below this many bytes a run is too short for a bar to be worth drawing.
+const MIN_BYTES_FOR_BAR: u64 = 256 << 20;
+
+pub struct TerminalProgress {
+    enabled: bool,
+    bar: OnceLock<ProgressBar>,
+}
+
+impl TerminalProgress {
+    /// A bar that draws only when stderr is a terminal and `quiet` is off.
+    pub fn new(quiet: bool) -> Self {
+        TerminalProgress {
+            enabled: !quiet && std::io::stderr().is_terminal(),
+            bar: OnceLock::new(),
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl ProgressSink for TerminalProgress {
+    fn start(&self, total_bytes: u64) {
+        if !self.enabled || total_bytes < MIN_BYTES_FOR_BAR {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+            )
+            .expect("valid progress template"),
+        );
+        let _ = self.bar.set(bar);
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(bytes);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! modelprov: where a machine-learning model came from and whether it is exactly the bytes it
+//! claims to be. The content digest of a model's manifest is its identity; everything else
+//! points at that digest. See docs/ for the file formats.
+//!
+//! Layers, lowest first: [`walk`] (which files make up a model), [`hashing`] (streaming
+//! digests), [`manifest`] (resources, root digest, diff), [`cache`] (opt-in incremental
+//! re-hashing), [`verify`] and [`trust`] (checking a model against what it should be).
+
+pub mod cache;
+pub mod digest;
+pub mod error;
+pub mod fsutil;
+pub mod hashing;
+pub mod manifest;
+pub mod progress;
+pub mod trust;
+pub mod verify;
+pub mod walk;
+
+pub use digest::RootDigest;
+pub use error::{Error, Result};

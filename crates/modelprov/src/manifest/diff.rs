@@ -1,0 +1,247 @@
+//! What differs between the manifest a model should have and the one it has: files modified
+//! (with the byte ranges that differ when sharded), added, missing, or renamed (a missing and an
+//! added file with identical content).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::name::{ByteRange, compare_paths};
+use super::{Manifest, Resource};
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ManifestDiff {
+    pub modified: Vec<Modified>,
+    pub added: Vec<FileChange>,
+    pub missing: Vec<FileChange>,
+    pub renamed: Vec<Renamed>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Modified {
+    pub path: String,
+    pub expected_size: Option<u64>,
+    pub actual_size: Option<u64>,
+    /// The byte ranges whose shards differ (merged where adjacent); empty for whole-file
+    /// manifests, which cannot say where in the file the change is.
+    pub ranges: Vec<ByteRange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    pub path: String,
+    pub size: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Renamed {
+    pub from: String,
+    pub to: String,
+    pub size: Option<u64>,
+}
+
+impl ManifestDiff {
+    pub fn is_empty(&self) -> bool {
+        self.modified.is_empty()
+            && self.added.is_empty()
+            && self.missing.is_empty()
+            && self.renamed.is_empty()
+    }
+}
+
+/// One file as its resources describe it: the digest of each part (one part per shard, or a
+/// single whole-file part keyed `None`).
+#[derive(PartialEq, Eq)]
+struct FileParts<'a> {
+    parts: BTreeMap<Option<ByteRange>, &'a [u8]>,
+    size: Option<u64>,
+}
+
+fn files_of(manifest: &Manifest) -> BTreeMap<&str, FileParts<'_>> {
+    let mut files: BTreeMap<&str, FileParts<'_>> = BTreeMap::new();
+    for Resource { name, digest, size } in &manifest.resources {
+        let entry = files.entry(name.path.as_str()).or_insert(FileParts {
+            parts: BTreeMap::new(),
+            size: Some(0),
+        });
+        entry.parts.insert(name.range, digest);
+        entry.size = match (name.range, entry.size, size) {
+            (Some(range), Some(known), _) => Some(known.max(range.end)),
+            (None, _, size) => *size,
+            (Some(_), None, _) => None,
+        };
+    }
+    files
+}
+
+/// Compares `expected` with `actual`; both must use the same serialization.
+pub fn diff_manifests(expected: &Manifest, actual: &Manifest) -> ManifestDiff {
+    let expected_files = files_of(expected);
+    let actual_files = files_of(actual);
+    let mut diff = ManifestDiff::default();
+    let mut missing = Vec::new();
+    for (&path, want) in &expected_files {
+        match actual_files.get(path) {
+            None => missing.push((path, want)),
+            Some(have) if have.parts == want.parts => {}
+            Some(have) => diff.modified.push(Modified {
+                path: path.to_string(),
+                expected_size: want.size,
+                actual_size: have.size,
+                ranges: differing_ranges(want, have),
+            }),
+        }
+    }
+    let mut added: Vec<(&str, &FileParts<'_>)> = actual_files
+        .iter()
+        .filter(|(path, _)| !expected_files.contains_key(*path))
+        .map(|(&path, parts)| (path, parts))
+        .collect();
+
+    // A missing file whose exact content reappears under a new name was renamed.
+    for (from, want) in missing {
+        match added.iter().position(|(_, have)| have.parts == want.parts) {
+            Some(at) => {
+                let (to, _) = added.remove(at);
+                diff.renamed.push(Renamed {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    size: want.size,
+                });
+            }
+            None => diff.missing.push(FileChange {
+                path: from.to_string(),
+                size: want.size,
+            }),
+        }
+    }
+    diff.added = added
+        .into_iter()
+        .map(|(path, have)| FileChange {
+            path: path.to_string(),
+            size: have.size,
+        })
+        .collect();
+    let by_path = |a: &str, b: &str| compare_paths(a, b);
+    diff.modified.sort_by(|a, b| by_path(&a.path, &b.path));
+    diff.added.sort_by(|a, b| by_path(&a.path, &b.path));
+    diff.missing.sort_by(|a, b| by_path(&a.path, &b.path));
+    diff.renamed.sort_by(|a, b| by_path(&a.from, &b.from));
+    diff
+}
+
+/// The shard ranges present on either side whose digests are not equal, merged where they
+/// touch.
+fn differing_ranges(want: &FileParts<'_>, have: &FileParts<'_>) -> Vec<ByteRange> {
+    let mut keys: Vec<ByteRange> = want
+        .parts
+        .keys()
+        .chain(have.parts.keys())
+        .flatten()
+        .copied()
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut merged: Vec<ByteRange> = Vec::new();
+    for range in keys {
+        if want.parts.get(&Some(range)) == have.parts.get(&Some(range)) {
+            continue;
+        }
+        match merged.last_mut() {
+            Some(last) if last.end >= range.start => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Method, ResourceName, Serialization};
+
+    fn manifest(method: Method, resources: &[(ResourceName, u8)]) -> Manifest {
+        Manifest {
+            name: "m".into(),
+            serialization: Serialization {
+                method,
+                ..Serialization::oms_default()
+            },
+            resources: resources
+                .iter()
+                .map(|(name, byte)| Resource {
+                    size: name.range.map(|r| r.len()).or(Some(*byte as u64)),
+                    name: name.clone(),
+                    digest: vec![*byte; 32],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn reports_modified_added_missing_and_renamed() {
+        let f = ResourceName::file;
+        let expected = manifest(
+            Method::Files,
+            &[(f("a"), 1), (f("b"), 2), (f("c"), 3), (f("d"), 4)],
+        );
+        let actual = manifest(
+            Method::Files,
+            &[(f("a"), 1), (f("b"), 9), (f("c2"), 3), (f("e"), 5)],
+        );
+        let diff = diff_manifests(&expected, &actual);
+        assert_eq!(diff.modified.len(), 1);
+        assert_eq!(diff.modified[0].path, "b");
+        assert!(diff.modified[0].ranges.is_empty());
+        assert_eq!(
+            diff.renamed,
+            [Renamed {
+                from: "c".into(),
+                to: "c2".into(),
+                size: Some(3)
+            }]
+        );
+        assert_eq!(
+            diff.missing,
+            [FileChange {
+                path: "d".into(),
+                size: Some(4)
+            }]
+        );
+        assert_eq!(
+            diff.added,
+            [FileChange {
+                path: "e".into(),
+                size: Some(5)
+            }]
+        );
+        assert!(diff_manifests(&expected, &expected).is_empty());
+    }
+
+    #[test]
+    fn sharded_changes_name_merged_byte_ranges() {
+        let s = ResourceName::shard;
+        let method = Method::Shards { shard_size: 10 };
+        let expected = manifest(
+            method,
+            &[(s("w", 0, 10), 1), (s("w", 10, 20), 2), (s("w", 20, 25), 3)],
+        );
+        let actual = manifest(
+            method,
+            &[
+                (s("w", 0, 10), 1),
+                (s("w", 10, 20), 7),
+                (s("w", 20, 30), 8),
+                (s("w", 30, 31), 9),
+            ],
+        );
+        let diff = diff_manifests(&expected, &actual);
+        assert_eq!(diff.modified.len(), 1);
+        let modified = &diff.modified[0];
+        assert_eq!(
+            (modified.expected_size, modified.actual_size),
+            (Some(25), Some(31))
+        );
+        assert_eq!(modified.ranges, [ByteRange { start: 10, end: 31 }]);
+    }
+}

@@ -1,0 +1,59 @@
+//! A model's manifest: every resource (file or shard) with its digest, the serialization that
+//! produced them, and the root digest that identifies the model.
+
+mod build;
+mod diff;
+mod json;
+mod name;
+mod serialization;
+
+pub use build::{BuildContext, BuildOutcome, BuildStats, build_manifest};
+pub use diff::{FileChange, ManifestDiff, Modified, Renamed, diff_manifests};
+pub(crate) use json::parse_serialization;
+pub use json::{FORMAT, manifest_json, read_manifest, write_manifest};
+pub use name::{ByteRange, ResourceName, compare_paths};
+pub use serialization::{DEFAULT_SHARD_SIZE, Method, Serialization};
+
+use crate::digest::RootDigest;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub name: ResourceName,
+    pub digest: Vec<u8>,
+    /// Bytes covered: the file's size, or the shard's length. Unknown for whole-file resources
+    /// read from a manifest that does not record it (an OMS payload).
+    pub size: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// Informational: the model folder's (or single file's) name.
+    pub name: String,
+    pub serialization: Serialization,
+    /// In manifest order; manifests this tool builds are sorted by `ResourceName`'s order.
+    pub resources: Vec<Resource>,
+}
+
+impl Manifest {
+    /// SHA-256 over the raw resource digests in manifest order: the model's identity.
+    pub fn root_digest(&self) -> RootDigest {
+        RootDigest::over(self.resources.iter().map(|r| r.digest.as_slice()))
+    }
+
+    /// Total bytes the resources cover, when every size is known.
+    pub fn total_size(&self) -> Option<u64> {
+        self.resources.iter().map(|r| r.size).sum()
+    }
+
+    /// Number of distinct files named by the resources.
+    pub fn file_count(&self) -> usize {
+        let mut paths: Vec<&str> = self
+            .resources
+            .iter()
+            .map(|r| r.name.path.as_str())
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths.len()
+    }
+}

@@ -1,0 +1,87 @@
+//! How a model is turned into resources: whole files or fixed-size shards, which hash, and what
+//! is left out. The same parameters OMS records in `predicate.serialization`.
+
+use serde::Serialize;
+
+use crate::hashing::HashAlgorithm;
+use crate::walk::{IgnoreSet, ModelFile};
+
+use super::name::ResourceName;
+
+/// The OMS library default shard size: 10^9 bytes (not 2^30).
+pub const DEFAULT_SHARD_SIZE: u64 = 1_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "method", rename_all = "lowercase")]
+pub enum Method {
+    Files,
+    Shards { shard_size: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Serialization {
+    pub method: Method,
+    pub algorithm: HashAlgorithm,
+    pub allow_symlinks: bool,
+    /// Sorted POSIX paths relative to the model root (see `walk::IgnoreSet`).
+    pub ignore_paths: Vec<String>,
+}
+
+impl Serialization {
+    /// Whole files, SHA-256, no symlinks, the four git paths ignored: what `model_signing`'s
+    /// CLI signs and verifies.
+    pub fn oms_default() -> Self {
+        Serialization {
+            method: Method::Files,
+            algorithm: HashAlgorithm::Sha256,
+            allow_symlinks: false,
+            ignore_paths: IgnoreSet::defaults(true).paths().to_vec(),
+        }
+    }
+
+    /// Refuses combinations that OMS cannot express.
+    pub fn check(&self) -> Result<(), String> {
+        if let Method::Shards { shard_size } = self.method {
+            if shard_size == 0 {
+                return Err("shard size must be at least 1 byte".to_string());
+            }
+            if !self.algorithm.supports_shards() {
+                return Err(format!(
+                    "{} has no sharded form in OMS; hash it per file (it is parallel within each file)",
+                    self.algorithm
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `algorithm` string every resource carries: `sha256`, or `sha256-sharded-<size>`.
+    pub fn resource_algorithm(&self) -> String {
+        match self.method {
+            Method::Files => self.algorithm.name().to_string(),
+            Method::Shards { shard_size } => format!("{}-sharded-{shard_size}", self.algorithm),
+        }
+    }
+
+    pub fn shard_size(&self) -> Option<u64> {
+        match self.method {
+            Method::Files => None,
+            Method::Shards { shard_size } => Some(shard_size),
+        }
+    }
+
+    /// The resources a file of this model becomes: one per file, or one per shard (none for an
+    /// empty file in shard mode, as OMS does).
+    pub fn resource_names(&self, file: &ModelFile) -> Vec<ResourceName> {
+        match self.method {
+            Method::Files => vec![ResourceName::file(&file.name)],
+            Method::Shards { shard_size } => (0..file.stamp.size)
+                .step_by(usize::try_from(shard_size).unwrap_or(usize::MAX))
+                .map(|start| {
+                    let end = start.saturating_add(shard_size).min(file.stamp.size);
+                    ResourceName::shard(&file.name, start, end)
+                })
+                .collect(),
+        }
+    }
+}

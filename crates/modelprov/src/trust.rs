@@ -1,0 +1,94 @@
+//! Trusted digests: one JSON file where a team keeps the digest of every model it trusts, so
+//! verification needs only a model id. Format (docs/trust-file.md):
+//!
+//! ```json
+//! { "org/model@1.0": "sha256:<hex>",
+//!   "org/big@2": { "digest": "sha256:<hex>",
+//!                  "serialization": { "method": "shards", "shard_size": 1000000000 } } }
+//! ```
+//! A bare digest means the default serialization (whole files, SHA-256, git paths ignored).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::digest::RootDigest;
+use crate::error::{Error, Result};
+use crate::manifest::{Serialization, parse_serialization};
+use crate::verify::Expectation;
+
+#[derive(Clone, Debug)]
+pub struct TrustFile {
+    entries: BTreeMap<String, Expectation>,
+}
+
+impl TrustFile {
+    pub fn read(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io("read trust file", path, e))?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| Error::invalid(path, format!("not valid JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(Error::invalid(
+                path,
+                "a trust file is a JSON object mapping model ids to digests",
+            ));
+        };
+        let defaults = Serialization::oms_default();
+        let mut entries = BTreeMap::new();
+        for (id, entry) in map {
+            let expectation = parse_entry(&entry, &defaults)
+                .map_err(|problem| Error::invalid(path, format!("entry '{id}': {problem}")))?;
+            entries.insert(id, expectation);
+        }
+        Ok(TrustFile { entries })
+    }
+
+    /// The expectation for `id`, or an error listing the ids the file does hold.
+    pub fn get(&self, id: &str, path: &Path) -> Result<&Expectation> {
+        self.entries.get(id).ok_or_else(|| {
+            let known: Vec<&str> = self.entries.keys().map(String::as_str).collect();
+            Error::invalid(
+                path,
+                format!(
+                    "no trusted digest for '{id}' (the file holds: {})",
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+}
+
+fn parse_entry(
+    entry: &Value,
+    defaults: &Serialization,
+) -> std::result::Result<Expectation, String> {
+    let digest_of = |text: &str| text.parse::<RootDigest>();
+    match entry {
+        Value::String(text) => Ok(Expectation::Digest {
+            digest: digest_of(text)?,
+            serialization: defaults.clone(),
+        }),
+        Value::Object(object) => {
+            let Some(Value::String(text)) = object.get("digest") else {
+                return Err("needs a string field 'digest'".to_string());
+            };
+            let serialization = match object.get("serialization") {
+                None => defaults.clone(),
+                Some(Value::Object(fields)) => parse_serialization(fields, &defaults.ignore_paths)
+                    .map_err(|problem| format!("serialization: {problem}"))?,
+                Some(other) => {
+                    return Err(format!("'serialization' must be an object, found {other}"));
+                }
+            };
+            Ok(Expectation::Digest {
+                digest: digest_of(text)?,
+                serialization,
+            })
+        }
+        other => Err(format!(
+            "must be a digest string or an object, found {other}"
+        )),
+    }
+}
