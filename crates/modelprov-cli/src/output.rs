@@ -35,6 +35,15 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// `1 file`, `2 files`.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 pub fn describe_serialization(serialization: &Serialization) -> String {
     match serialization.method {
         Method::Files => format!("{} over whole files", serialization.algorithm),

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::exit::Outcome;
-use crate::output::{describe_serialization, human_bytes, print_json, warn_all};
+use crate::output::{describe_serialization, human_bytes, plural, print_json, warn_all};
 use crate::progress_bar::TerminalProgress;
 
 #[derive(Args, Debug)]
@@ -117,9 +117,9 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
     if !args.output_args.quiet {
         let stats = &built.stats;
         let mut summary = format!(
-            "{} files, {} resources, {} ({}) in {seconds:.2} s",
-            stats.files,
-            stats.resources,
+            "{}, {}, {} ({}) in {seconds:.2} s",
+            plural(stats.files, "file"),
+            plural(stats.resources, "resource"),
             human_bytes(stats.bytes),
             describe_serialization(&serialization),
         );

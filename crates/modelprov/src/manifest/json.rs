@@ -249,6 +249,14 @@ fn check_shards_tile_files(
     Ok(())
 }
 
+impl Serialization {
+    /// Reads a `serialization` object as OMS writes it in `predicate.serialization` (and as
+    /// manifests record it); a missing `ignore_paths` means nothing was ignored.
+    pub fn from_json(object: &Map<String, Value>) -> std::result::Result<Self, String> {
+        parse_serialization(object, &[])
+    }
+}
+
 /// Reads a `serialization` object. Missing fields take OMS's defaults (files, sha256, no
 /// symlinks); a missing `ignore_paths` becomes `default_ignores`.
 pub(crate) fn parse_serialization(

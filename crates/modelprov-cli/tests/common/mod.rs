@@ -1,0 +1,82 @@
+//! Helpers shared by the CLI tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+pub const MODEL_DIGEST: &str =
+    "sha256:8892da4eac46260d5938336518ba9825282fe615289912758c5cca9e226de196";
+
+pub fn modelprov() -> Command {
+    Command::cargo_bin("modelprov").unwrap()
+}
+
+pub fn vectors() -> PathBuf {
+    let path = std::env::var_os("MODELPROV_OMS_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/oms")
+        });
+    assert!(
+        path.join("model").is_dir(),
+        "OMS vectors not found at {}",
+        path.display()
+    );
+    path
+}
+
+/// A writable copy of the reference test model (dotfiles included) in `into`/model.
+pub fn copy_model(into: &Path) -> PathBuf {
+    let target = into.join("model");
+    copy_tree(&vectors().join("model"), &target);
+    target
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let destination = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &destination);
+        } else {
+            fs::write(&destination, fs::read(entry.path()).unwrap()).unwrap();
+        }
+    }
+}
+
+/// Runs `modelprov args...`, expecting `code`; returns stdout.
+pub fn run(args: &[&str], code: i32) -> String {
+    let output = modelprov().args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "modelprov {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
+/// Runs `modelprov args...`, expecting `code`; returns stderr.
+pub fn run_err(args: &[&str], code: i32) -> String {
+    let output = modelprov().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "modelprov {args:?}\nstderr:\n{stderr}"
+    );
+    stderr
+}
+
+pub fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
