@@ -11,7 +11,8 @@ Generates (once; reused by later runs) under DIR (default target/bench-data):
 builds modelprov in release mode, installs model-signing 1.1.1 + pyOpenSSL in DIR/venv, warms
 the page cache (checked with fincore), runs every tool N times (median reported) and prints the
 ratios against the targets of the integrity issue. Needs about 8.1 GB of disk and as much free
-page cache. Exit status 1 if a target is missed.
+page cache, GNU time (/usr/bin/time, Debian package `time`) and fincore (util-linux). Exit
+status 1 if a target is missed.
 """
 
 import argparse
@@ -93,17 +94,20 @@ def warm(files):
     return resident / total if total else 1.0
 
 
-def run(command, cwd=None):
-    """Runs a command; returns (seconds, peak RSS in MiB). Fails loudly on a non-zero exit."""
-    with tempfile.TemporaryFile() as out:
+def run(command):
+    """Runs a command; returns (seconds, peak RSS in MiB). Fails loudly on a non-zero exit.
+
+    Peak RSS comes from GNU time: the rusage of a child forked from this Python process would
+    include the parent's memory it inherited before exec."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=out, cwd=cwd)
-        _, status, usage = os.wait4(process.pid, 0)
+        status = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *map(str, command)],
+                                stdout=out, stderr=out).returncode
         seconds = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
+        if status != 0:
             out.seek(0)
             sys.exit(f"failed: {' '.join(map(str, command))}\n{out.read().decode(errors='replace')}")
-    return seconds, usage.ru_maxrss / 1024
+        return seconds, int(rss.read().split()[-1]) / 1024
 
 
 def measure(label, command, runs, results, size):

@@ -113,7 +113,7 @@ pub struct CacheArgs {
     pub cache: bool,
 
     /// Cache database to use (implies --cache) [default: the user cache folder].
-    #[arg(long, value_name = "FILE", env = "MODELPROV_CACHE")]
+    #[arg(long, value_name = "FILE")]
     pub cache_file: Option<PathBuf>,
 }
 

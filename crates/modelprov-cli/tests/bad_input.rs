@@ -91,6 +91,42 @@ fn symlinks_are_refused_unless_allowed() {
 }
 
 #[test]
+fn an_unreadable_file_is_an_input_error_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    fs::set_permissions(folder.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let model = folder.path().join("model");
+    fs::create_dir(&model).unwrap();
+    fs::write(model.join("weights.bin"), "w").unwrap();
+    fs::write(model.join("secret.bin"), "s").unwrap();
+    fs::set_permissions(model.join("secret.bin"), fs::Permissions::from_mode(0o000)).unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("modelprov");
+    // Root reads everything; drop to an unprivileged user to meet the error users meet.
+    let mut command = if running_as_root() {
+        let mut c = Process::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
+        c
+    } else {
+        Process::new(&binary)
+    };
+    let output = command.args(["hash", path_str(&model)]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("secret.bin") && stderr.contains("Permission denied"),
+        "{stderr}"
+    );
+}
+
+fn running_as_root() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+}
+
+#[test]
 fn a_name_that_is_not_utf8_is_refused() {
     let folder = tempfile::tempdir().unwrap();
     let model = copy_model(folder.path());

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 use modelprov::manifest::{
-    BuildContext, BuildStats, Serialization, build_manifest, manifest_json, write_manifest,
+    BuildStats, Serialization, build_manifest, manifest_json, write_manifest,
 };
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::exit::Outcome;
 use crate::output::{describe_serialization, human_bytes, plural, print_json, warn_all};
-use crate::progress_bar::TerminalProgress;
+use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
 pub struct HashArgs {
@@ -67,18 +67,10 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
     .collect();
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
     let cache = args.cache.open(&mut warnings);
-    let progress = TerminalProgress::new(args.output_args.quiet);
     let started = Instant::now();
-    let built = build_manifest(
-        &args.path,
-        &serialization,
-        &BuildContext {
-            progress: Some(&progress),
-            cache: cache.as_ref(),
-        },
-    );
-    progress.finish();
-    let built = built?;
+    let built = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
+        build_manifest(&args.path, &serialization, context)
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     warnings.extend(built.warnings);
     if built.stats.files == 0 {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
-use modelprov::manifest::{BuildContext, read_manifest};
+use modelprov::manifest::read_manifest;
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
 use modelprov::{Error, Result, RootDigest};
@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
-use crate::progress_bar::TerminalProgress;
+use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "trusted"])))]
@@ -65,17 +65,9 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     }
     let (expectation, source, mut warnings) = expectation(&args)?;
     let cache = args.cache.open(&mut warnings);
-    let progress = TerminalProgress::new(args.output_args.quiet);
-    let verified = verify_model(
-        &args.path,
-        &expectation,
-        &BuildContext {
-            progress: Some(&progress),
-            cache: cache.as_ref(),
-        },
-    );
-    progress.finish();
-    let mut verification = verified?;
+    let mut verification = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
+        verify_model(&args.path, &expectation, context)
+    })?;
     warnings.append(&mut verification.warnings);
     verification.warnings = warnings;
 

@@ -48,8 +48,8 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Runs `modelprov args...`, expecting `code`; returns stdout.
-pub fn run(args: &[&str], code: i32) -> String {
+/// Runs `modelprov args...`, expecting exit `code`; returns (stdout, stderr).
+pub fn run_full(args: &[&str], code: i32) -> (String, String) {
     let output = modelprov().args(args).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -58,19 +58,17 @@ pub fn run(args: &[&str], code: i32) -> String {
         Some(code),
         "modelprov {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    stdout
+    (stdout, stderr)
 }
 
-/// Runs `modelprov args...`, expecting `code`; returns stderr.
+/// Runs `modelprov args...`, expecting exit `code`; returns stdout.
+pub fn run(args: &[&str], code: i32) -> String {
+    run_full(args, code).0
+}
+
+/// Runs `modelprov args...`, expecting exit `code`; returns stderr.
 pub fn run_err(args: &[&str], code: i32) -> String {
-    let output = modelprov().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "modelprov {args:?}\nstderr:\n{stderr}"
-    );
-    stderr
+    run_full(args, code).1
 }
 
 pub fn json(text: &str) -> Value {
