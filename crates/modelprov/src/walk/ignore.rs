@@ -41,7 +41,7 @@ impl IgnoreSet {
     /// that would leave the model is refused rather than silently dropped.
     pub fn add_user_path(&mut self, model_root: &Path, path: &Path) -> Result<()> {
         let relative = if path.is_absolute() {
-            let root = canonical_dir_of_model(model_root)?;
+            let root = canonical_model_root(model_root)?;
             let target = canonicalize_lenient(path)?;
             target
                 .strip_prefix(&root)
@@ -69,7 +69,7 @@ impl IgnoreSet {
     /// Adds a file the tool itself writes (a manifest or signature) if it lies inside the model,
     /// so that writing it does not change the model's digest.
     pub fn add_if_inside(&mut self, model_root: &Path, path: &Path) -> Result<()> {
-        let Ok(root) = canonical_dir_of_model(model_root) else {
+        let Ok(root) = canonical_model_root(model_root) else {
             return Ok(());
         };
         let target = canonicalize_lenient(path)?;
@@ -145,9 +145,8 @@ pub fn normalize_relative(path: &str) -> std::result::Result<String, String> {
     Ok(parts.join("/"))
 }
 
-/// The canonical directory that relative names are measured from: the model folder itself, or
-/// the parent of a single-file model.
-fn canonical_dir_of_model(model_root: &Path) -> Result<PathBuf> {
+/// The model root with symlinks and `..` resolved, to compare absolute paths against.
+fn canonical_model_root(model_root: &Path) -> Result<PathBuf> {
     let root = model_root
         .canonicalize()
         .map_err(|e| Error::io("resolve", model_root, e))?;
