@@ -149,3 +149,45 @@ pub struct OutputArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
+
+/// Where a private key's passphrase comes from: never the command line, where other users can
+/// read it in the process list.
+#[derive(Args, Debug, Default)]
+pub struct PassphraseArgs {
+    /// Read the key's passphrase from this file (one trailing newline is dropped).
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_env")]
+    pub passphrase_file: Option<PathBuf>,
+
+    /// Read the key's passphrase from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub passphrase_env: Option<String>,
+}
+
+impl PassphraseArgs {
+    pub fn read(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+        if let Some(path) = &self.passphrase_file {
+            let mut bytes = std::fs::read(path).map_err(|e| Error::Io {
+                action: "read passphrase file",
+                path: path.clone(),
+                source: e,
+            })?;
+            if bytes.last() == Some(&b'\n') {
+                bytes.pop();
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+            }
+            return Ok(Some(zeroize::Zeroizing::new(bytes)));
+        }
+        if let Some(variable) = &self.passphrase_env {
+            let value = std::env::var_os(variable).ok_or_else(|| {
+                Error::Usage(format!(
+                    "environment variable {variable} (--passphrase-env) is not set"
+                ))
+            })?;
+            use std::os::unix::ffi::OsStringExt;
+            return Ok(Some(zeroize::Zeroizing::new(value.into_vec())));
+        }
+        Ok(None)
+    }
+}

@@ -35,8 +35,12 @@ struct Cli {
 enum Command {
     /// Build the manifest of a model file or folder and print its root digest.
     Hash(commands::hash::HashArgs),
-    /// Check a model against a manifest, a digest, or a trusted digest by id.
+    /// Check a model against a manifest, a digest, a trusted digest by id, or a signature.
     Verify(commands::verify::VerifyArgs),
+    /// Sign a model: write an OpenSSF Model Signing (OMS) signature file.
+    Sign(commands::sign::SignArgs),
+    /// Generate a signing key pair.
+    Keygen(commands::keygen::KeygenArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,9 +59,15 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Hash(args) => commands::hash::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Sign(args) => commands::sign::run(args),
+        Command::Keygen(args) => commands::keygen::run(args),
     };
     match outcome {
         Ok(outcome) => outcome.exit_code(),
+        Err(error @ modelprov::Error::NotAuthentic { .. }) => {
+            println!("FAILED: {error}");
+            Outcome::VerificationFailed.exit_code()
+        }
         Err(error) => {
             eprintln!("error: {error}");
             Outcome::InputError.exit_code()

@@ -31,6 +31,11 @@ pub enum Error {
     #[error("{}: {problem}", path.display())]
     InvalidInput { path: PathBuf, problem: String },
 
+    /// A signature does not verify: wrong key, altered payload or signature bytes. The model
+    /// cannot be shown to be authentic (exit code 1, unlike the input errors above).
+    #[error("{}: {problem}", path.display())]
+    NotAuthentic { path: PathBuf, problem: String },
+
     /// Options that do not fit together, or a value that is not valid for an option.
     #[error("{0}")]
     Usage(String),

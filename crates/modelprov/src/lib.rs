@@ -6,13 +6,16 @@
 //! digests), [`manifest`] (resources, root digest, diff), [`cache`] (opt-in incremental
 //! re-hashing), [`verify`] and [`trust`] (checking a model against what it should be).
 
+pub mod attest;
 pub mod cache;
 pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod hashing;
+pub mod keys;
 pub mod manifest;
 pub mod progress;
+pub mod signing;
 pub mod trust;
 pub mod verify;
 pub mod walk;

@@ -1,2 +1,4 @@
 pub mod hash;
+pub mod keygen;
+pub mod sign;
 pub mod verify;

@@ -4,9 +4,13 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
+use modelprov::attest::read_bundle;
+use modelprov::keys::PublicKey;
 use modelprov::manifest::read_manifest;
+use modelprov::signing::verify_bundle_with_key;
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
+use modelprov::walk::IgnoreSet;
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
@@ -16,7 +20,7 @@ use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "trusted"])))]
+#[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "trusted", "signature"])))]
 pub struct VerifyArgs {
     /// The model folder, or a single model file.
     pub path: PathBuf,
@@ -36,6 +40,14 @@ pub struct VerifyArgs {
     /// The model's id in the trust file.
     #[arg(long, value_name = "NAME", requires = "trusted")]
     pub id: Option<String>,
+
+    /// An OMS signature file (Sigstore bundle) to verify; needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub signature: Option<PathBuf>,
+
+    /// The signer's public key (SPKI PEM) or certificate.
+    #[arg(long, value_name = "FILE", requires = "signature")]
+    pub key: Option<PathBuf>,
 
     #[command(flatten)]
     pub serialization: SerializationArgs,
@@ -99,6 +111,21 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
             Vec::new(),
         ));
     }
+    if let (Some(signature), Some(key)) = (&args.signature, &args.key) {
+        let bundle = read_bundle(signature)?;
+        let public = PublicKey::read(key)?;
+        let verified = verify_bundle_with_key(&bundle, &public, signature)?;
+        let mut manifest = verified.statement.manifest;
+        // As the reference verifier does: the signature file never counts as part of the model.
+        let mut ignore =
+            IgnoreSet::from_recorded(&manifest.serialization.ignore_paths).map_err(Error::Usage)?;
+        if args.path.is_dir() {
+            ignore.add_if_inside(&args.path, signature)?;
+        }
+        manifest.serialization.ignore_paths = ignore.paths().to_vec();
+        let source = format!("signature {} (key {})", signature.display(), key.display());
+        return Ok((Expectation::Manifest(manifest), source, verified.warnings));
+    }
     if let Some(text) = &args.digest {
         let digest: RootDigest = text
             .parse()
@@ -114,7 +141,7 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
         ));
     }
     let (Some(path), Some(id)) = (&args.trusted, &args.id) else {
-        unreachable!("clap requires one of --manifest, --digest, --trusted with --id");
+        unreachable!("clap requires one of --manifest, --digest, --signature, --trusted with --id");
     };
     let trust = TrustFile::read(path)?;
     let expectation = trust.get(id, path)?.clone();

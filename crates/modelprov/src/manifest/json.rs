@@ -1,7 +1,6 @@
 //! The manifest file (`modelprov.manifest/v1`, documented in docs/manifest.md): reading with
 //! full validation, and writing atomically.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -143,14 +142,63 @@ fn validate(raw: ManifestIn) -> std::result::Result<Manifest, String> {
         .map_err(|problem| format!("field 'digest': {problem}"))?;
     let serialization = parse_serialization(&raw.serialization, &[])
         .map_err(|problem| format!("field 'serialization': {problem}"))?;
+    let entries = raw.resources.into_iter().map(|r| ResourceEntry {
+        name: r.name,
+        algorithm: r.algorithm,
+        digest: r.digest,
+        size: r.size,
+    });
+    let resources = resources_from_entries(entries, &serialization, NameRules::Strict)?;
+    let manifest = Manifest {
+        name: raw.name,
+        serialization,
+        resources,
+    };
+    let computed = manifest.root_digest();
+    if computed != recorded {
+        return Err(format!(
+            "manifest is inconsistent: it records digest {recorded} but its resources hash to {computed}"
+        ));
+    }
+    Ok(manifest)
+}
+
+/// One resource as a document lists it, before validation.
+pub(crate) struct ResourceEntry {
+    pub name: String,
+    pub algorithm: String,
+    pub digest: String,
+    pub size: Option<u64>,
+}
+
+/// How resource names are read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NameRules {
+    /// Our manifests: names must be canonical and unique.
+    Strict,
+    /// OMS payloads: names are normalised and exact duplicates collapsed, as the reference
+    /// verifier does (a name listed twice with different digests is still refused).
+    Oms,
+}
+
+/// Validates listed resources against `serialization`, keeping their order (the root digest is
+/// computed over it).
+pub(crate) fn resources_from_entries(
+    entries: impl Iterator<Item = ResourceEntry>,
+    serialization: &Serialization,
+    rules: NameRules,
+) -> std::result::Result<Vec<Resource>, String> {
     let expected_algorithm = serialization.resource_algorithm();
     let shard_size = serialization.shard_size();
-
-    let mut resources = Vec::with_capacity(raw.resources.len());
-    let mut seen = HashSet::with_capacity(raw.resources.len());
-    for (index, entry) in raw.resources.into_iter().enumerate() {
+    let mut resources: Vec<Resource> = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (index, entry) in entries.enumerate() {
         let at = |problem: String| format!("resource {index} ('{}'): {problem}", entry.name);
-        let name = ResourceName::parse(&entry.name, shard_size.is_some()).map_err(&at)?;
+        let name = match rules {
+            NameRules::Strict => ResourceName::parse(&entry.name, shard_size.is_some()),
+            NameRules::Oms => ResourceName::parse_normalizing(&entry.name, shard_size.is_some()),
+        }
+        .map_err(&at)?;
         if entry.algorithm != expected_algorithm {
             return Err(at(algorithm_problem(&entry.algorithm, &expected_algorithm)));
         }
@@ -171,9 +219,16 @@ fn validate(raw: ManifestIn) -> std::result::Result<Manifest, String> {
                 "size {size} does not match the shard's range {range}"
             )));
         }
-        if !seen.insert(name.clone()) {
-            return Err(at("appears more than once".to_string()));
+        if let Some(&first) = seen.get(&name) {
+            let same = resources
+                .get(first)
+                .is_some_and(|r: &Resource| r.digest == digest);
+            if rules == NameRules::Strict || !same {
+                return Err(at("appears more than once".to_string()));
+            }
+            continue;
         }
+        seen.insert(name.clone(), resources.len());
         let size = entry.size.or(name.range.map(|r| r.len()));
         resources.push(Resource { name, digest, size });
     }
@@ -185,18 +240,7 @@ fn validate(raw: ManifestIn) -> std::result::Result<Manifest, String> {
     if let Some(shard_size) = shard_size {
         check_shards_tile_files(&resources, shard_size)?;
     }
-    let manifest = Manifest {
-        name: raw.name,
-        serialization,
-        resources,
-    };
-    let computed = manifest.root_digest();
-    if computed != recorded {
-        return Err(format!(
-            "manifest is inconsistent: it records digest {recorded} but its resources hash to {computed}"
-        ));
-    }
-    Ok(manifest)
+    Ok(resources)
 }
 
 fn algorithm_problem(found: &str, expected: &str) -> String {

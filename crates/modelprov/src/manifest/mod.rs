@@ -9,8 +9,8 @@ mod serialization;
 
 pub use build::{BuildContext, BuildOutcome, BuildStats, build_manifest};
 pub use diff::{FileChange, ManifestDiff, Modified, Renamed, diff_manifests};
-pub(crate) use json::parse_serialization;
 pub use json::{FORMAT, manifest_json, read_manifest, write_manifest};
+pub(crate) use json::{NameRules, ResourceEntry, parse_serialization, resources_from_entries};
 pub use name::{ByteRange, ResourceName, compare_paths};
 pub use serialization::{DEFAULT_SHARD_SIZE, Method, Serialization};
 

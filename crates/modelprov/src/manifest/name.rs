@@ -57,8 +57,28 @@ impl ResourceName {
     /// Parses a name as written in a manifest. Shard names are split at their last two colons,
     /// so a file name may itself contain `:`.
     pub fn parse(text: &str, sharded: bool) -> Result<Self, String> {
+        Self::parse_with(text, sharded, canonical_path)
+    }
+
+    /// Parses a name as OMS reads it: `./a` and `a//b/./c` are normalised (as Python's
+    /// `PurePosixPath` does) rather than refused; `..` and absolute names are still refused.
+    pub fn parse_normalizing(text: &str, sharded: bool) -> Result<Self, String> {
+        Self::parse_with(text, sharded, |path| {
+            if path == SINGLE_FILE_NAME {
+                Ok(path.to_string())
+            } else {
+                normalize_relative(path)
+            }
+        })
+    }
+
+    fn parse_with(
+        text: &str,
+        sharded: bool,
+        check_path: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<Self, String> {
         if !sharded {
-            return Ok(ResourceName::file(canonical_path(text)?));
+            return Ok(ResourceName::file(check_path(text)?));
         }
         let mut parts = text.rsplitn(3, ':');
         let (end, start, path) = match (parts.next(), parts.next(), parts.next()) {
@@ -78,7 +98,7 @@ impl ResourceName {
         if start >= end {
             return Err(format!("'{text}': shard range is empty or reversed"));
         }
-        Ok(ResourceName::shard(canonical_path(path)?, start, end))
+        Ok(ResourceName::shard(check_path(path)?, start, end))
     }
 }
 

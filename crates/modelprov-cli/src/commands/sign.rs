@@ -1,0 +1,103 @@
+//! `modelprov sign PATH --key PRIVATE`: an OMS signature file for a model.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use modelprov::fsutil::write_atomically;
+use modelprov::hashing::HashAlgorithm;
+use modelprov::keys::PrivateKey;
+use modelprov::manifest::{Method, build_manifest};
+use modelprov::signing::sign_manifest;
+use modelprov::{Error, Result};
+
+use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
+use crate::exit::Outcome;
+use crate::output::{print_json, warn_all};
+use crate::progress_bar::with_progress;
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// The model folder, or a single model file.
+    pub path: PathBuf,
+
+    /// The private key (PKCS#8, encrypted PKCS#8 or SEC1 PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+
+    /// Where to write the signature; left out of the signed model when inside it.
+    #[arg(long, short = 'o', value_name = "FILE", default_value = "model.sig")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+
+    #[command(flatten)]
+    pub serialization: SerializationArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+
+    #[command(flatten)]
+    pub output_args: OutputArgs,
+}
+
+pub fn run(args: SignArgs) -> Result<Outcome> {
+    let passphrase = args.passphrase.read()?;
+    let key = PrivateKey::read(&args.key, passphrase.as_deref().map(Vec::as_slice))?;
+    let (serialization, mut warnings) = args
+        .serialization
+        .resolve(&args.path, &[args.output.as_path()])?;
+    if !key.key_type().oms_compatible() {
+        warnings.push(format!(
+            "{} signatures verify with modelprov, but model_signing accepts EC keys (P-256, P-384, P-521) only",
+            key.key_type()
+        ));
+    }
+    if serialization.method != Method::Files || serialization.algorithm != HashAlgorithm::Sha256 {
+        warnings.push(
+            "model_signing's CLI verifies whole-file SHA-256 signatures only; this one verifies with modelprov and the model_signing API".into(),
+        );
+    }
+    let cache = args.cache.open(&mut warnings);
+    let built = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
+        build_manifest(&args.path, &serialization, context)
+    })?;
+    warnings.extend(built.warnings);
+    if built.stats.files == 0 {
+        return Err(Error::Walk {
+            path: args.path.clone(),
+            problem: "holds no files to sign (after the ignore rules)".into(),
+        });
+    }
+    let bundle = sign_manifest(&built.manifest, &key)?;
+    write_atomically(&args.output, &bundle.to_json())?;
+    let digest = built.manifest.root_digest();
+    if args.output_args.json {
+        print_json(&serde_json::json!({
+            "digest": digest,
+            "signature": args.output,
+            "key_type": key.key_type().to_string(),
+            "key_hint": key.public_key().hint(),
+            "serialization": serialization,
+            "files": built.stats.files,
+            "warnings": warnings,
+        }));
+    } else {
+        warn_all(&warnings, args.output_args.quiet);
+        println!("{digest}");
+        if !args.output_args.quiet {
+            eprintln!(
+                "signed {} with {} key {}; signature written to {}",
+                show(&args.path),
+                key.key_type(),
+                show(&args.key),
+                show(&args.output)
+            );
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn show(path: &Path) -> std::path::Display<'_> {
+    path.display()
+}

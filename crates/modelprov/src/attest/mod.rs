@@ -1,0 +1,15 @@
+//! Attestations: the DSSE envelope and its pre-authentication encoding, the Sigstore bundle
+//! that carries it, and the in-toto Statement with the OMS predicate that it signs.
+
+mod bundle;
+mod dsse;
+mod statement;
+
+pub use bundle::{
+    BUNDLE_MEDIA_TYPE, Bundle, Envelope, EnvelopeSignature, MAX_BUNDLE_BYTES, PublicKeyIdentifier,
+    VerificationMaterial, bundle_public_key, read_bundle,
+};
+pub use dsse::{IN_TOTO_PAYLOAD_TYPE, pae};
+pub use statement::{
+    OMS_PREDICATE_TYPE, OmsStatement, STATEMENT_TYPE, oms_statement, parse_oms_statement,
+};

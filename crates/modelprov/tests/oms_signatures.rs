@@ -1,0 +1,348 @@
+//! The reference tool's signatures verify (signature, Statement, then the model bytes), its
+//! crafted acceptance cases are accepted or refused as it does, and our own signatures
+//! round-trip for every key type.
+
+use std::path::{Path, PathBuf};
+
+use modelprov::Error;
+use modelprov::attest::read_bundle;
+use modelprov::keys::{KeyType, PrivateKey, PublicKey};
+use modelprov::manifest::{BuildContext, Serialization, build_manifest};
+use modelprov::signing::{sign_manifest, verify_bundle_with_key};
+use modelprov::verify::{Expectation, verify_model};
+
+fn vectors() -> PathBuf {
+    let path = std::env::var_os("MODELPROV_OMS_VECTORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/oms")
+        });
+    assert!(
+        path.join("sigs").is_dir(),
+        "OMS vectors not found at {}",
+        path.display()
+    );
+    path
+}
+
+/// Verifies `signature` with `key`, then the model at `model` against what it signs (leaving
+/// out `extra_ignore`, as the vectors README says for signatures made before a file existed).
+fn verify(
+    signature: &str,
+    key: &str,
+    model: &str,
+    extra_ignore: Option<&str>,
+) -> Result<bool, Error> {
+    let root = vectors();
+    let bundle = read_bundle(&root.join(signature))?;
+    let key = PublicKey::read(&root.join(key))?;
+    let verified = verify_bundle_with_key(&bundle, &key, &root.join(signature))?;
+    let mut manifest = verified.statement.manifest;
+    if let Some(path) = extra_ignore {
+        manifest.serialization.ignore_paths.push(path.to_string());
+    }
+    let outcome = verify_model(
+        &root.join(model),
+        &Expectation::Manifest(manifest),
+        &BuildContext::default(),
+    )?;
+    Ok(outcome.ok)
+}
+
+#[test]
+fn every_reference_signature_verifies_with_its_key() {
+    let cases = [
+        ("sigs/p256_files.sig", "keys/p256_public.pem", "model", None),
+        ("sigs/p384_files.sig", "keys/p384_public.pem", "model", None),
+        ("sigs/p521_files.sig", "keys/p521_public.pem", "model", None),
+        (
+            "sigs/p256sec1_files.sig",
+            "keys/p256sec1_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_files_ignore_tokenizer.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_files_no_ignore_git.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_single_file_config.sig",
+            "keys/p256_public.pem",
+            "model/config.json",
+            None,
+        ),
+        (
+            "sigs/ordering_p256_files.sig",
+            "keys/p256_public.pem",
+            "ordering",
+            None,
+        ),
+        ("small/model.sig", "keys/p256_public.pem", "small", None),
+        (
+            "sigs/small_p256_shards_50.sig",
+            "keys/p256_public.pem",
+            "small",
+            Some("model.sig"),
+        ),
+        (
+            "sigs/p256_shards_1000000.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p384_shards_1000000.sig",
+            "keys/p384_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_shards_default.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_files_blake2.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_shards_blake2_1000000.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        (
+            "sigs/p256_files_blake3.sig",
+            "keys/p256_public.pem",
+            "model",
+            None,
+        ),
+        // Certificate bundles are verified against a chain; their leaf key is all we check here.
+    ];
+    for (signature, key, model, ignore) in cases {
+        assert!(
+            verify(signature, key, model, ignore).unwrap_or_else(|e| panic!("{signature}: {e}")),
+            "{signature}"
+        );
+    }
+}
+
+#[test]
+fn crafted_payloads_are_judged_as_the_reference_tool_judges_them() {
+    let key = "keys/p256_public.pem";
+    for accepted in [
+        "crafted/C2_resources_reversed_consistent_root.sig",
+        "crafted/C3_compact_sorted_payload.sig",
+        "crafted/C4_shards_int_shard_size.sig",
+        "crafted/C5_blake2_hash_type_renamed.sig",
+        "crafted/C6_extra_predicate_field.sig",
+        "crafted/C8_duplicate_resource.sig",
+        "crafted/C9_unnormalized_names.sig",
+        "crafted/C10_compat_v0.1_predicate.sig",
+    ] {
+        assert!(
+            verify(accepted, key, "model", None).unwrap_or_else(|e| panic!("{accepted}: {e}")),
+            "{accepted}"
+        );
+    }
+    let error = verify("crafted/C1_wrong_root_digest.sig", key, "model", None).unwrap_err();
+    assert!(error.to_string().contains("inconsistent"), "{error}");
+    let error = verify("crafted/C7_two_subjects.sig", key, "model", None).unwrap_err();
+    assert!(error.to_string().contains("exactly one subject"), "{error}");
+}
+
+#[test]
+fn a_wrong_key_or_an_altered_byte_is_not_authentic() {
+    let error = verify("sigs/p256_files.sig", "keys/p384_public.pem", "model", None).unwrap_err();
+    assert!(matches!(error, Error::NotAuthentic { .. }), "{error}");
+    assert!(error.to_string().contains("another key"), "{error}");
+
+    let root = vectors();
+    let key = PublicKey::read(&root.join("keys/p256_public.pem")).unwrap();
+    let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
+    let envelope = bundle.dsse_envelope.as_mut().unwrap();
+    let mut signature = base64_decode(&envelope.signatures[0].sig);
+    let last = signature.len() - 1;
+    signature[last] ^= 1;
+    envelope.signatures[0].sig = base64_encode(&signature);
+    let error = verify_bundle_with_key(&bundle, &key, Path::new("x.sig")).unwrap_err();
+    assert!(matches!(error, Error::NotAuthentic { .. }), "{error}");
+
+    let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
+    let envelope = bundle.dsse_envelope.as_mut().unwrap();
+    let payload = String::from_utf8(base64_decode(&envelope.payload))
+        .unwrap()
+        .replacen("8892", "8893", 1);
+    envelope.payload = base64_encode(payload.as_bytes());
+    assert!(matches!(
+        verify_bundle_with_key(&bundle, &key, Path::new("x.sig")),
+        Err(Error::NotAuthentic { .. })
+    ));
+
+    let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
+    bundle.media_type = "application/vnd.dev.sigstore.bundle+json;version=0.2".into();
+    assert!(matches!(
+        verify_bundle_with_key(&bundle, &key, Path::new("x.sig")),
+        Err(Error::InvalidInput { .. })
+    ));
+    let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
+    bundle.dsse_envelope.as_mut().unwrap().payload_type = "application/json".into();
+    assert!(matches!(
+        verify_bundle_with_key(&bundle, &key, Path::new("x.sig")),
+        Err(Error::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn keys_load_in_every_form_and_hints_match_the_reference() {
+    let root = vectors();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("expected.json")).unwrap())
+            .unwrap();
+    for (file, facts) in expected["public_keys"].as_object().unwrap() {
+        let key = PublicKey::read(&root.join(file)).unwrap();
+        assert_eq!(
+            key.hint(),
+            facts["hint_sha256_of_spki_pem"].as_str().unwrap(),
+            "{file}"
+        );
+        assert_eq!(
+            key.to_pem(),
+            std::fs::read_to_string(root.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    for (private, public) in [
+        ("keys/p256_private_pkcs8.pem", "keys/p256_public.pem"),
+        ("keys/p384_private_pkcs8.pem", "keys/p384_public.pem"),
+        ("keys/p521_private_pkcs8.pem", "keys/p521_public.pem"),
+        ("keys/p256sec1_private.pem", "keys/p256sec1_public.pem"),
+        ("pki/leaf_key.pem", "pki/leaf_public.pem"),
+    ] {
+        let key = PrivateKey::read(&root.join(private), None).unwrap();
+        assert_eq!(
+            key.public_key(),
+            PublicKey::read(&root.join(public)).unwrap(),
+            "{private}"
+        );
+    }
+    let encrypted = root.join("keys/p256_private_encrypted.pem");
+    let error = PrivateKey::read(&encrypted, None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("encrypted") && error.contains("p256_private_encrypted.pem"),
+        "{error}"
+    );
+    assert!(
+        PrivateKey::read(&encrypted, Some(b"wrong"))
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("wrong passphrase")
+    );
+    let key = PrivateKey::read(&encrypted, Some(b"secret")).unwrap();
+    assert_eq!(
+        key.public_key(),
+        PublicKey::read(&root.join("keys/p256_public.pem")).unwrap()
+    );
+    let error = PrivateKey::read(&root.join("keys/k256_private.pem"), None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("unsupported") && error.contains("1.3.132.0.10"),
+        "{error}"
+    );
+    assert_eq!(
+        PrivateKey::read(&root.join("keys/ed25519_private.pem"), None)
+            .unwrap()
+            .key_type(),
+        KeyType::Ed25519
+    );
+    assert_eq!(
+        PrivateKey::read(&root.join("keys/rsa2048_private.pem"), None)
+            .unwrap()
+            .key_type(),
+        KeyType::Rsa(2048)
+    );
+    // A certificate stands for its subject's key.
+    assert_eq!(
+        PublicKey::read(&root.join("pki/leaf_cert.pem")).unwrap(),
+        PublicKey::read(&root.join("pki/leaf_public.pem")).unwrap()
+    );
+}
+
+#[test]
+fn our_signatures_round_trip_for_every_key_type() {
+    let model = vectors().join("model");
+    let manifest = build_manifest(
+        &model,
+        &Serialization::oms_default(),
+        &BuildContext::default(),
+    )
+    .unwrap()
+    .manifest;
+    for key_type in [
+        KeyType::EcdsaP256,
+        KeyType::EcdsaP384,
+        KeyType::EcdsaP521,
+        KeyType::Ed25519,
+        KeyType::Rsa(2048),
+    ] {
+        let key = PrivateKey::generate(key_type).unwrap();
+        // Through PEM, encrypted, as a user would store it.
+        let pem = key.to_pkcs8_pem(Some(b"pass")).unwrap();
+        let key = PrivateKey::from_pem(&pem, Some(b"pass"), Path::new("k.pem")).unwrap();
+        let public = PublicKey::from_pem(&key.public_key().to_pem(), Path::new("k.pub")).unwrap();
+        let bundle = sign_manifest(&manifest, &key).unwrap();
+        let json = bundle.to_json();
+        let reread: modelprov::attest::Bundle = serde_json::from_slice(&json).unwrap();
+        let verified = verify_bundle_with_key(&reread, &public, Path::new("m.sig")).unwrap();
+        let signed: Vec<_> = verified
+            .statement
+            .manifest
+            .resources
+            .iter()
+            .map(|r| (&r.name, &r.digest))
+            .collect();
+        let hashed: Vec<_> = manifest
+            .resources
+            .iter()
+            .map(|r| (&r.name, &r.digest))
+            .collect();
+        assert_eq!(signed, hashed, "{key_type}");
+        assert_eq!(
+            verified.statement.subject_digest,
+            Some(manifest.root_digest())
+        );
+        let other = PrivateKey::generate(KeyType::EcdsaP256)
+            .unwrap()
+            .public_key();
+        assert!(verify_bundle_with_key(&reread, &other, Path::new("m.sig")).is_err());
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
