@@ -19,6 +19,7 @@ pub mod signing;
 pub mod trust;
 pub mod verify;
 pub mod walk;
+pub mod x509;
 
 pub use digest::RootDigest;
 pub use error::{Error, Result};

@@ -8,8 +8,9 @@ use modelprov::Error;
 use modelprov::attest::read_bundle;
 use modelprov::keys::{KeyType, PrivateKey, PublicKey};
 use modelprov::manifest::{BuildContext, Serialization, build_manifest};
-use modelprov::signing::{sign_manifest, verify_bundle_with_key};
+use modelprov::signing::{TrustedSigner, sign_manifest, verify_bundle};
 use modelprov::verify::{Expectation, verify_model};
+use modelprov::x509::read_certificates;
 
 fn vectors() -> PathBuf {
     let path = std::env::var_os("MODELPROV_OMS_VECTORS")
@@ -36,7 +37,7 @@ fn verify(
     let root = vectors();
     let bundle = read_bundle(&root.join(signature))?;
     let key = PublicKey::read(&root.join(key))?;
-    let verified = verify_bundle_with_key(&bundle, &key, &root.join(signature))?;
+    let verified = verify_bundle(&bundle, TrustedSigner::Key(&key), &root.join(signature))?;
     let mut manifest = verified.statement.manifest;
     if let Some(path) = extra_ignore {
         manifest.serialization.ignore_paths.push(path.to_string());
@@ -176,7 +177,7 @@ fn a_wrong_key_or_an_altered_byte_is_not_authentic() {
     let last = signature.len() - 1;
     signature[last] ^= 1;
     envelope.signatures[0].sig = base64_encode(&signature);
-    let error = verify_bundle_with_key(&bundle, &key, Path::new("x.sig")).unwrap_err();
+    let error = verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("x.sig")).unwrap_err();
     assert!(matches!(error, Error::NotAuthentic { .. }), "{error}");
 
     let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
@@ -186,20 +187,20 @@ fn a_wrong_key_or_an_altered_byte_is_not_authentic() {
         .replacen("8892", "8893", 1);
     envelope.payload = base64_encode(payload.as_bytes());
     assert!(matches!(
-        verify_bundle_with_key(&bundle, &key, Path::new("x.sig")),
+        verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("x.sig")),
         Err(Error::NotAuthentic { .. })
     ));
 
     let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
     bundle.media_type = "application/vnd.dev.sigstore.bundle+json;version=0.2".into();
     assert!(matches!(
-        verify_bundle_with_key(&bundle, &key, Path::new("x.sig")),
+        verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("x.sig")),
         Err(Error::InvalidInput { .. })
     ));
     let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
     bundle.dsse_envelope.as_mut().unwrap().payload_type = "application/json".into();
     assert!(matches!(
-        verify_bundle_with_key(&bundle, &key, Path::new("x.sig")),
+        verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("x.sig")),
         Err(Error::InvalidInput { .. })
     ));
 }
@@ -307,10 +308,11 @@ fn our_signatures_round_trip_for_every_key_type() {
         let pem = key.to_pkcs8_pem(Some(b"pass")).unwrap();
         let key = PrivateKey::from_pem(&pem, Some(b"pass"), Path::new("k.pem")).unwrap();
         let public = PublicKey::from_pem(&key.public_key().to_pem(), Path::new("k.pub")).unwrap();
-        let bundle = sign_manifest(&manifest, &key).unwrap();
+        let bundle = sign_manifest(&manifest, &key, &[]).unwrap();
         let json = bundle.to_json();
         let reread: modelprov::attest::Bundle = serde_json::from_slice(&json).unwrap();
-        let verified = verify_bundle_with_key(&reread, &public, Path::new("m.sig")).unwrap();
+        let verified =
+            verify_bundle(&reread, TrustedSigner::Key(&public), Path::new("m.sig")).unwrap();
         let signed: Vec<_> = verified
             .statement
             .manifest
@@ -331,8 +333,62 @@ fn our_signatures_round_trip_for_every_key_type() {
         let other = PrivateKey::generate(KeyType::EcdsaP256)
             .unwrap()
             .public_key();
-        assert!(verify_bundle_with_key(&reread, &other, Path::new("m.sig")).is_err());
+        assert!(verify_bundle(&reread, TrustedSigner::Key(&other), Path::new("m.sig")).is_err());
     }
+}
+
+#[test]
+fn certificate_signatures_verify_to_the_root_at_the_leafs_not_before() {
+    let root = vectors();
+    let bundle = read_bundle(&root.join("sigs/cert_chain_files.sig")).unwrap();
+    let roots = read_certificates(&root.join("pki/root_cert.pem")).unwrap();
+    let verified =
+        verify_bundle(&bundle, TrustedSigner::Roots(&roots), Path::new("c.sig")).unwrap();
+    assert!(verified.signer.unwrap().contains("OMS Test Signer"));
+    let outcome = verify_model(
+        &root.join("model"),
+        &Expectation::Manifest(verified.statement.manifest),
+        &BuildContext::default(),
+    )
+    .unwrap();
+    assert!(outcome.ok);
+
+    // The intermediate alone is not a trust anchor (as with the reference tool).
+    let intermediate = read_certificates(&root.join("pki/int_cert.pem")).unwrap();
+    let error = verify_bundle(
+        &bundle,
+        TrustedSigner::Roots(&intermediate),
+        Path::new("c.sig"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error, Error::NotAuthentic { .. }) && error.to_string().contains("root"),
+        "{error}"
+    );
+    // A key cannot stand in for the chain, and a chain cannot verify a key-signed bundle.
+    let key = PublicKey::read(&root.join("pki/leaf_public.pem")).unwrap();
+    let error = verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("c.sig")).unwrap_err();
+    assert!(error.to_string().contains("--certificate-chain"), "{error}");
+    let keyed = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
+    let error =
+        verify_bundle(&keyed, TrustedSigner::Roots(&roots), Path::new("k.sig")).unwrap_err();
+    assert!(error.to_string().contains("--key"), "{error}");
+
+    // Our certificate signatures carry the chain and verify the same way.
+    let manifest = build_manifest(
+        &root.join("model"),
+        &Serialization::oms_default(),
+        &BuildContext::default(),
+    )
+    .unwrap()
+    .manifest;
+    let signer = PrivateKey::read(&root.join("pki/leaf_key.pem"), None).unwrap();
+    let mut chain = read_certificates(&root.join("pki/leaf_cert.pem")).unwrap();
+    chain.extend(intermediate.clone());
+    let ours = sign_manifest(&manifest, &signer, &chain).unwrap();
+    verify_bundle(&ours, TrustedSigner::Roots(&roots), Path::new("o.sig")).unwrap();
+    let stranger = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+    assert!(sign_manifest(&manifest, &stranger, &chain).is_err());
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

@@ -8,6 +8,7 @@ use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
 use modelprov::manifest::{Method, build_manifest};
 use modelprov::signing::sign_manifest;
+use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
 use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
@@ -23,6 +24,14 @@ pub struct SignArgs {
     /// The private key (PKCS#8, encrypted PKCS#8 or SEC1 PEM).
     #[arg(long, value_name = "FILE")]
     pub key: PathBuf,
+
+    /// Sign with a certificate: the leaf certificate (PEM) holding the key's public key.
+    #[arg(long, value_name = "FILE")]
+    pub certificate: Option<PathBuf>,
+
+    /// Certificates to carry after the leaf (intermediates, optionally the root); repeatable.
+    #[arg(long, value_name = "FILE", requires = "certificate")]
+    pub certificate_chain: Vec<PathBuf>,
 
     /// Where to write the signature; left out of the signed model when inside it.
     #[arg(long, short = 'o', value_name = "FILE", default_value = "model.sig")]
@@ -69,7 +78,11 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             problem: "holds no files to sign (after the ignore rules)".into(),
         });
     }
-    let bundle = sign_manifest(&built.manifest, &key)?;
+    let mut certificates = Vec::new();
+    for file in args.certificate.iter().chain(&args.certificate_chain) {
+        certificates.extend(read_certificates(file)?);
+    }
+    let bundle = sign_manifest(&built.manifest, &key, &certificates)?;
     write_atomically(&args.output, &bundle.to_json())?;
     let digest = built.manifest.root_digest();
     if args.output_args.json {

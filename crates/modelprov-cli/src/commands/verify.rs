@@ -7,10 +7,11 @@ use clap::{ArgGroup, Args};
 use modelprov::attest::read_bundle;
 use modelprov::keys::PublicKey;
 use modelprov::manifest::read_manifest;
-use modelprov::signing::verify_bundle_with_key;
+use modelprov::signing::{TrustedSigner, verify_bundle};
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
 use modelprov::walk::IgnoreSet;
+use modelprov::x509::read_certificates;
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
@@ -41,13 +42,22 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME", requires = "trusted")]
     pub id: Option<String>,
 
-    /// An OMS signature file (Sigstore bundle) to verify; needs --key.
-    #[arg(long, value_name = "FILE", requires = "key")]
+    /// An OMS signature file (Sigstore bundle) to verify; needs --key or --certificate-chain.
+    #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
 
     /// The signer's public key (SPKI PEM) or certificate.
-    #[arg(long, value_name = "FILE", requires = "signature")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "signature",
+        conflicts_with = "certificate_chain"
+    )]
     pub key: Option<PathBuf>,
+
+    /// Trusted root certificates (PEM) for certificate signatures; repeatable.
+    #[arg(long, value_name = "FILE", requires = "signature")]
+    pub certificate_chain: Vec<PathBuf>,
 
     #[command(flatten)]
     pub serialization: SerializationArgs,
@@ -111,10 +121,30 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
             Vec::new(),
         ));
     }
-    if let (Some(signature), Some(key)) = (&args.signature, &args.key) {
+    if let Some(signature) = &args.signature {
         let bundle = read_bundle(signature)?;
-        let public = PublicKey::read(key)?;
-        let verified = verify_bundle_with_key(&bundle, &public, signature)?;
+        let (verified, signer) = match (&args.key, args.certificate_chain.as_slice()) {
+            (Some(key), _) => {
+                let public = PublicKey::read(key)?;
+                let verified = verify_bundle(&bundle, TrustedSigner::Key(&public), signature)?;
+                (verified, format!("key {}", key.display()))
+            }
+            (None, []) => {
+                return Err(Error::Usage(
+                    "--signature needs --key (a public key) or --certificate-chain (trusted roots)"
+                        .into(),
+                ));
+            }
+            (None, files) => {
+                let mut roots = Vec::new();
+                for file in files {
+                    roots.extend(read_certificates(file)?);
+                }
+                let verified = verify_bundle(&bundle, TrustedSigner::Roots(&roots), signature)?;
+                let subject = verified.signer.clone().unwrap_or_default();
+                (verified, format!("certificate {subject}"))
+            }
+        };
         let mut manifest = verified.statement.manifest;
         // As the reference verifier does: the signature file never counts as part of the model.
         let mut ignore =
@@ -123,7 +153,7 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
             ignore.add_if_inside(&args.path, signature)?;
         }
         manifest.serialization.ignore_paths = ignore.paths().to_vec();
-        let source = format!("signature {} (key {})", signature.display(), key.display());
+        let source = format!("signature {} ({signer})", signature.display());
         return Ok((Expectation::Manifest(manifest), source, verified.warnings));
     }
     if let Some(text) = &args.digest {

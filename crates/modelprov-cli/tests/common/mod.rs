@@ -1,6 +1,8 @@
 //! Helpers shared by the CLI tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod interop;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 

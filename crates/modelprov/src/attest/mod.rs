@@ -6,8 +6,8 @@ mod dsse;
 mod statement;
 
 pub use bundle::{
-    BUNDLE_MEDIA_TYPE, Bundle, Envelope, EnvelopeSignature, MAX_BUNDLE_BYTES, PublicKeyIdentifier,
-    VerificationMaterial, bundle_public_key, read_bundle,
+    BUNDLE_MEDIA_TYPE, Bundle, CertificateChain, Envelope, EnvelopeSignature, MAX_BUNDLE_BYTES,
+    PublicKeyIdentifier, RawBytes, VerificationMaterial, bundle_public_key, read_bundle,
 };
 pub use dsse::{IN_TOTO_PAYLOAD_TYPE, pae};
 pub use statement::{

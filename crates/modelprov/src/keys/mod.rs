@@ -12,6 +12,7 @@ mod pem_blocks;
 mod private;
 mod public;
 
+pub(crate) use pem_blocks::pem_certificates;
 pub use private::PrivateKey;
 pub use public::PublicKey;
 

@@ -38,3 +38,18 @@ pub(crate) fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
     }
     Ok(blocks)
 }
+
+/// The DER of every `CERTIFICATE` block, in order.
+pub(crate) fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, String> {
+    let certificates: Vec<Vec<u8>> = pem_blocks(text)?
+        .into_iter()
+        .filter(|block| block.label == "CERTIFICATE")
+        .map(|block| block.der)
+        .collect();
+    if certificates.is_empty() {
+        return Err(
+            "no certificate in this file (expected -----BEGIN CERTIFICATE-----)".to_string(),
+        );
+    }
+    Ok(certificates)
+}

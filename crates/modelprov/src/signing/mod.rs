@@ -2,4 +2,4 @@
 
 mod oms;
 
-pub use oms::{VerifiedSignature, sign_manifest, verify_bundle_with_key};
+pub use oms::{TrustedSigner, VerifiedSignature, sign_manifest, verify_bundle};

@@ -13,21 +13,51 @@ use crate::attest::{
     parse_oms_statement,
 };
 
+use crate::attest::{CertificateChain, RawBytes};
 use crate::error::{Error, Result};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::manifest::Manifest;
+use crate::x509::verify_leaf;
 
-/// Signs `manifest` with `key` into a bundle carrying the key's hint and no transparency-log
-/// entries, as `model_signing sign key` writes.
-pub fn sign_manifest(manifest: &Manifest, key: &PrivateKey) -> Result<Bundle> {
+/// Signs `manifest` with `key`. Without certificates the bundle carries the key's hint, as
+/// `model_signing sign key` writes; with them (DER, the leaf first, then its chain) it carries
+/// the chain, as `sign certificate` writes. The leaf must hold `key`'s public key.
+pub fn sign_manifest(
+    manifest: &Manifest,
+    key: &PrivateKey,
+    certificates: &[Vec<u8>],
+) -> Result<Bundle> {
+    let verification_material = match certificates.first() {
+        None => VerificationMaterial {
+            public_key: Some(public_key_material(Some(key.public_key().hint()))),
+            ..VerificationMaterial::default()
+        },
+        Some(leaf) => {
+            let leaf_key = certificate_key(leaf).map_err(Error::Usage)?;
+            if leaf_key != key.public_key() {
+                return Err(Error::Usage(
+                    "the signing certificate holds a different public key than the private key"
+                        .into(),
+                ));
+            }
+            VerificationMaterial {
+                x509_certificate_chain: Some(CertificateChain {
+                    certificates: certificates
+                        .iter()
+                        .map(|der| RawBytes {
+                            raw_bytes: STANDARD.encode(der),
+                        })
+                        .collect(),
+                }),
+                ..VerificationMaterial::default()
+            }
+        }
+    };
     let payload = oms_statement(manifest);
     let signature = key.sign(&pae(IN_TOTO_PAYLOAD_TYPE, &payload))?;
     Ok(Bundle {
         media_type: BUNDLE_MEDIA_TYPE.to_string(),
-        verification_material: VerificationMaterial {
-            public_key: Some(public_key_material(Some(key.public_key().hint()))),
-            ..VerificationMaterial::default()
-        },
+        verification_material,
         dsse_envelope: Some(Envelope {
             payload: STANDARD.encode(&payload),
             payload_type: IN_TOTO_PAYLOAD_TYPE.to_string(),
@@ -40,19 +70,31 @@ pub fn sign_manifest(manifest: &Manifest, key: &PrivateKey) -> Result<Bundle> {
     })
 }
 
+/// Who the verifier trusts to have signed.
+#[derive(Clone, Copy, Debug)]
+pub enum TrustedSigner<'a> {
+    /// This public key (the bundle must carry a key hint, or none).
+    Key(&'a PublicKey),
+    /// Any leaf certificate that chains to one of these roots (DER).
+    Roots(&'a [Vec<u8>]),
+}
+
 /// A signature that verified, and what it says the model is.
 #[derive(Clone, Debug)]
 pub struct VerifiedSignature {
     pub statement: OmsStatement,
+    /// The signing certificate's subject, for certificate signatures.
+    pub signer: Option<String>,
     pub warnings: Vec<String>,
 }
 
-/// Checks a key-signed bundle (read from `path`) against `key`: media type, key hint, the DSSE
-/// signature over the exact payload bytes, and the Statement. `NotAuthentic` when the signature
-/// or key does not match; `InvalidInput` when the bundle cannot be used at all.
-pub fn verify_bundle_with_key(
+/// Checks a bundle (read from `path`): media type, the signer (key hint, or certificate chain
+/// and leaf usage), the DSSE signature over the exact payload bytes, and the Statement.
+/// `NotAuthentic` when the signer or signature does not match; `InvalidInput` when the bundle
+/// cannot be used at all.
+pub fn verify_bundle(
     bundle: &Bundle,
-    key: &PublicKey,
+    trusted: TrustedSigner<'_>,
     path: &Path,
 ) -> Result<VerifiedSignature> {
     let invalid = |problem: String| Error::invalid(path, problem);
@@ -68,41 +110,54 @@ pub fn verify_bundle_with_key(
         )));
     }
     let material = &bundle.verification_material;
-    match (
-        &material.public_key,
-        &material.x509_certificate_chain,
-        &material.certificate,
-    ) {
-        (Some(identifier), None, None) => match &identifier.hint {
-            Some(hint) if !hint.is_empty() => {
-                if !hint.eq_ignore_ascii_case(&key.hint()) {
-                    return Err(not_authentic(format!(
-                        "signed by another key: the signature's key hint is {hint}, the given key's is {}",
-                        key.hint()
-                    )));
+    if material.certificate.is_some() && !material.tlog_entries.is_empty() {
+        return Err(invalid(
+            "this is a Sigstore keyless signature (Fulcio certificate, Rekor entry); verifying those is not supported yet".into(),
+        ));
+    }
+    let mut signer = None;
+    let key = match trusted {
+        TrustedSigner::Key(key) => {
+            let Some(identifier) = &material.public_key else {
+                return Err(invalid(
+                    "this signature carries a certificate; verify it with --certificate-chain, not --key".into(),
+                ));
+            };
+            match &identifier.hint {
+                Some(hint) if !hint.is_empty() => {
+                    if !hint.eq_ignore_ascii_case(&key.hint()) {
+                        return Err(not_authentic(format!(
+                            "signed by another key: the signature's key hint is {hint}, the given key's is {}",
+                            key.hint()
+                        )));
+                    }
+                }
+                _ => warnings.push(
+                    "the signature uses an older format without a key hint; re-sign it to record one".to_string(),
+                ),
+            }
+            key.clone()
+        }
+        TrustedSigner::Roots(roots) => {
+            let certificates: Vec<Vec<u8>> = match (&material.x509_certificate_chain, &material.certificate) {
+                (Some(chain), _) => chain.certificates.iter().map(|c| decode(&c.raw_bytes)).collect::<std::result::Result<_, _>>(),
+                (None, Some(single)) => decode(&single.raw_bytes).map(|der| vec![der]),
+                (None, None) => {
+                    return Err(invalid(
+                        "this signature carries a public key, not a certificate; verify it with --key".into(),
+                    ));
                 }
             }
-            _ => warnings.push(
-                "the signature uses an older format without a key hint; re-sign it to record one"
-                    .to_string(),
-            ),
-        },
-        (None, _, Some(_)) if !material.tlog_entries.is_empty() => {
-            return Err(invalid(
-                "this is a Sigstore keyless signature (Fulcio certificate, Rekor entry); verifying those is not supported yet".into(),
-            ));
+            .map_err(|e| invalid(format!("a certificate is not base64: {e}")))?;
+            let Some((leaf, intermediates)) = certificates.split_first() else {
+                return Err(invalid("the certificate chain is empty".into()));
+            };
+            let verified = verify_leaf(leaf, intermediates, roots).map_err(not_authentic)?;
+            warnings.extend(verified.warnings);
+            signer = Some(verified.subject);
+            verified.public_key
         }
-        (None, Some(_), _) | (None, None, Some(_)) => {
-            return Err(invalid(
-                "this signature carries a certificate; verify it with --certificate-chain, not --key".into(),
-            ));
-        }
-        _ => {
-            return Err(invalid(
-                "the bundle has no usable verification material".into(),
-            ));
-        }
-    }
+    };
     let Some(envelope) = &bundle.dsse_envelope else {
         return Err(invalid(
             "the bundle has no DSSE envelope (message signatures are not OMS signatures)".into(),
@@ -131,6 +186,24 @@ pub fn verify_bundle_with_key(
     let statement = parse_oms_statement(&payload).map_err(invalid)?;
     Ok(VerifiedSignature {
         statement,
+        signer,
         warnings,
     })
+}
+
+fn decode(text: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
+    STANDARD.decode(text)
+}
+
+/// The public key a DER certificate holds.
+fn certificate_key(der: &[u8]) -> std::result::Result<PublicKey, String> {
+    use x509_cert::der::{Decode as _, Encode as _};
+    let certificate =
+        x509_cert::Certificate::from_der(der).map_err(|e| format!("malformed certificate: {e}"))?;
+    let spki = certificate
+        .tbs_certificate()
+        .subject_public_key_info()
+        .to_der()
+        .map_err(|e| format!("malformed certificate key: {e}"))?;
+    PublicKey::from_spki_der(&spki)
 }

@@ -1,0 +1,236 @@
+//! OMS signatures both ways with the reference `model_signing` 1.1.1: what it signs, modelprov
+//! verifies; what modelprov signs, it verifies; after one byte of the model changes, both refuse.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::interop::{model_signing, text};
+use common::*;
+
+fn flip_config_byte(model: &Path) {
+    let path = model.join("config.json");
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[10] ^= 1;
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn model_signing_signs_modelprov_verifies() {
+    let keys = vectors().join("keys");
+    for curve in ["p256", "p384"] {
+        let folder = tempfile::tempdir().unwrap();
+        let model = copy_model(folder.path());
+        let signature = folder.path().join("model.sig");
+        let private = keys.join(format!("{curve}_private_pkcs8.pem"));
+        let public = keys.join(format!("{curve}_public.pem"));
+        let signed = model_signing(&[
+            "sign",
+            "key",
+            path_str(&model),
+            "--private_key",
+            path_str(&private),
+            "--signature",
+            path_str(&signature),
+        ]);
+        assert!(signed.status.success(), "{}", text(&signed));
+        let verify = [
+            "verify",
+            path_str(&model),
+            "--signature",
+            path_str(&signature),
+            "--key",
+            path_str(&public),
+        ];
+        let stdout = run(&verify, 0);
+        assert!(stdout.starts_with("OK: "), "{curve}: {stdout}");
+        flip_config_byte(&model);
+        let stdout = run(&verify, 1);
+        assert!(
+            stdout.contains("modified  config.json"),
+            "{curve}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn modelprov_signs_model_signing_verifies() {
+    for curve in ["p256", "p384", "p521"] {
+        let folder = tempfile::tempdir().unwrap();
+        let model = copy_model(folder.path());
+        let key = folder.path().join("signer.key");
+        let public = folder.path().join("signer.key.pub");
+        let signature = folder.path().join("model.sig");
+        run(
+            &["keygen", "--type", curve, "--private-key", path_str(&key)],
+            0,
+        );
+        run(
+            &[
+                "sign",
+                path_str(&model),
+                "--key",
+                path_str(&key),
+                "-o",
+                path_str(&signature),
+                "-q",
+            ],
+            0,
+        );
+        let verify = [
+            "verify",
+            "key",
+            path_str(&model),
+            "--signature",
+            path_str(&signature),
+            "--public_key",
+            path_str(&public),
+        ];
+        let accepted = model_signing(&verify);
+        assert!(accepted.status.success(), "{curve}: {}", text(&accepted));
+        assert!(String::from_utf8_lossy(&accepted.stdout).contains("Verification succeeded"));
+        flip_config_byte(&model);
+        let refused = model_signing(&verify);
+        assert_eq!(
+            refused.status.code(),
+            Some(1),
+            "{curve}: {}",
+            text(&refused)
+        );
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("Hash mismatch for 'config.json'"),
+            "{}",
+            text(&refused)
+        );
+    }
+}
+
+#[test]
+fn a_signature_inside_the_model_is_left_out_both_ways() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = copy_model(folder.path());
+    let key = folder.path().join("signer.key");
+    run(&["keygen", "--private-key", path_str(&key)], 0);
+    let signature = model.join("model.sig");
+    run(
+        &[
+            "sign",
+            path_str(&model),
+            "--key",
+            path_str(&key),
+            "-o",
+            path_str(&signature),
+            "-q",
+        ],
+        0,
+    );
+    let public = folder.path().join("signer.key.pub");
+    let accepted = model_signing(&[
+        "verify",
+        "key",
+        path_str(&model),
+        "--signature",
+        path_str(&signature),
+        "--public_key",
+        path_str(&public),
+    ]);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+    run(
+        &[
+            "verify",
+            path_str(&model),
+            "--signature",
+            path_str(&signature),
+            "--key",
+            path_str(&public),
+        ],
+        0,
+    );
+    let _ = fs::remove_file(&signature);
+}
+
+#[test]
+fn certificate_signatures_both_ways() {
+    let pki = vectors().join("pki");
+    let (leaf_key, leaf, intermediate, root) = (
+        pki.join("leaf_key.pem"),
+        pki.join("leaf_cert.pem"),
+        pki.join("int_cert.pem"),
+        pki.join("root_cert.pem"),
+    );
+    // model_signing signs with the leaf and intermediate; modelprov verifies to the root.
+    let folder = tempfile::tempdir().unwrap();
+    let model = copy_model(folder.path());
+    let theirs = folder.path().join("theirs.sig");
+    let signed = model_signing(&[
+        "sign",
+        "certificate",
+        path_str(&model),
+        "--private_key",
+        path_str(&leaf_key),
+        "--signing_certificate",
+        path_str(&leaf),
+        "--certificate_chain",
+        path_str(&intermediate),
+        "--signature",
+        path_str(&theirs),
+    ]);
+    assert!(signed.status.success(), "{}", text(&signed));
+    let verify = [
+        "verify",
+        path_str(&model),
+        "--signature",
+        path_str(&theirs),
+        "--certificate-chain",
+        path_str(&root),
+    ];
+    let stdout = run(&verify, 0);
+    assert!(stdout.contains("OMS Test Signer"), "{stdout}");
+    // The intermediate is not a root, for either tool.
+    run(
+        &[
+            "verify",
+            path_str(&model),
+            "--signature",
+            path_str(&theirs),
+            "--certificate-chain",
+            path_str(&intermediate),
+        ],
+        1,
+    );
+
+    // modelprov signs the same way; model_signing verifies to the root.
+    let ours = folder.path().join("ours.sig");
+    run(
+        &[
+            "sign",
+            path_str(&model),
+            "--key",
+            path_str(&leaf_key),
+            "--certificate",
+            path_str(&leaf),
+            "--certificate-chain",
+            path_str(&intermediate),
+            "-o",
+            path_str(&ours),
+            "-q",
+        ],
+        0,
+    );
+    let their_verify = [
+        "verify",
+        "certificate",
+        path_str(&model),
+        "--signature",
+        path_str(&ours),
+        "--certificate_chain",
+        path_str(&root),
+    ];
+    let accepted = model_signing(&their_verify);
+    assert!(accepted.status.success(), "{}", text(&accepted));
+
+    flip_config_byte(&model);
+    assert_eq!(model_signing(&their_verify).status.code(), Some(1));
+    run(&verify, 1);
+}
