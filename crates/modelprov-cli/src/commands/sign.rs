@@ -7,7 +7,7 @@ use modelprov::fsutil::write_atomically;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
 use modelprov::manifest::{Method, build_manifest};
-use modelprov::signing::sign_manifest;
+use modelprov::signing::{sign_file, sign_manifest};
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
@@ -33,9 +33,15 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE", requires = "certificate")]
     pub certificate_chain: Vec<PathBuf>,
 
-    /// Where to write the signature; left out of the signed model when inside it.
-    #[arg(long, short = 'o', value_name = "FILE", default_value = "model.sig")]
-    pub output: PathBuf,
+    /// Where to write the signature [default: model.sig, or FILE.sig with --raw]; left out of
+    /// the signed model when inside it.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Write a raw detached signature of one file (as `openssl dgst -sha256 -sign` or, for
+    /// Ed25519, `openssl pkeyutl -sign -rawin`) instead of an OMS signature file.
+    #[arg(long, conflicts_with_all = ["certificate", "certificate_chain"])]
+    pub raw: bool,
 
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
@@ -53,9 +59,16 @@ pub struct SignArgs {
 pub fn run(args: SignArgs) -> Result<Outcome> {
     let passphrase = args.passphrase.read()?;
     let key = PrivateKey::read(&args.key, passphrase.as_deref().map(Vec::as_slice))?;
+    if args.raw {
+        return sign_raw(&args, &key);
+    }
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("model.sig"));
     let (serialization, mut warnings) = args
         .serialization
-        .resolve(&args.path, &[args.output.as_path()])?;
+        .resolve(&args.path, &[output.as_path()])?;
     if !key.key_type().oms_compatible() {
         warnings.push(format!(
             "{} signatures verify with modelprov, but model_signing accepts EC keys (P-256, P-384, P-521) only",
@@ -83,12 +96,12 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         certificates.extend(read_certificates(file)?);
     }
     let bundle = sign_manifest(&built.manifest, &key, &certificates)?;
-    write_atomically(&args.output, &bundle.to_json())?;
+    write_atomically(&output, &bundle.to_json())?;
     let digest = built.manifest.root_digest();
     if args.output_args.json {
         print_json(&serde_json::json!({
             "digest": digest,
-            "signature": args.output,
+            "signature": output,
             "key_type": key.key_type().to_string(),
             "key_hint": key.public_key().hint(),
             "serialization": serialization,
@@ -104,7 +117,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
                 show(&args.path),
                 key.key_type(),
                 show(&args.key),
-                show(&args.output)
+                show(&output)
             );
         }
     }
@@ -113,4 +126,36 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
 
 fn show(path: &Path) -> std::path::Display<'_> {
     path.display()
+}
+
+/// `sign FILE --raw`: the signature bytes alone, as openssl writes them.
+fn sign_raw(args: &SignArgs, key: &PrivateKey) -> Result<Outcome> {
+    if !args.serialization.is_default() {
+        return Err(Error::Usage(
+            "hashing options do not apply to --raw signatures".into(),
+        ));
+    }
+    let output = args.output.clone().unwrap_or_else(|| {
+        let mut name = args.path.clone().into_os_string();
+        name.push(".sig");
+        PathBuf::from(name)
+    });
+    let signature = sign_file(&args.path, key)?;
+    write_atomically(&output, &signature)?;
+    if args.output_args.json {
+        print_json(&serde_json::json!({
+            "file": args.path,
+            "signature": output,
+            "key_type": key.key_type().to_string(),
+            "scheme": key.key_type().detached_scheme(),
+        }));
+    } else if !args.output_args.quiet {
+        eprintln!(
+            "signed {} ({}); signature written to {}",
+            show(&args.path),
+            key.key_type().detached_scheme(),
+            show(&output)
+        );
+    }
+    Ok(Outcome::Ok)
 }

@@ -7,7 +7,7 @@ use clap::{ArgGroup, Args};
 use modelprov::attest::read_bundle;
 use modelprov::keys::PublicKey;
 use modelprov::manifest::read_manifest;
-use modelprov::signing::{TrustedSigner, verify_bundle};
+use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
 use modelprov::walk::IgnoreSet;
@@ -55,6 +55,11 @@ pub struct VerifyArgs {
     )]
     pub key: Option<PathBuf>,
 
+    /// The signature is a raw detached signature of the file PATH (from `sign --raw`,
+    /// `openssl dgst -sha256 -sign`, `openssl pkeyutl -sign -rawin` or Python cryptography).
+    #[arg(long, requires_all = ["signature", "key"])]
+    pub raw: bool,
+
     /// Trusted root certificates (PEM) for certificate signatures; repeatable.
     #[arg(long, value_name = "FILE", requires = "signature")]
     pub certificate_chain: Vec<PathBuf>,
@@ -78,6 +83,9 @@ struct VerifyReport<'a> {
 }
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
+    if args.raw {
+        return verify_raw(&args);
+    }
     if args.digest.is_none() && !args.serialization.is_default() {
         return Err(Error::Usage(
             "hashing options (--algorithm, --shard-size, --ignore, ...) go with --digest only; \
@@ -177,4 +185,71 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
     let expectation = trust.get(id, path)?.clone();
     let source = format!("trusted digest of '{id}' in {}", path.display());
     Ok((expectation, source, Vec::new()))
+}
+
+/// Raw signatures are at most a few KiB (RSA-16384 gives 2 KiB); anything larger is not one.
+const MAX_RAW_SIGNATURE_BYTES: u64 = 64 << 10;
+
+/// `verify FILE --raw --signature SIG --key PUBLIC`.
+fn verify_raw(args: &VerifyArgs) -> Result<Outcome> {
+    let (Some(signature_path), Some(key_path)) = (&args.signature, &args.key) else {
+        unreachable!("clap requires --signature and --key with --raw");
+    };
+    if args.manifest.is_some()
+        || args.digest.is_some()
+        || args.trusted.is_some()
+        || !args.serialization.is_default()
+    {
+        return Err(Error::Usage(
+            "--raw checks a signature alone; it takes no manifest, digest or hashing options"
+                .into(),
+        ));
+    }
+    let size = std::fs::metadata(signature_path)
+        .map_err(|e| Error::Io {
+            action: "read signature",
+            path: signature_path.clone(),
+            source: e,
+        })?
+        .len();
+    if size > MAX_RAW_SIGNATURE_BYTES {
+        return Err(Error::InvalidInput {
+            path: signature_path.clone(),
+            problem: format!("{size} bytes is too large for a raw signature"),
+        });
+    }
+    let signature = std::fs::read(signature_path).map_err(|e| Error::Io {
+        action: "read signature",
+        path: signature_path.clone(),
+        source: e,
+    })?;
+    let key = PublicKey::read(key_path)?;
+    let ok = verify_file(&args.path, &key, &signature)?;
+    let file = args.path.display().to_string();
+    if args.output_args.json {
+        print_json(&serde_json::json!({
+            "file": file,
+            "signature": signature_path,
+            "key": key_path,
+            "key_type": key.key_type().to_string(),
+            "ok": ok,
+        }));
+    } else if ok {
+        println!(
+            "OK: {file} is signed by {} ({})",
+            key_path.display(),
+            key.key_type().detached_scheme()
+        );
+    } else {
+        println!(
+            "FAILED: {} is not a signature of {file} by {} (the file or signature changed, or another key signed)",
+            signature_path.display(),
+            key_path.display()
+        );
+    }
+    Ok(if ok {
+        Outcome::Ok
+    } else {
+        Outcome::VerificationFailed
+    })
 }

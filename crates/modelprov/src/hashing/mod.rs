@@ -39,3 +39,11 @@ pub fn hash_file_range(
     stable.confirm_unchanged("while it was being hashed")?;
     Ok(digest)
 }
+
+/// Feeds the whole of a listed file to `sink`, failing if it is not the file listed or changes
+/// while it is read.
+pub fn stream_file(file: &ModelFile, sink: &mut dyn FnMut(&[u8])) -> Result<()> {
+    let stable = StableFile::open(file)?;
+    stable.read_range(0..file.stamp.size, |bytes| sink(bytes))?;
+    stable.confirm_unchanged("while it was being read")
+}

@@ -8,10 +8,12 @@
 //!
 //! Private keys load from PKCS#8 (plain or encrypted) and SEC1 PEM; public keys from SPKI PEM.
 
+mod detached;
 mod pem_blocks;
 mod private;
 mod public;
 
+pub use detached::Feed;
 pub(crate) use pem_blocks::pem_certificates;
 pub use private::PrivateKey;
 pub use public::PublicKey;
@@ -34,6 +36,15 @@ impl KeyType {
     /// the NIST EC curves only.
     pub fn oms_compatible(self) -> bool {
         matches!(self, Self::EcdsaP256 | Self::EcdsaP384 | Self::EcdsaP521)
+    }
+
+    /// The scheme of raw detached signatures made with this key type.
+    pub fn detached_scheme(self) -> &'static str {
+        match self {
+            Self::EcdsaP256 | Self::EcdsaP384 | Self::EcdsaP521 => "ECDSA with SHA-256, DER",
+            Self::Ed25519 => "Ed25519",
+            Self::Rsa(_) => "RSA-PSS with SHA-256, MGF1-SHA-256, maximum salt",
+        }
     }
 }
 

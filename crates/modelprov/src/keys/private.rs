@@ -16,9 +16,9 @@ use super::pem_blocks::pem_blocks;
 use super::public::PublicKey;
 use crate::error::{Error, Result};
 
-pub struct PrivateKey(Inner);
+pub struct PrivateKey(pub(super) Inner);
 
-enum Inner {
+pub(super) enum Inner {
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
     P521(p521::ecdsa::SigningKey),
@@ -192,7 +192,7 @@ impl PrivateKey {
 }
 
 /// The largest PSS salt the modulus allows (what OpenSSL's `rsa_pss_saltlen:max` gives).
-fn max_pss_salt(key: &rsa::PrivateKey) -> usize {
+pub(super) fn max_pss_salt(key: &rsa::PrivateKey) -> usize {
     let em_len = (key.n().bit_width() as usize - 1).div_ceil(8);
     em_len - 32 - 2
 }

@@ -16,10 +16,10 @@ use super::pem_blocks::pem_blocks;
 use crate::error::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct PublicKey(Inner);
+pub struct PublicKey(pub(super) Inner);
 
 #[derive(Clone, Debug, PartialEq)]
-enum Inner {
+pub(super) enum Inner {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
     P521(p521::ecdsa::VerifyingKey),
