@@ -57,18 +57,47 @@ fn openssl_key(folder: &Path, name: &str) -> (String, String) {
     };
     let made = openssl(&[&["genpkey"], options, &["-out", path_str(&private)]].concat());
     assert!(made.status.success(), "{}", text(&made));
-    let made = openssl(&["pkey", "-in", path_str(&private), "-pubout", "-out", path_str(&public)]);
+    let made = openssl(&[
+        "pkey",
+        "-in",
+        path_str(&private),
+        "-pubout",
+        "-out",
+        path_str(&public),
+    ]);
     assert!(made.status.success(), "{}", text(&made));
-    (path_str(&private).to_string(), path_str(&public).to_string())
+    (
+        path_str(&private).to_string(),
+        path_str(&public).to_string(),
+    )
 }
 
 /// openssl's sign command for `name`'s scheme; `salt` picks the RSA-PSS salt length.
-fn openssl_sign(name: &str, key: &str, file: &str, signature: &str, salt: &str) -> std::process::Output {
+fn openssl_sign(
+    name: &str,
+    key: &str,
+    file: &str,
+    signature: &str,
+    salt: &str,
+) -> std::process::Output {
     match name {
-        "ed25519" => openssl(&["pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file, "-out", signature]),
+        "ed25519" => openssl(&[
+            "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", file, "-out", signature,
+        ]),
         "rsa" => openssl(&[
-            "dgst", "-sha256", "-sign", key, "-sigopt", "rsa_padding_mode:pss", "-sigopt",
-            &format!("rsa_pss_saltlen:{salt}"), "-sigopt", "rsa_mgf1_md:sha256", "-out", signature, file,
+            "dgst",
+            "-sha256",
+            "-sign",
+            key,
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            &format!("rsa_pss_saltlen:{salt}"),
+            "-sigopt",
+            "rsa_mgf1_md:sha256",
+            "-out",
+            signature,
+            file,
         ]),
         _ => openssl(&["dgst", "-sha256", "-sign", key, "-out", signature, file]),
     }
@@ -76,12 +105,34 @@ fn openssl_sign(name: &str, key: &str, file: &str, signature: &str, salt: &str) 
 
 fn openssl_verify(name: &str, public: &str, file: &str, signature: &str) -> std::process::Output {
     match name {
-        "ed25519" => openssl(&["pkeyutl", "-verify", "-pubin", "-inkey", public, "-rawin", "-in", file, "-sigfile", signature]),
-        "rsa" => openssl(&[
-            "dgst", "-sha256", "-verify", public, "-sigopt", "rsa_padding_mode:pss", "-sigopt",
-            "rsa_pss_saltlen:auto", "-sigopt", "rsa_mgf1_md:sha256", "-signature", signature, file,
+        "ed25519" => openssl(&[
+            "pkeyutl", "-verify", "-pubin", "-inkey", public, "-rawin", "-in", file, "-sigfile",
+            signature,
         ]),
-        _ => openssl(&["dgst", "-sha256", "-verify", public, "-signature", signature, file]),
+        "rsa" => openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            public,
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:auto",
+            "-sigopt",
+            "rsa_mgf1_md:sha256",
+            "-signature",
+            signature,
+            file,
+        ]),
+        _ => openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            public,
+            "-signature",
+            signature,
+            file,
+        ]),
     }
 }
 
@@ -89,7 +140,13 @@ fn openssl_verify(name: &str, public: &str, file: &str, signature: &str) -> std:
 fn raw_signatures_interoperate_with_openssl_and_cryptography_both_ways() {
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("weights.bin");
-    fs::write(&file, (0..3_000_000u64).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect::<Vec<u8>>()).unwrap();
+    fs::write(
+        &file,
+        (0..3_000_000u64)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
     let file = path_str(&file).to_string();
     let other = folder.path().join("other.bin");
     fs::write(&other, b"not the signed file").unwrap();
@@ -97,9 +154,21 @@ fn raw_signatures_interoperate_with_openssl_and_cryptography_both_ways() {
 
     for name in ["p256", "p384", "p521", "ed25519", "rsa"] {
         let (key, public) = openssl_key(folder.path(), name);
-        let sig = |tag: &str| path_str(&folder.path().join(format!("{name}.{tag}.sig"))).to_string();
+        let sig =
+            |tag: &str| path_str(&folder.path().join(format!("{name}.{tag}.sig"))).to_string();
         let verify = |signature: &str, target: &str, code: i32| {
-            run(&["verify", target, "--raw", "--signature", signature, "--key", &public], code)
+            run(
+                &[
+                    "verify",
+                    target,
+                    "--raw",
+                    "--signature",
+                    signature,
+                    "--key",
+                    &public,
+                ],
+                code,
+            )
         };
 
         // openssl signs, modelprov verifies (RSA: the maximum salt and the digest-length salt).
@@ -107,7 +176,10 @@ fn raw_signatures_interoperate_with_openssl_and_cryptography_both_ways() {
             let signature = sig(&format!("openssl-{salt}"));
             let signed = openssl_sign(name, &key, &file, &signature, salt);
             assert!(signed.status.success(), "{name}: {}", text(&signed));
-            assert!(verify(&signature, &file, 0).starts_with("OK"), "{name} {salt}");
+            assert!(
+                verify(&signature, &file, 0).starts_with("OK"),
+                "{name} {salt}"
+            );
             verify(&signature, &other, 1);
         }
 
@@ -119,13 +191,27 @@ fn raw_signatures_interoperate_with_openssl_and_cryptography_both_ways() {
 
         // modelprov signs; openssl and cryptography verify, and refuse another file.
         let signature = sig("modelprov");
-        run(&["sign", &file, "--raw", "--key", &key, "-o", &signature, "-q"], 0);
+        run(
+            &[
+                "sign", &file, "--raw", "--key", &key, "-o", &signature, "-q",
+            ],
+            0,
+        );
         let checked = openssl_verify(name, &public, &file, &signature);
         assert!(checked.status.success(), "{name}: {}", text(&checked));
-        assert!(!openssl_verify(name, &public, &other, &signature).status.success(), "{name}");
+        assert!(
+            !openssl_verify(name, &public, &other, &signature)
+                .status
+                .success(),
+            "{name}"
+        );
         let checked = python(CRYPTOGRAPHY, &["verify", &public, &file, &signature]);
         assert!(checked.status.success(), "{name}: {}", text(&checked));
-        assert!(!python(CRYPTOGRAPHY, &["verify", &public, &other, &signature]).status.success());
+        assert!(
+            !python(CRYPTOGRAPHY, &["verify", &public, &other, &signature])
+                .status
+                .success()
+        );
 
         // One flipped signature bit is refused.
         let mut bytes = fs::read(&signature).unwrap();
