@@ -14,7 +14,11 @@ use modelprov::signing::{TrustedSigner, verify_bundle};
 static KEY: OnceLock<PublicKey> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let key = KEY.get_or_init(|| PrivateKey::generate(KeyType::EcdsaP256).unwrap().public_key());
+    let key = KEY.get_or_init(|| {
+        PrivateKey::generate(KeyType::EcdsaP256)
+            .unwrap()
+            .public_key()
+    });
     if let Ok(bundle) = serde_json::from_slice::<Bundle>(data) {
         let _ = verify_bundle(&bundle, TrustedSigner::Key(key), Path::new("fuzz.sig"));
         let _ = verify_bundle(&bundle, TrustedSigner::Roots(&[]), Path::new("fuzz.sig"));

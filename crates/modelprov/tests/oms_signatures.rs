@@ -402,3 +402,54 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// One change to a bundle's JSON.
+type Edit = fn(&mut serde_json::Value);
+
+#[test]
+fn older_and_looser_bundle_forms_are_accepted_as_the_reference_tool_accepts_them() {
+    let root = vectors();
+    let key = PublicKey::read(&root.join("keys/p256_public.pem")).unwrap();
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("sigs/p256_files.sig")).unwrap())
+            .unwrap();
+    let variants: [(&str, Edit); 5] = [
+        ("no key hint (model_signing < 1.1)", |b| {
+            b["verificationMaterial"]["publicKey"]
+                .as_object_mut()
+                .unwrap()
+                .remove("hint");
+        }),
+        ("legacy rawBytes and keyDetails", |b| {
+            b["verificationMaterial"]["publicKey"]["rawBytes"] = "LS0tLS1CRUdJTg==".into();
+            b["verificationMaterial"]["publicKey"]["keyDetails"] = "PKIX_ECDSA_P256_SHA_256".into();
+        }),
+        ("no tlogEntries", |b| {
+            b["verificationMaterial"]
+                .as_object_mut()
+                .unwrap()
+                .remove("tlogEntries");
+        }),
+        ("no keyid", |b| {
+            b["dsseEnvelope"]["signatures"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("keyid");
+        }),
+        ("pretty-printed", |_| {}),
+    ];
+    for (label, change) in variants {
+        let mut bundle = original.clone();
+        change(&mut bundle);
+        let text = serde_json::to_string_pretty(&bundle).unwrap();
+        let bundle: modelprov::attest::Bundle =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{label}: {e}"));
+        let verified = verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("s.sig"))
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_eq!(
+            verified.warnings.is_empty(),
+            !label.starts_with("no key hint"),
+            "{label}"
+        );
+    }
+}
