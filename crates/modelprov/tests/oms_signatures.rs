@@ -2,8 +2,11 @@
 //! crafted acceptance cases are accepted or refused as it does, and our own signatures
 //! round-trip for every key type.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::vectors;
 use modelprov::Error;
 use modelprov::attest::read_bundle;
 use modelprov::keys::{KeyType, PrivateKey, PublicKey};
@@ -11,20 +14,6 @@ use modelprov::manifest::{BuildContext, Serialization, build_manifest};
 use modelprov::signing::{TrustedSigner, sign_manifest, verify_bundle};
 use modelprov::verify::{Expectation, verify_model};
 use modelprov::x509::read_certificates;
-
-fn vectors() -> PathBuf {
-    let path = std::env::var_os("MODELPROV_OMS_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/oms")
-        });
-    assert!(
-        path.join("sigs").is_dir(),
-        "OMS vectors not found at {}",
-        path.display()
-    );
-    path
-}
 
 /// Verifies `signature` with `key`, then the model at `model` against what it signs (leaving
 /// out `extra_ignore`, as the vectors README says for signatures made before a file existed).

@@ -2,24 +2,11 @@
 //! 1.1.1 produced over the shared vectors, the resources (names, algorithm strings, digests, in
 //! order) and root digest we compute equal the ones in its payload.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::vectors;
 use modelprov::manifest::{BuildContext, Serialization, build_manifest};
 use serde_json::Value;
-
-fn vectors() -> PathBuf {
-    let path = std::env::var_os("MODELPROV_OMS_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/oms")
-        });
-    assert!(
-        path.join("expected.json").is_file(),
-        "OMS vectors not found at {} (set MODELPROV_OMS_VECTORS)",
-        path.display()
-    );
-    path
-}
 
 /// Which model each reference signature was made over (vectors/oms/README.md, "Exact commands").
 fn model_of(signature: &str) -> Option<&'static str> {

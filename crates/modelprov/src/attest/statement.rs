@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::digest::RootDigest;
-use crate::manifest::{Manifest, NameRules, ResourceEntry, Serialization, resources_from_entries};
+use crate::manifest::{
+    Manifest, NameRules, ResourceEntry, ResourceOut, Serialization, resources_from_entries,
+};
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const OMS_PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
@@ -40,17 +42,9 @@ struct PredicateOut<'a> {
     resources: Vec<ResourceOut>,
 }
 
-#[derive(Serialize)]
-struct ResourceOut {
-    name: String,
-    algorithm: String,
-    digest: String,
-}
-
 /// The Statement payload for `manifest` (2-space indented JSON, no trailing newline, like the
 /// reference tool's).
 pub fn oms_statement(manifest: &Manifest) -> Vec<u8> {
-    let algorithm = manifest.serialization.resource_algorithm();
     let statement = StatementOut {
         statement_type: STATEMENT_TYPE,
         subject: [SubjectOut {
@@ -62,15 +56,7 @@ pub fn oms_statement(manifest: &Manifest) -> Vec<u8> {
         predicate_type: OMS_PREDICATE_TYPE,
         predicate: PredicateOut {
             serialization: &manifest.serialization,
-            resources: manifest
-                .resources
-                .iter()
-                .map(|r| ResourceOut {
-                    name: r.name.to_string(),
-                    algorithm: algorithm.clone(),
-                    digest: hex::encode(&r.digest),
-                })
-                .collect(),
+            resources: ResourceOut::list(manifest, false),
         },
     };
     serde_json::to_vec_pretty(&statement).expect("statements serialise")

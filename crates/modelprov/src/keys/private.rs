@@ -104,13 +104,7 @@ impl PrivateKey {
     }
 
     pub fn key_type(&self) -> KeyType {
-        match &self.0 {
-            Inner::P256(_) => KeyType::EcdsaP256,
-            Inner::P384(_) => KeyType::EcdsaP384,
-            Inner::P521(_) => KeyType::EcdsaP521,
-            Inner::Ed25519(_) => KeyType::Ed25519,
-            Inner::Rsa(key) => KeyType::Rsa(key.n().bit_width() as usize),
-        }
+        self.public_key().key_type()
     }
 
     pub fn public_key(&self) -> PublicKey {

@@ -60,13 +60,32 @@ impl Serialize for Serialization {
     }
 }
 
+/// A resource as documents write it: `{name, algorithm, digest}`, plus `size` in manifests.
 #[derive(Serialize)]
-struct ResourceOut {
+pub(crate) struct ResourceOut {
     name: String,
     algorithm: String,
     digest: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     size: Option<u64>,
+}
+
+impl ResourceOut {
+    /// The resources of `manifest` in its order; sizes only when `with_sizes` (OMS payloads
+    /// carry none).
+    pub(crate) fn list(manifest: &Manifest, with_sizes: bool) -> Vec<ResourceOut> {
+        let algorithm = manifest.serialization.resource_algorithm();
+        manifest
+            .resources
+            .iter()
+            .map(|r| ResourceOut {
+                name: r.name.to_string(),
+                algorithm: algorithm.clone(),
+                digest: hex::encode(&r.digest),
+                size: r.size.filter(|_| with_sizes),
+            })
+            .collect()
+    }
 }
 
 /// Writes `manifest` to `path` through a temporary file and a rename, so an existing manifest is
@@ -78,22 +97,12 @@ pub fn write_manifest(path: &Path, manifest: &Manifest) -> Result<()> {
 
 /// The manifest file's text: pretty JSON with a final newline.
 pub fn manifest_json(manifest: &Manifest) -> String {
-    let algorithm = manifest.serialization.resource_algorithm();
     let out = ManifestOut {
         format: FORMAT,
         name: &manifest.name,
         digest: manifest.root_digest().to_string(),
         serialization: &manifest.serialization,
-        resources: manifest
-            .resources
-            .iter()
-            .map(|r| ResourceOut {
-                name: r.name.to_string(),
-                algorithm: algorithm.clone(),
-                digest: hex::encode(&r.digest),
-                size: r.size,
-            })
-            .collect(),
+        resources: ResourceOut::list(manifest, true),
     };
     let mut text = serde_json::to_string_pretty(&out).expect("manifest serialises");
     text.push('\n');

@@ -10,7 +10,9 @@ mod serialization;
 pub use build::{BuildContext, BuildOutcome, BuildStats, build_manifest};
 pub use diff::{FileChange, ManifestDiff, Modified, Renamed, diff_manifests};
 pub use json::{FORMAT, manifest_json, read_manifest, write_manifest};
-pub(crate) use json::{NameRules, ResourceEntry, parse_serialization, resources_from_entries};
+pub(crate) use json::{
+    NameRules, ResourceEntry, ResourceOut, parse_serialization, resources_from_entries,
+};
 pub use name::{ByteRange, ResourceName, compare_paths};
 pub use serialization::{DEFAULT_SHARD_SIZE, Method, Serialization};
 
