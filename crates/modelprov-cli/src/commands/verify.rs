@@ -179,7 +179,9 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
         ));
     }
     let (Some(path), Some(id)) = (&args.trusted, &args.id) else {
-        unreachable!("clap requires one of --manifest, --digest, --signature, --trusted with --id");
+        return Err(Error::Usage(
+            "give one of --manifest, --digest, --signature, or --trusted with --id".into(),
+        ));
     };
     let trust = TrustFile::read(path)?;
     let expectation = trust.get(id, path)?.clone();
@@ -193,7 +195,7 @@ const MAX_RAW_SIGNATURE_BYTES: u64 = 64 << 10;
 /// `verify FILE --raw --signature SIG --key PUBLIC`.
 fn verify_raw(args: &VerifyArgs) -> Result<Outcome> {
     let (Some(signature_path), Some(key_path)) = (&args.signature, &args.key) else {
-        unreachable!("clap requires --signature and --key with --raw");
+        return Err(Error::Usage("--raw needs --signature and --key".into()));
     };
     if args.manifest.is_some()
         || args.digest.is_some()

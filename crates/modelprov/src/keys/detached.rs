@@ -80,30 +80,39 @@ impl PublicKey {
     /// Whether `signature` is a detached signature by this key over the bytes `feed` produces.
     /// Any RSA-PSS salt length is accepted.
     pub fn verify_detached(&self, feed: Feed<'_>, signature: &[u8]) -> Result<bool> {
-        if let PublicInner::Ed25519(key) = &self.0 {
-            let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
-                return Ok(false);
-            };
-            let Ok(mut verifier) = key.verify_stream(&signature) else {
-                return Ok(false);
-            };
-            feed(&mut |bytes| verifier.update(bytes))?;
-            return Ok(verifier.finalize_and_verify().is_ok());
-        }
-        let digest = sha256_of(feed)?;
         Ok(match &self.0 {
-            PublicInner::P256(key) => p256::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok()),
-            PublicInner::P384(key) => p384::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok()),
-            PublicInner::P521(key) => p521::ecdsa::Signature::from_der(signature)
-                .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok()),
-            PublicInner::Rsa(key) => pss::Signature::try_from(signature).is_ok_and(|s| {
-                pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(key.clone())
-                    .verify_prehash(&digest, &s)
-                    .is_ok()
-            }),
-            PublicInner::Ed25519(_) => unreachable!("handled above"),
+            PublicInner::P256(key) => {
+                let digest = sha256_of(feed)?;
+                p256::ecdsa::Signature::from_der(signature)
+                    .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok())
+            }
+            PublicInner::P384(key) => {
+                let digest = sha256_of(feed)?;
+                p384::ecdsa::Signature::from_der(signature)
+                    .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok())
+            }
+            PublicInner::P521(key) => {
+                let digest = sha256_of(feed)?;
+                p521::ecdsa::Signature::from_der(signature)
+                    .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok())
+            }
+            PublicInner::Rsa(key) => {
+                let digest = sha256_of(feed)?;
+                pss::Signature::try_from(signature).is_ok_and(|s| {
+                    pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(key.clone())
+                        .verify_prehash(&digest, &s)
+                        .is_ok()
+                })
+            }
+            PublicInner::Ed25519(key) => {
+                let parsed = ed25519_dalek::Signature::from_slice(signature);
+                let Some(mut verifier) = parsed.ok().and_then(|s| key.verify_stream(&s).ok())
+                else {
+                    return Ok(false);
+                };
+                feed(&mut |bytes| verifier.update(bytes))?;
+                verifier.finalize_and_verify().is_ok()
+            }
         })
     }
 }
