@@ -118,10 +118,15 @@ pub struct CacheArgs {
 }
 
 impl CacheArgs {
+    /// Whether this run asked for the cache.
+    pub fn requested(&self) -> bool {
+        self.cache || self.cache_file.is_some()
+    }
+
     /// Opens the cache when asked for. A cache that cannot be opened is a warning, not an
     /// error: hashing without it gives the same answer, only slower.
     pub fn open(&self, warnings: &mut Vec<String>) -> Option<DigestCache> {
-        if !self.cache && self.cache_file.is_none() {
+        if !self.requested() {
             return None;
         }
         let Some(path) = self.cache_file.clone().or_else(DigestCache::default_path) else {

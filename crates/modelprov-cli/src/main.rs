@@ -7,6 +7,7 @@
 mod args;
 mod commands;
 mod exit;
+mod model_build;
 mod output;
 mod progress_bar;
 

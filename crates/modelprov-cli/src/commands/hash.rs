@@ -4,16 +4,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use modelprov::manifest::{
-    BuildStats, Serialization, build_manifest, manifest_json, write_manifest,
-};
+use modelprov::manifest::{BuildStats, Serialization, manifest_json, write_manifest};
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::exit::Outcome;
+use crate::model_build::build_identified_manifest;
 use crate::output::{describe_serialization, human_bytes, plural, print_json, warn_all};
-use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
 pub struct HashArgs {
@@ -66,19 +64,16 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
     .flatten()
     .collect();
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
-    let cache = args.cache.open(&mut warnings);
     let started = Instant::now();
-    let built = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
-        build_manifest(&args.path, &serialization, context)
-    })?;
+    let built = build_identified_manifest(
+        &args.path,
+        &serialization,
+        &args.cache,
+        args.output_args.quiet,
+        "hash",
+        &mut warnings,
+    )?;
     let seconds = started.elapsed().as_secs_f64();
-    warnings.extend(built.warnings);
-    if built.stats.files == 0 {
-        return Err(Error::Walk {
-            path: args.path.clone(),
-            problem: "holds no files to hash (after the ignore rules); refusing to give an empty model an identity".into(),
-        });
-    }
 
     let manifest = &built.manifest;
     let digest = manifest.root_digest();
@@ -121,7 +116,7 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
                 human_bytes((stats.bytes_hashed as f64 / seconds) as u64)
             );
         }
-        if cache.is_some() {
+        if args.cache.requested() {
             summary += &format!(", {} from cache", stats.cache_hits);
         }
         if let Some(path) = manifest_path {

@@ -6,15 +6,15 @@ use clap::Args;
 use modelprov::fsutil::write_atomically;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
-use modelprov::manifest::{Method, build_manifest};
+use modelprov::manifest::Method;
 use modelprov::signing::{sign_file, sign_manifest};
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
 use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
 use crate::exit::Outcome;
+use crate::model_build::build_identified_manifest;
 use crate::output::{print_json, warn_all};
-use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
@@ -80,17 +80,14 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             "model_signing's CLI verifies whole-file SHA-256 signatures only; this one verifies with modelprov and the model_signing API".into(),
         );
     }
-    let cache = args.cache.open(&mut warnings);
-    let built = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
-        build_manifest(&args.path, &serialization, context)
-    })?;
-    warnings.extend(built.warnings);
-    if built.stats.files == 0 {
-        return Err(Error::Walk {
-            path: args.path.clone(),
-            problem: "holds no files to sign (after the ignore rules)".into(),
-        });
-    }
+    let built = build_identified_manifest(
+        &args.path,
+        &serialization,
+        &args.cache,
+        args.output_args.quiet,
+        "sign",
+        &mut warnings,
+    )?;
     let mut certificates = Vec::new();
     for file in args.certificate.iter().chain(&args.certificate_chain) {
         certificates.extend(read_certificates(file)?);
