@@ -60,24 +60,9 @@ fn modelprov_signs_model_signing_verifies() {
         let folder = tempfile::tempdir().unwrap();
         let model = copy_model(folder.path());
         let key = folder.path().join("signer.key");
-        let public = folder.path().join("signer.key.pub");
         let signature = folder.path().join("model.sig");
-        run(
-            &["keygen", "--type", curve, "--private-key", path_str(&key)],
-            0,
-        );
-        run(
-            &[
-                "sign",
-                path_str(&model),
-                "--key",
-                path_str(&key),
-                "-o",
-                path_str(&signature),
-                "-q",
-            ],
-            0,
-        );
+        let public = keygen_and_sign(curve, &key, &model, &signature);
+
         let verify = [
             "verify",
             "key",
@@ -111,21 +96,9 @@ fn a_signature_inside_the_model_is_left_out_both_ways() {
     let folder = tempfile::tempdir().unwrap();
     let model = copy_model(folder.path());
     let key = folder.path().join("signer.key");
-    run(&["keygen", "--private-key", path_str(&key)], 0);
     let signature = model.join("model.sig");
-    run(
-        &[
-            "sign",
-            path_str(&model),
-            "--key",
-            path_str(&key),
-            "-o",
-            path_str(&signature),
-            "-q",
-        ],
-        0,
-    );
-    let public = folder.path().join("signer.key.pub");
+    let public = keygen_and_sign("p256", &key, &model, &signature);
+
     let accepted = model_signing(&[
         "verify",
         "key",

@@ -25,23 +25,11 @@ fn signed_model() -> Signed {
     let folder = tempfile::tempdir().unwrap();
     let root = folder.path().to_path_buf();
     let model = copy_model(&root);
-    let key = root.join("k.pem");
-    run(&["keygen", "--private-key", path_str(&key)], 0);
     let signature = root.join("model.sig");
-    run(
-        &[
-            "sign",
-            path_str(&model),
-            "--key",
-            path_str(&key),
-            "-o",
-            path_str(&signature),
-            "-q",
-        ],
-        0,
-    );
+    let public = keygen_and_sign("p256", &root.join("k.pem"), &model, &signature);
+
     Signed {
-        public: root.join("k.pem.pub"),
+        public,
         folder: root,
         model,
         signature,
@@ -287,18 +275,7 @@ fn a_signature_for_another_model_or_with_a_swapped_payload_is_not_authentic() {
     assert!(stdout.contains("modified  tokenizer.json"), "{stdout}");
 
     // A payload from another signature (over other content) under this signature: refused.
-    run(
-        &[
-            "sign",
-            path_str(&s.model),
-            "--key",
-            path_str(&s.folder.join("k.pem")),
-            "-o",
-            path_str(&s.signature),
-            "-q",
-        ],
-        0,
-    );
+    sign(&s.model, &s.folder.join("k.pem"), &s.signature);
     let other = signed_model();
     let mine: serde_json::Value = json(&fs::read_to_string(&s.signature).unwrap());
     let mut theirs: serde_json::Value = json(&fs::read_to_string(&other.signature).unwrap());

@@ -73,6 +73,34 @@ pub fn run_err(args: &[&str], code: i32) -> String {
     run_full(args, code).1
 }
 
+/// `modelprov sign MODEL --key KEY -o SIGNATURE -q`, which must succeed.
+pub fn sign(model: &Path, key: &Path, signature: &Path) {
+    run(
+        &[
+            "sign",
+            path_str(model),
+            "--key",
+            path_str(key),
+            "-o",
+            path_str(signature),
+            "-q",
+        ],
+        0,
+    );
+}
+
+/// A fresh `key_type` key at `key` (its public key at `<key>.pub`, returned), then `sign`.
+pub fn keygen_and_sign(key_type: &str, key: &Path, model: &Path, signature: &Path) -> PathBuf {
+    run(
+        &["keygen", "--type", key_type, "--private-key", path_str(key)],
+        0,
+    );
+    sign(model, key, signature);
+    let mut public = key.as_os_str().to_owned();
+    public.push(".pub");
+    PathBuf::from(public)
+}
+
 pub fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
