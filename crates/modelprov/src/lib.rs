@@ -8,6 +8,7 @@
 
 pub mod attest;
 pub mod cache;
+pub mod card;
 pub mod digest;
 pub mod error;
 pub mod fsutil;

@@ -3,5 +3,8 @@
 mod oms;
 mod raw;
 
-pub use oms::{TrustedSigner, VerifiedSignature, sign_manifest, verify_bundle};
+pub use oms::{
+    TrustedSigner, VerifiedEnvelope, VerifiedSignature, sign_manifest, sign_statement,
+    verify_bundle, verify_envelope,
+};
 pub use raw::{sign_file, verify_file};

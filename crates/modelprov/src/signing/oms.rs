@@ -27,6 +27,15 @@ pub fn sign_manifest(
     key: &PrivateKey,
     certificates: &[Vec<u8>],
 ) -> Result<Bundle> {
+    sign_statement(&oms_statement(manifest), key, certificates)
+}
+
+/// Signs any in-toto Statement `payload` into a bundle, as [`sign_manifest`] does the OMS one.
+pub fn sign_statement(
+    payload: &[u8],
+    key: &PrivateKey,
+    certificates: &[Vec<u8>],
+) -> Result<Bundle> {
     let verification_material = match certificates.first() {
         None => VerificationMaterial {
             public_key: Some(public_key_material(Some(key.public_key().hint()))),
@@ -53,13 +62,12 @@ pub fn sign_manifest(
             }
         }
     };
-    let payload = oms_statement(manifest);
-    let signature = key.sign(&pae(IN_TOTO_PAYLOAD_TYPE, &payload))?;
+    let signature = key.sign(&pae(IN_TOTO_PAYLOAD_TYPE, payload))?;
     Ok(Bundle {
         media_type: BUNDLE_MEDIA_TYPE.to_string(),
         verification_material,
         dsse_envelope: Some(Envelope {
-            payload: STANDARD.encode(&payload),
+            payload: STANDARD.encode(payload),
             payload_type: IN_TOTO_PAYLOAD_TYPE.to_string(),
             signatures: vec![EnvelopeSignature {
                 sig: STANDARD.encode(signature),
@@ -88,15 +96,40 @@ pub struct VerifiedSignature {
     pub warnings: Vec<String>,
 }
 
-/// Checks a bundle (read from `path`): media type, the signer (key hint, or certificate chain
-/// and leaf usage), the DSSE signature over the exact payload bytes, and the Statement.
-/// `NotAuthentic` when the signer or signature does not match; `InvalidInput` when the bundle
-/// cannot be used at all.
+/// Checks an OMS bundle (read from `path`): [`verify_envelope`], then the OMS Statement.
 pub fn verify_bundle(
     bundle: &Bundle,
     trusted: TrustedSigner<'_>,
     path: &Path,
 ) -> Result<VerifiedSignature> {
+    let envelope = verify_envelope(bundle, trusted, path)?;
+    let statement =
+        parse_oms_statement(&envelope.payload).map_err(|problem| Error::invalid(path, problem))?;
+    Ok(VerifiedSignature {
+        statement,
+        signer: envelope.signer,
+        warnings: envelope.warnings,
+    })
+}
+
+/// A bundle whose signature verified: the exact payload bytes that were signed.
+#[derive(Clone, Debug)]
+pub struct VerifiedEnvelope {
+    pub payload: Vec<u8>,
+    /// The signing certificate's subject, for certificate signatures.
+    pub signer: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Checks a bundle (read from `path`): media type, the signer (key hint, or certificate chain
+/// and leaf usage) and the DSSE signature over the exact payload bytes of an in-toto payload.
+/// `NotAuthentic` when the signer or signature does not match; `InvalidInput` when the bundle
+/// cannot be used at all.
+pub fn verify_envelope(
+    bundle: &Bundle,
+    trusted: TrustedSigner<'_>,
+    path: &Path,
+) -> Result<VerifiedEnvelope> {
     let invalid = |problem: String| Error::invalid(path, problem);
     let not_authentic = |problem: String| Error::NotAuthentic {
         path: path.to_path_buf(),
@@ -183,9 +216,8 @@ pub fn verify_bundle(
             "the signature does not verify with the given key: the payload or signature was altered, or another key signed it".into(),
         ));
     }
-    let statement = parse_oms_statement(&payload).map_err(invalid)?;
-    Ok(VerifiedSignature {
-        statement,
+    Ok(VerifiedEnvelope {
+        payload,
         signer,
         warnings,
     })

@@ -1,0 +1,190 @@
+//! A card bound to a model by signature: an in-toto Statement whose subject is the model digest
+//! and whose predicate (our `model-card/v1` type, docs/model-cards.md) holds the card file's
+//! SHA-256 and its metadata. Signed with the same key as the model's OMS signature, it lets a
+//! verifier trust the card exactly as far as the weights.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::attest::STATEMENT_TYPE;
+use crate::digest::RootDigest;
+
+/// Our predicate type. A name, not a URL anything is fetched from.
+pub const CARD_PREDICATE_TYPE: &str = "https://modelprov.dev/model-card/v1";
+
+#[derive(Serialize)]
+struct StatementOut<'a> {
+    #[serde(rename = "_type")]
+    statement_type: &'static str,
+    subject: [SubjectOut<'a>; 1],
+    #[serde(rename = "predicateType")]
+    predicate_type: &'static str,
+    predicate: PredicateOut<'a>,
+}
+
+#[derive(Serialize)]
+struct SubjectOut<'a> {
+    name: &'a str,
+    digest: Sha256Out,
+}
+
+#[derive(Serialize)]
+struct Sha256Out {
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct PredicateOut<'a> {
+    card: CardOut<'a>,
+    metadata: &'a Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct CardOut<'a> {
+    name: &'a str,
+    #[serde(rename = "mediaType")]
+    media_type: &'static str,
+    digest: Sha256Out,
+}
+
+/// What a verified card statement says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CardAttestation {
+    pub model_name: String,
+    pub model_digest: RootDigest,
+    /// The card's file name when signed.
+    pub card_name: String,
+    /// Hex SHA-256 of the card file's bytes.
+    pub card_sha256: String,
+    pub metadata: Map<String, Value>,
+}
+
+impl CardAttestation {
+    /// Whether `card_bytes` are the card that was signed.
+    pub fn matches_card(&self, card_bytes: &[u8]) -> bool {
+        hex::encode(Sha256::digest(card_bytes)) == self.card_sha256
+    }
+}
+
+/// The Statement binding the card (`card_name`, its bytes and parsed metadata) to the model.
+pub fn card_statement(
+    model_name: &str,
+    model_digest: &RootDigest,
+    card_name: &str,
+    card_bytes: &[u8],
+    metadata: &Map<String, Value>,
+) -> Vec<u8> {
+    let statement = StatementOut {
+        statement_type: STATEMENT_TYPE,
+        subject: [SubjectOut {
+            name: model_name,
+            digest: Sha256Out {
+                sha256: model_digest.hex(),
+            },
+        }],
+        predicate_type: CARD_PREDICATE_TYPE,
+        predicate: PredicateOut {
+            card: CardOut {
+                name: card_name,
+                media_type: if card_name.ends_with(".json") {
+                    "application/json"
+                } else if card_name.ends_with(".yaml") || card_name.ends_with(".yml") {
+                    "application/yaml"
+                } else {
+                    "text/markdown"
+                },
+                digest: Sha256Out {
+                    sha256: hex::encode(Sha256::digest(card_bytes)),
+                },
+            },
+            metadata,
+        },
+    };
+    serde_json::to_vec_pretty(&statement).expect("statements serialise")
+}
+
+/// Reads a card Statement payload.
+pub fn parse_card_statement(payload: &[u8]) -> Result<CardAttestation, String> {
+    let value: Value = serde_json::from_slice(payload)
+        .map_err(|e| format!("the signed payload is not JSON: {e}"))?;
+    if value.get("_type").and_then(Value::as_str) != Some(STATEMENT_TYPE) {
+        return Err(format!(
+            "the payload is not an in-toto Statement ({STATEMENT_TYPE})"
+        ));
+    }
+    match value.get("predicateType").and_then(Value::as_str) {
+        Some(CARD_PREDICATE_TYPE) => {}
+        Some(other) => {
+            return Err(format!(
+                "predicate type '{other}' is not a model card ({CARD_PREDICATE_TYPE})"
+            ));
+        }
+        None => return Err("the statement has no predicateType".into()),
+    }
+    let subjects = value.get("subject").and_then(Value::as_array);
+    let [subject] = subjects.map(Vec::as_slice).unwrap_or_default() else {
+        return Err("a card statement has exactly one subject, the model".into());
+    };
+    let model_name = subject
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let model_hex = subject
+        .pointer("/digest/sha256")
+        .and_then(Value::as_str)
+        .ok_or("the subject has no sha256 digest")?;
+    let model_digest = RootDigest::from_str(&format!("sha256:{model_hex}"))
+        .map_err(|e| format!("the subject digest: {e}"))?;
+    let predicate = value
+        .get("predicate")
+        .ok_or("the statement has no predicate")?;
+    let card_name = predicate
+        .pointer("/card/name")
+        .and_then(Value::as_str)
+        .ok_or("the predicate names no card file")?;
+    let card_sha256 = predicate
+        .pointer("/card/digest/sha256")
+        .and_then(Value::as_str)
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or("the predicate has no sha256 digest of the card")?;
+    let metadata = match predicate.get("metadata") {
+        Some(Value::Object(map)) => map.clone(),
+        None => Map::new(),
+        Some(_) => return Err("the predicate's metadata is not an object".into()),
+    };
+    Ok(CardAttestation {
+        model_name: model_name.to_string(),
+        model_digest,
+        card_name: card_name.to_string(),
+        card_sha256: card_sha256.to_ascii_lowercase(),
+        metadata,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn statement_round_trip() {
+        let digest = RootDigest::over([[7u8; 32].as_slice()]);
+        let meta = json!({"license": "mit"}).as_object().unwrap().clone();
+        let payload = card_statement("m", &digest, "README.md", b"card bytes", &meta);
+        let attestation = parse_card_statement(&payload).unwrap();
+        assert_eq!(attestation.model_digest, digest);
+        assert_eq!(attestation.card_name, "README.md");
+        assert_eq!(attestation.metadata, meta);
+        assert!(attestation.matches_card(b"card bytes"));
+        assert!(!attestation.matches_card(b"card bytes!"));
+    }
+
+    #[test]
+    fn oms_statements_are_not_cards() {
+        let error = parse_card_statement(br#"{"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "https://model_signing/signature/v1.0", "predicate": {}}"#).unwrap_err();
+        assert!(error.contains("not a model card"), "{error}");
+    }
+}

@@ -1,0 +1,367 @@
+//! A card as read from disk: its metadata (the front matter as JSON values, in source order), its
+//! Markdown body, and the original text, so that writing it back changes only what was edited.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::document::{CardText, FrontMatter};
+use super::emit::{emit_entry, emit_mapping};
+use super::yaml::{YamlDocument, parse_yaml};
+use crate::error::{Error, Result};
+
+/// Cards are text; anything this large is not one (a 100 KB model-index is a big card).
+const MAX_CARD_BYTES: u64 = 16 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CardFormat {
+    /// README.md: YAML front matter and a Markdown body.
+    Readme,
+    /// A YAML file holding the metadata mapping only.
+    Yaml,
+    /// A JSON file holding the metadata object only.
+    Json,
+}
+
+impl CardFormat {
+    /// By extension: `.yaml`/`.yml` and `.json` are metadata files, anything else is a README.
+    pub fn of_path(path: &Path) -> CardFormat {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("yaml" | "yml") => CardFormat::Yaml,
+            Some("json") => CardFormat::Json,
+            _ => CardFormat::Readme,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Card {
+    pub path: PathBuf,
+    pub format: CardFormat,
+    /// The front matter (or the whole YAML/JSON file), edited freely.
+    pub metadata: Map<String, Value>,
+    /// The Markdown body (README cards only), edited freely.
+    pub body: String,
+    /// Where each field was in the file, and duplicate keys.
+    pub source: YamlDocument,
+    text: CardText,
+    original_metadata: Map<String, Value>,
+}
+
+impl Card {
+    /// Reads a card file. Unparseable YAML is an error naming the line and column; a file without
+    /// front matter is a card with empty metadata.
+    pub fn read(path: &Path) -> Result<Card> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| Error::io("read", path, e))?
+            .len();
+        if size > MAX_CARD_BYTES {
+            return Err(Error::invalid(
+                path,
+                format!("{size} bytes is too large for a model card (limit {MAX_CARD_BYTES})"),
+            ));
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| Error::invalid(path, format!("not UTF-8 text: {e}")))?;
+        Card::parse(path, CardFormat::of_path(path), &text)
+    }
+
+    /// Parses card text; `path` is only used in messages.
+    pub fn parse(path: &Path, format: CardFormat, text: &str) -> Result<Card> {
+        let card_text = match format {
+            CardFormat::Readme => CardText::split(text).map_err(|e| {
+                Error::invalid(
+                    path,
+                    format!(
+                        "the front matter opened by '---' on line {} is never closed by another '---' line",
+                        e.open_line
+                    ),
+                )
+            })?,
+            // A metadata file is all front matter, without delimiters.
+            CardFormat::Yaml | CardFormat::Json => CardText {
+                prefix: String::new(),
+                front_matter: Some(FrontMatter {
+                    open: String::new(),
+                    yaml: text.to_string(),
+                    close: String::new(),
+                    first_line: 1,
+                }),
+                body: String::new(),
+            },
+        };
+        let source = match &card_text.front_matter {
+            Some(front) => parse_yaml(&front.yaml, front.first_line).map_err(|e| {
+                Error::invalid(path, format!("the card's YAML cannot be read: {e}"))
+            })?,
+            None => YamlDocument::default(),
+        };
+        let metadata = match &source.value {
+            Value::Object(map) => map.clone(),
+            Value::Null => Map::new(),
+            other => {
+                return Err(Error::invalid(
+                    path,
+                    format!(
+                        "the card's metadata must be a mapping of fields, not {}",
+                        super::fields::kind(other)
+                    ),
+                ));
+            }
+        };
+        Ok(Card {
+            path: path.to_path_buf(),
+            format,
+            body: card_text.body.clone(),
+            original_metadata: metadata.clone(),
+            metadata,
+            source,
+            text: card_text,
+        })
+    }
+
+    /// A new README card.
+    pub fn new(path: &Path, metadata: Map<String, Value>, body: String) -> Card {
+        Card {
+            path: path.to_path_buf(),
+            format: CardFormat::Readme,
+            metadata,
+            body,
+            source: YamlDocument::default(),
+            text: CardText {
+                prefix: String::new(),
+                front_matter: None,
+                body: String::new(),
+            },
+            original_metadata: Map::new(),
+        }
+    }
+
+    /// The file's parts as read (prefix, front matter, body).
+    pub fn text(&self) -> &CardText {
+        &self.text
+    }
+
+    /// Whether the metadata or body differ from what was read.
+    pub fn is_edited(&self) -> bool {
+        self.metadata != self.original_metadata || self.body != self.text.body
+    }
+
+    /// The card as text in its own format. Unedited: the bytes read. Edited: the original text
+    /// with only the changed top-level fields rewritten (new ones appended), in the card's line
+    /// endings.
+    pub fn to_text(&self) -> String {
+        if !self.is_edited() {
+            return self.text.join();
+        }
+        let eol = self.text.line_ending();
+        let yaml = match &self.text.front_matter {
+            Some(front) if self.metadata == self.original_metadata => front.yaml.clone(),
+            Some(front) => self.patched_yaml(&front.yaml, eol),
+            None => emit_mapping(&self.metadata, eol),
+        };
+        let mut out = self.text.prefix.clone();
+        match self.format {
+            CardFormat::Readme => {
+                if self.metadata.is_empty() && self.text.front_matter.is_none() {
+                    // Nothing to put in a header that was not there.
+                } else {
+                    let (open, close) = match &self.text.front_matter {
+                        Some(front) if !front.open.is_empty() => {
+                            (front.open.clone(), front.close.clone())
+                        }
+                        _ => (format!("---{eol}"), format!("---{eol}")),
+                    };
+                    out.push_str(&open);
+                    out.push_str(&yaml);
+                    out.push_str(&close);
+                }
+                out.push_str(&self.body);
+            }
+            CardFormat::Yaml => out.push_str(&yaml),
+            CardFormat::Json => {
+                out.push_str(
+                    &serde_json::to_string_pretty(&self.metadata).expect("JSON serialises"),
+                );
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// Rewrites only the changed top-level entries of `yaml`. Falls back to writing the whole
+    /// mapping when the original is not a plain block mapping (flow style, duplicate keys) or the
+    /// patched text would not read back as the edited metadata.
+    fn patched_yaml(&self, yaml: &str, eol: &str) -> String {
+        let whole = || emit_mapping(&self.metadata, eol);
+        let keys = &self.source.top_keys;
+        let first_line = self.text.front_matter.as_ref().map_or(1, |f| f.first_line);
+        let block_mapping = keys.iter().all(|k| k.column == 0)
+            && keys.windows(2).all(|w| w[0].line < w[1].line)
+            && self
+                .source
+                .duplicates
+                .iter()
+                .all(|d| d.path.contains(['.', '[']));
+        if !block_mapping {
+            return whole();
+        }
+        let lines: Vec<&str> = yaml.split_inclusive('\n').collect();
+        let line_index = |file_line: usize| file_line - first_line;
+        let mut out: String =
+            lines[..keys.first().map_or(lines.len(), |k| line_index(k.line))].concat();
+        for (i, key) in keys.iter().enumerate() {
+            let start = line_index(key.line);
+            let end = keys
+                .get(i + 1)
+                .map_or(lines.len(), |next| line_index(next.line));
+            match self.metadata.get(&key.key) {
+                None => {}
+                Some(value) if self.original_metadata.get(&key.key) == Some(value) => {
+                    out.push_str(&lines[start..end].concat());
+                }
+                Some(value) => emit_entry(&mut out, &key.key, value, 0, eol),
+            }
+        }
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        for (key, value) in &self.metadata {
+            if !self.original_metadata.contains_key(key) {
+                emit_entry(&mut out, key, value, 0, eol);
+            }
+        }
+        match parse_yaml(&out, 1) {
+            Ok(doc) if doc.value == Value::Object(self.metadata.clone()) => out,
+            Ok(doc) if doc.value.is_null() && self.metadata.is_empty() => out,
+            _ => whole(),
+        }
+    }
+
+    /// Writes the card atomically (temporary file, then rename).
+    pub fn write(&self, path: &Path) -> Result<()> {
+        crate::fsutil::write_atomically(path, self.to_text().as_bytes())
+    }
+
+    /// The 1-based line of a field, or of its nearest enclosing field that has one.
+    pub fn line_of(&self, path: &str) -> Option<usize> {
+        let mut path = path;
+        loop {
+            if let Some(line) = self.source.lines.get(path) {
+                return Some(*line);
+            }
+            let cut = path.rfind(['.', '['])?;
+            path = &path[..cut];
+        }
+    }
+
+    /// Sets a (possibly nested) field, creating the mappings on the way: `provenance.model.digest`.
+    pub fn set(&mut self, dotted: &str, value: Value) {
+        let mut map = &mut self.metadata;
+        let mut parts = dotted.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                map.insert(part.to_string(), value);
+                return;
+            }
+            let entry = map
+                .entry(part.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            map = entry.as_object_mut().expect("made an object above");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn readme(text: &str) -> Card {
+        Card::parse(Path::new("README.md"), CardFormat::Readme, text).unwrap()
+    }
+
+    #[test]
+    fn unedited_cards_write_back_byte_for_byte() {
+        for text in [
+            "---\nlicense: mit   # trailing comment\nlanguage:\n  - en\n---\n# Body\n\nText.\n",
+            "\u{feff}\n---\r\nlicense: mit\r\n---\r\nbody\r\n",
+            "no front matter\n",
+            "---\n{license: mit, tags: [a]}\n---\n",
+        ] {
+            assert_eq!(readme(text).to_text(), text);
+        }
+    }
+
+    #[test]
+    fn edits_touch_only_the_edited_fields() {
+        let text = "---\n# leading comment\nlicense: mit  # keep me\nlanguage: [en, 'no']\ntags:\n- a   # odd spacing kept\n- b\n---\nBody\n";
+        let mut card = readme(text);
+        card.set("tags", json!(["a", "b", "c"]));
+        card.set("provenance.model.digest", json!("sha256:00"));
+        let out = card.to_text();
+        assert_eq!(
+            out,
+            "---\n# leading comment\nlicense: mit  # keep me\nlanguage: [en, 'no']\ntags:\n- a\n- b\n- c\nprovenance:\n  model:\n    digest: sha256:00\n---\nBody\n"
+        );
+        let again = readme(&out);
+        assert_eq!(again.metadata, card.metadata);
+    }
+
+    #[test]
+    fn removed_fields_disappear_and_crlf_is_kept() {
+        let mut card = readme("---\r\nlicense: mit\r\ntags: [a]\r\n---\r\nBody\r\n");
+        card.metadata.remove("tags");
+        card.set("library_name", json!("transformers"));
+        assert_eq!(
+            card.to_text(),
+            "---\r\nlicense: mit\r\nlibrary_name: transformers\r\n---\r\nBody\r\n"
+        );
+    }
+
+    #[test]
+    fn flow_front_matter_is_rewritten_whole_when_edited() {
+        let mut card = readme("---\n{license: mit, tags: [a]}\n---\nBody\n");
+        card.set("license", json!("apache-2.0"));
+        assert_eq!(
+            card.to_text(),
+            "---\nlicense: apache-2.0\ntags:\n- a\n---\nBody\n"
+        );
+    }
+
+    #[test]
+    fn bad_yaml_names_the_file_line_and_column() {
+        let error = Card::parse(
+            Path::new("cards/README.md"),
+            CardFormat::Readme,
+            "---\nlicense: mit\ntags: [a, b\nlanguage: en\n---\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.starts_with("cards/README.md: "), "{error}");
+        assert!(error.contains("line 4, column"), "{error}");
+    }
+
+    #[test]
+    fn metadata_must_be_a_mapping() {
+        let error = Card::parse(
+            Path::new("c.md"),
+            CardFormat::Readme,
+            "---\n- a\n- b\n---\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("not a list"), "{error}");
+    }
+}

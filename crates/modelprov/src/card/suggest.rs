@@ -1,0 +1,55 @@
+//! "Did you mean": the closest known name to a misspelled one.
+
+/// The candidate closest to `word`, when it is close enough to be a typo: the same after folding
+/// case and `-`/`_`, a plural away, or within a small edit distance.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let folded = fold(word);
+    let limit = if folded.chars().count() <= 4 { 1 } else { 2 };
+    candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .map(|c| {
+            let other = fold(c);
+            let distance = if other == folded
+                || other == format!("{folded}s")
+                || folded == format!("{other}s")
+            {
+                0
+            } else {
+                strsim::damerau_levenshtein(&folded, &other)
+            };
+            (distance, c)
+        })
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+fn fold(word: &str) -> String {
+    word.to_lowercase().replace('-', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::closest;
+
+    #[test]
+    fn typos_find_their_word() {
+        let keys = [
+            "license",
+            "language",
+            "pipeline_tag",
+            "model-index",
+            "tags",
+            "datasets",
+        ];
+        assert_eq!(closest("licence", keys), Some("license"));
+        assert_eq!(closest("langauge", keys), Some("language"));
+        assert_eq!(closest("pipline_tag", keys), Some("pipeline_tag"));
+        assert_eq!(closest("model_index", keys), Some("model-index"));
+        assert_eq!(closest("tag", keys), Some("tags"));
+        assert_eq!(closest("dataset", keys), Some("datasets"));
+        assert_eq!(closest("extra_gated_prompt", keys), None);
+        assert_eq!(closest("license", keys), None);
+    }
+}
