@@ -42,6 +42,9 @@ enum Command {
     Sign(commands::sign::SignArgs),
     /// Generate a signing key pair.
     Keygen(commands::keygen::KeygenArgs),
+    /// Model cards: validate, draft from a model folder, render, show.
+    #[command(subcommand)]
+    Card(commands::card::CardCommand),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Sign(args) => commands::sign::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
+        Command::Card(command) => commands::card::run(command),
     };
     match outcome {
         Ok(outcome) => outcome.exit_code(),

@@ -34,3 +34,27 @@ pub fn build_identified_manifest(
     }
     Ok(built)
 }
+
+/// The manifest a card's digest describes: the folder with OMS defaults (whole files, SHA-256),
+/// leaving out the card file and the top-level README.md (a card cannot hold its own hash).
+pub fn build_card_model_manifest(
+    model: &Path,
+    card: Option<&Path>,
+    quiet: bool,
+    warnings: &mut Vec<String>,
+) -> Result<BuildOutcome> {
+    let readme = model.join("README.md");
+    let mut own = vec![readme.as_path()];
+    own.extend(card);
+    let (serialization, mut resolve_warnings) =
+        crate::args::SerializationArgs::default().resolve(model, &own)?;
+    warnings.append(&mut resolve_warnings);
+    build_identified_manifest(
+        model,
+        &serialization,
+        &CacheArgs::default(),
+        quiet,
+        "describe in a card",
+        warnings,
+    )
+}

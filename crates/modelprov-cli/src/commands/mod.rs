@@ -1,3 +1,4 @@
+pub mod card;
 pub mod hash;
 pub mod keygen;
 pub mod sign;

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use modelprov::RootDigest;
+use modelprov::card::{Card, sign_card};
 use modelprov::fsutil::write_atomically;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
@@ -43,6 +45,16 @@ pub struct SignArgs {
     #[arg(long, conflicts_with_all = ["certificate", "certificate_chain"])]
     pub raw: bool,
 
+    /// Also sign this model card (README.md, .yaml or .json) as describing the model: a second
+    /// signed Statement (docs/model-cards.md). The card and the folder's README.md are left out
+    /// of the signed model, so that the card's recorded digest is the signed one.
+    #[arg(long, value_name = "FILE", conflicts_with = "raw")]
+    pub card: Option<PathBuf>,
+
+    /// Where to write the card signature [default: the signature path with .card.sig].
+    #[arg(long, value_name = "FILE", requires = "card")]
+    pub card_signature: Option<PathBuf>,
+
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 
@@ -66,9 +78,24 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("model.sig"));
-    let (serialization, mut warnings) = args
-        .serialization
-        .resolve(&args.path, &[output.as_path()])?;
+    let card = match &args.card {
+        Some(path) => {
+            let bytes = read_card_bytes(path)?;
+            let card = Card::from_bytes(path, &bytes)?;
+            Some((path, card, bytes))
+        }
+        None => None,
+    };
+    let card_output = args
+        .card_signature
+        .clone()
+        .unwrap_or_else(|| card_signature_path(&output));
+    let readme = args.path.join("README.md");
+    let mut own_outputs = vec![output.as_path()];
+    if let Some((card_path, _, _)) = &card {
+        own_outputs.extend([card_output.as_path(), card_path.as_path(), readme.as_path()]);
+    }
+    let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
     if !key.key_type().oms_compatible() {
         warnings.push(format!(
             "{} signatures verify with modelprov, but model_signing accepts EC keys (P-256, P-384, P-521) only",
@@ -93,8 +120,24 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         certificates.extend(read_certificates(file)?);
     }
     let bundle = sign_manifest(&built.manifest, &key, &certificates)?;
-    write_atomically(&output, &bundle.to_json())?;
     let digest = built.manifest.root_digest();
+    let card_bundle = match &card {
+        Some((card_path, card, bytes)) => Some(sign_model_card(
+            card_path,
+            card,
+            bytes,
+            &built.manifest.name,
+            &digest,
+            &key,
+            &certificates,
+            &mut warnings,
+        )?),
+        None => None,
+    };
+    write_atomically(&output, &bundle.to_json())?;
+    if let Some(card_bundle) = &card_bundle {
+        write_atomically(&card_output, &card_bundle.to_json())?;
+    }
     if args.output_args.json {
         print_json(&serde_json::json!({
             "digest": digest,
@@ -103,6 +146,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             "key_hint": key.public_key().hint(),
             "serialization": serialization,
             "files": built.stats.files,
+            "card_signature": card_bundle.as_ref().map(|_| &card_output),
             "warnings": warnings,
         }));
     } else {
@@ -116,9 +160,77 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
                 show(&args.key),
                 show(&output)
             );
+            if card_bundle.is_some() {
+                eprintln!("card signature written to {}", show(&card_output));
+            }
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// A card's bytes, read once: what is parsed is what is signed or checked.
+pub fn read_card_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Io {
+        action: "read card",
+        path: path.to_path_buf(),
+        source: e,
+    })
+}
+
+/// `model.sig` -> `model.card.sig`; other names get `.card.sig` appended.
+pub fn card_signature_path(signature: &Path) -> PathBuf {
+    let text = signature.as_os_str().to_string_lossy();
+    match text.strip_suffix(".sig") {
+        Some(stem) => PathBuf::from(format!("{stem}.card.sig")),
+        None => PathBuf::from(format!("{text}.card.sig")),
+    }
+}
+
+/// Signs the card as describing `digest`. A card that records another model digest is refused:
+/// signing would vouch for a card about other bytes.
+#[allow(clippy::too_many_arguments)]
+fn sign_model_card(
+    card_path: &Path,
+    card: &Card,
+    bytes: &[u8],
+    model_name: &str,
+    digest: &RootDigest,
+    key: &PrivateKey,
+    certificates: &[Vec<u8>],
+    warnings: &mut Vec<String>,
+) -> Result<modelprov::attest::Bundle> {
+    let recorded = card
+        .metadata
+        .get("provenance")
+        .and_then(|p| p.get("model"))
+        .and_then(|m| m.get("digest"))
+        .and_then(|d| d.as_str());
+    match recorded {
+        Some(recorded) if recorded != digest.to_string() => {
+            return Err(Error::Usage(format!(
+                "{} describes the model {recorded}, but this model is {digest}; refresh it with `modelprov card init` before signing",
+                card_path.display()
+            )));
+        }
+        Some(_) => {}
+        None => warnings.push(format!(
+            "{} records no model digest; the signature binds it to {digest} anyway",
+            card_path.display()
+        )),
+    }
+    let name = card_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "README.md".into());
+    sign_card(
+        model_name,
+        digest,
+        &name,
+        bytes,
+        &card.metadata,
+        key,
+        certificates,
+    )
 }
 
 fn show(path: &Path) -> std::path::Display<'_> {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use modelprov::attest::read_bundle;
+use modelprov::card::verify_card_bundle;
 use modelprov::keys::PublicKey;
 use modelprov::manifest::read_manifest;
 use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
@@ -16,6 +17,7 @@ use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
+use crate::commands::sign::{card_signature_path, read_card_bytes};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
@@ -64,6 +66,20 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "signature")]
     pub certificate_chain: Vec<PathBuf>,
 
+    /// Also check this model card against its card signature (from `sign --card`): signed by
+    /// the same signer, for this model, and unchanged since.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "signature",
+        conflicts_with = "raw"
+    )]
+    pub card: Option<PathBuf>,
+
+    /// The card signature [default: the signature path with .card.sig].
+    #[arg(long, value_name = "FILE", requires = "card")]
+    pub card_signature: Option<PathBuf>,
+
     #[command(flatten)]
     pub serialization: SerializationArgs,
 
@@ -78,6 +94,8 @@ pub struct VerifyArgs {
 struct VerifyReport<'a> {
     model: &'a str,
     source: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card: Option<&'a CardCheck>,
     #[serde(flatten)]
     verification: &'a Verification,
 }
@@ -93,7 +111,8 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
                 .into(),
         ));
     }
-    let (expectation, source, mut warnings) = expectation(&args)?;
+    let mut card = None;
+    let (expectation, source, mut warnings) = expectation(&args, &mut card)?;
     let cache = args.cache.open(&mut warnings);
     let mut verification = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
         verify_model(&args.path, &expectation, context)
@@ -106,11 +125,20 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         print_json(&VerifyReport {
             model: &model,
             source: &source,
+            card: card.as_ref(),
             verification: &verification,
         });
     } else {
         warn_all(&verification.warnings, args.output_args.quiet);
         print_verification(&model, &source, &verification);
+        if let Some(card) = &card
+            && verification.ok
+        {
+            println!(
+                "OK: card {} is signed with the model ({})",
+                card.card, card.signature
+            );
+        }
     }
     Ok(if verification.ok {
         Outcome::Ok
@@ -119,8 +147,20 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     })
 }
 
-/// What the model should be, a description of where that came from, and warnings.
-fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> {
+/// A card whose signature verified.
+#[derive(Serialize)]
+struct CardCheck {
+    card: String,
+    signature: String,
+    ok: bool,
+}
+
+/// What the model should be, a description of where that came from, and warnings; `card` is set
+/// when a card was checked against its signature.
+fn expectation(
+    args: &VerifyArgs,
+    card: &mut Option<CardCheck>,
+) -> Result<(Expectation, String, Vec<String>)> {
     if let Some(path) = &args.manifest {
         let manifest = read_manifest(path)?;
         return Ok((
@@ -131,11 +171,15 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
     }
     if let Some(signature) = &args.signature {
         let bundle = read_bundle(signature)?;
-        let (verified, signer) = match (&args.key, args.certificate_chain.as_slice()) {
+        let public;
+        let mut roots = Vec::new();
+        let (trusted, signer) = match (&args.key, args.certificate_chain.as_slice()) {
             (Some(key), _) => {
-                let public = PublicKey::read(key)?;
-                let verified = verify_bundle(&bundle, TrustedSigner::Key(&public), signature)?;
-                (verified, format!("key {}", key.display()))
+                public = PublicKey::read(key)?;
+                (
+                    TrustedSigner::Key(&public),
+                    format!("key {}", key.display()),
+                )
             }
             (None, []) => {
                 return Err(Error::Usage(
@@ -144,15 +188,37 @@ fn expectation(args: &VerifyArgs) -> Result<(Expectation, String, Vec<String>)> 
                 ));
             }
             (None, files) => {
-                let mut roots = Vec::new();
                 for file in files {
                     roots.extend(read_certificates(file)?);
                 }
-                let verified = verify_bundle(&bundle, TrustedSigner::Roots(&roots), signature)?;
-                let subject = verified.signer.clone().unwrap_or_default();
-                (verified, format!("certificate {subject}"))
+                (TrustedSigner::Roots(&roots), String::new())
             }
         };
+        let verified = verify_bundle(&bundle, trusted, signature)?;
+        let signer = match &verified.signer {
+            Some(subject) => format!("certificate {subject}"),
+            None => signer,
+        };
+        if let Some(card_path) = &args.card {
+            let card_signature = args
+                .card_signature
+                .clone()
+                .unwrap_or_else(|| card_signature_path(signature));
+            let card_bundle = read_bundle(&card_signature)?;
+            let bytes = read_card_bytes(card_path)?;
+            verify_card_bundle(
+                &card_bundle,
+                trusted,
+                &card_signature,
+                &bytes,
+                &verified.statement.manifest.root_digest(),
+            )?;
+            *card = Some(CardCheck {
+                card: card_path.display().to_string(),
+                signature: card_signature.display().to_string(),
+                ok: true,
+            });
+        }
         let mut manifest = verified.statement.manifest;
         // As the reference verifier does: the signature file never counts as part of the model.
         let mut ignore =

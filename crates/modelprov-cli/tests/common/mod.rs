@@ -108,3 +108,20 @@ pub fn json(text: &str) -> Value {
 pub fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// A messy card fixture from tests/fixtures/cards.
+pub fn card_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cards")
+        .join(name)
+}
+
+/// A writable copy of the bundled example model (examples/tiny-model) in `into`/tiny-model.
+pub fn copy_example_model(into: &Path) -> PathBuf {
+    let target = into.join("tiny-model");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-model"),
+        &target,
+    );
+    target
+}

@@ -188,3 +188,51 @@ mod tests {
         assert!(error.contains("not a model card"), "{error}");
     }
 }
+
+/// Signs `card_bytes` (the card file `card_name`, whose metadata is `metadata`) as describing the
+/// model `model_name` with `model_digest`, with the key (and certificates) that sign the model.
+pub fn sign_card(
+    model_name: &str,
+    model_digest: &RootDigest,
+    card_name: &str,
+    card_bytes: &[u8],
+    metadata: &Map<String, Value>,
+    key: &crate::keys::PrivateKey,
+    certificates: &[Vec<u8>],
+) -> crate::Result<crate::attest::Bundle> {
+    let payload = card_statement(model_name, model_digest, card_name, card_bytes, metadata);
+    crate::signing::sign_statement(&payload, key, certificates)
+}
+
+/// Checks a card signature (read from `bundle_path`) against the trusted signer, that it was made
+/// for the model with `model_digest`, and that `card_bytes` are the card it signed. Anything that
+/// does not match is `NotAuthentic`.
+pub fn verify_card_bundle(
+    bundle: &crate::attest::Bundle,
+    trusted: crate::signing::TrustedSigner<'_>,
+    bundle_path: &std::path::Path,
+    card_bytes: &[u8],
+    model_digest: &RootDigest,
+) -> crate::Result<CardAttestation> {
+    use crate::error::Error;
+    let envelope = crate::signing::verify_envelope(bundle, trusted, bundle_path)?;
+    let attestation = parse_card_statement(&envelope.payload)
+        .map_err(|problem| Error::invalid(bundle_path, problem))?;
+    let not_authentic = |problem: String| Error::NotAuthentic {
+        path: bundle_path.to_path_buf(),
+        problem,
+    };
+    if &attestation.model_digest != model_digest {
+        return Err(not_authentic(format!(
+            "the card was signed for the model {}, not this one ({model_digest})",
+            attestation.model_digest
+        )));
+    }
+    if !attestation.matches_card(card_bytes) {
+        return Err(not_authentic(format!(
+            "the card is not the one that was signed ({} changed since)",
+            attestation.card_name
+        )));
+    }
+    Ok(attestation)
+}

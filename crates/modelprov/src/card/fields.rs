@@ -17,6 +17,10 @@ impl<'de> Deserialize<'de> for Text {
             Value::String(s) => Ok(Text(s)),
             Value::Number(n) => Ok(Text(n.to_string())),
             Value::Bool(b) => Ok(Text(b.to_string())),
+            // `license: [mit]`: one value in a list, which validation warns about.
+            Value::Array(mut items) if items.len() == 1 && !items[0].is_array() => {
+                Text::deserialize(items.remove(0)).map_err(serde::de::Error::custom)
+            }
             other => Err(serde::de::Error::custom(format!(
                 "expected text, found {}",
                 kind(&other)

@@ -69,9 +69,14 @@ impl Card {
             ));
         }
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        let text = String::from_utf8(bytes)
+        Card::from_bytes(path, &bytes)
+    }
+
+    /// Parses a card file's bytes (format from `path`'s extension).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Card> {
+        let text = std::str::from_utf8(bytes)
             .map_err(|e| Error::invalid(path, format!("not UTF-8 text: {e}")))?;
-        Card::parse(path, CardFormat::of_path(path), &text)
+        Card::parse(path, CardFormat::of_path(path), text)
     }
 
     /// Parses card text; `path` is only used in messages.
@@ -261,6 +266,25 @@ impl Card {
             let cut = path.rfind(['.', '['])?;
             path = &path[..cut];
         }
+    }
+
+    /// The value at a field path (`model-index[0].name`), as written.
+    pub fn metadata_value(&self, path: &str) -> Option<&Value> {
+        let mut value: Option<&Value> = None;
+        for part in path.split('.') {
+            let (key, indices) = match part.find('[') {
+                Some(at) => (&part[..at], &part[at..]),
+                None => (part, ""),
+            };
+            value = match value {
+                None => self.metadata.get(key),
+                Some(v) => v.get(key),
+            };
+            for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+                value = value.and_then(|v| v.get(index.parse::<usize>().ok()?));
+            }
+        }
+        value
     }
 
     /// Sets a (possibly nested) field, creating the mappings on the way: `provenance.model.digest`.

@@ -54,7 +54,7 @@ pub fn survey_model(dir: &Path, manifest: &Manifest) -> Result<ModelSurvey> {
             .iter()
             .find_map(|key| config.get(*key).and_then(Value::as_str))
             .map(Text::from);
-        if config.get("transformers_version").is_some() || architecture.is_some() {
+        if config.get("transformers_version").is_some() {
             survey.library_name = Some("transformers".into());
         }
         if config.get("_diffusers_version").is_some() {

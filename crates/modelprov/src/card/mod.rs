@@ -20,7 +20,10 @@ mod suggest;
 mod validate;
 mod yaml;
 
-pub use binding::{CARD_PREDICATE_TYPE, CardAttestation, card_statement, parse_card_statement};
+pub use binding::{
+    CARD_PREDICATE_TYPE, CardAttestation, card_statement, parse_card_statement, sign_card,
+    verify_card_bundle,
+};
 pub use completeness::{Completeness, completeness};
 pub use document::{CardText, FrontMatter};
 pub use emit::emit_mapping;

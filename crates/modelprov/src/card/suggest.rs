@@ -1,12 +1,15 @@
 //! "Did you mean": the closest known name to a misspelled one.
 
 /// The candidate closest to `word`, when it is close enough to be a typo: the same after folding
-/// case and `-`/`_`, a plural away, or within a small edit distance.
+/// case and `-`/`_`, a plural away, within a small edit distance, or else the one candidate that
+/// `word` abbreviates (`text-gen`).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
     let folded = fold(word);
     let limit = if folded.chars().count() <= 4 { 1 } else { 2 };
-    candidates
-        .into_iter()
+    let near = candidates
+        .iter()
+        .copied()
         .filter(|c| *c != word)
         .map(|c| {
             let other = fold(c);
@@ -22,7 +25,19 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         })
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    if near.is_some() || folded.chars().count() < 4 {
+        return near;
+    }
+    match candidates
+        .iter()
+        .filter(|c| fold(c).starts_with(&folded))
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [only] => Some(only),
+        _ => None,
+    }
 }
 
 fn fold(word: &str) -> String {
@@ -50,6 +65,11 @@ mod tests {
         assert_eq!(closest("tag", keys), Some("tags"));
         assert_eq!(closest("dataset", keys), Some("datasets"));
         assert_eq!(closest("extra_gated_prompt", keys), None);
+        assert_eq!(closest("pipe", keys), Some("pipeline_tag"));
+        assert_eq!(
+            closest("text", ["text-generation", "text-classification"]),
+            None
+        );
         assert_eq!(closest("license", keys), None);
     }
 }

@@ -164,6 +164,15 @@ impl Checker<'_> {
                 self.warn("", "the file starts with a byte-order mark: huggingface_hub does not skip it and reads no metadata; save it as UTF-8 without BOM".into());
             }
         }
+        for path in &self.card.source.yaml11_booleans {
+            let word = self
+                .card
+                .metadata_value(path)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            self.warn(path, format!("unquoted '{word}' is text in YAML 1.2 but a boolean to YAML 1.1 readers (PyYAML, huggingface_hub); write '{word}' in quotes"));
+        }
         for duplicate in &self.card.source.duplicates {
             self.warn(
                 &duplicate.path,
@@ -313,9 +322,13 @@ impl Checker<'_> {
                 continue;
             }
             if !is_language_code(&code) {
+                let hint = isolang::Language::from_name_lowercase(&code.to_lowercase())
+                    .map(|l| l.to_639_1().unwrap_or(l.to_639_3()))
+                    .map(|c| format!("; did you mean '{c}'?"))
+                    .unwrap_or_default();
                 self.error(
                     &path,
-                    format!("'{code}' is not an ISO 639-1 or 639-3 language code"),
+                    format!("'{code}' is not an ISO 639-1 or 639-3 language code{hint}"),
                 );
             } else if code
                 .split(['-', '_'])

@@ -28,7 +28,15 @@ pub struct YamlDocument {
     pub top_keys: Vec<TopKey>,
     /// Keys given twice in one mapping; like every YAML loader, the later value wins.
     pub duplicates: Vec<DuplicateKey>,
+    /// Paths of unquoted `yes`/`no`/`on`/`off`: text here, but booleans to YAML 1.1 readers
+    /// (PyYAML, and so `huggingface_hub`).
+    pub yaml11_booleans: Vec<String>,
 }
+
+/// PyYAML's boolean words beyond `true`/`false`.
+const YAML11_BOOLEANS: &[&str] = &[
+    "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopKey {
@@ -196,7 +204,15 @@ impl Composer {
                     .key = Some((key, line));
                 Ok(())
             }
-            Placement::Value(path, line) => self.attach(value, path, line),
+            Placement::Value(path, line) => {
+                if style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && YAML11_BOOLEANS.contains(&text.as_ref())
+                {
+                    self.document.yaml11_booleans.push(path.clone());
+                }
+                self.attach(value, path, line)
+            }
         }
     }
 
