@@ -91,12 +91,6 @@ impl CardText {
         out
     }
 
-    /// Whether the card starts with something that Hugging Face's reader does not skip (it
-    /// skips whitespace before `---`, not a BOM).
-    pub fn has_bom(&self) -> bool {
-        self.prefix.starts_with(BOM)
-    }
-
     /// The line ending the card uses (CRLF cards stay CRLF when edited).
     pub fn line_ending(&self) -> &'static str {
         let sample = match &self.front_matter {
@@ -138,7 +132,7 @@ mod tests {
     #[test]
     fn bom_blank_lines_and_crlf() {
         let card = round_trip("\u{feff}\r\n\r\n---\r\nlicense: mit\r\n---\r\nbody\r\n");
-        assert!(card.has_bom());
+        assert!(card.prefix.starts_with(BOM));
         assert_eq!(card.line_ending(), "\r\n");
         assert_eq!(card.front_matter.unwrap().first_line, 4);
     }

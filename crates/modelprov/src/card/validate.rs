@@ -160,8 +160,6 @@ impl Checker<'_> {
         if self.card.format == CardFormat::Readme {
             if text.front_matter.is_none() {
                 self.warn("", "no YAML front matter: the Hub sees no metadata (licence, tags, base model) for this card".into());
-            } else if text.has_bom() {
-                self.warn("", "the file starts with a byte-order mark: huggingface_hub does not skip it and reads no metadata; save it as UTF-8 without BOM".into());
             }
         }
         for path in &self.card.source.yaml11_booleans {
