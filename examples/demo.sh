@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds modelprov and runs its main job on the bundled example model: hash it into a manifest,
-# verify it, then verify a tampered copy to show what a failed verification reports.
+# verify it, then verify a tampered copy to show what a failed verification reports; last, check
+# the model card and that it describes these bytes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,5 @@ if show "$modelprov" verify "$work/tampered-model" --manifest "$work/tiny-model.
     exit 1
 fi
 echo "(exit code 1: the tampered copy is not the model the manifest describes)"
+
+show "$modelprov" card validate examples/tiny-model/README.md --model examples/tiny-model

@@ -5,6 +5,7 @@
 //! error. Never 0 on doubt.
 
 mod args;
+mod card_files;
 mod commands;
 mod exit;
 mod model_build;

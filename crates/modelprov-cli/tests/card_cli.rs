@@ -433,7 +433,8 @@ fn init_keeps_an_existing_readme_and_validate_binds_it_to_the_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let model = copy_example_model(dir.path());
     let readme = model.join("README.md");
-    let before = fs::read_to_string(&readme).unwrap();
+    let before = "---\nlicense: apache-2.0  # hand-written\nlanguage: [en]\ntags:\n  - example\n---\n\n# tiny\n\nProse.\n";
+    fs::write(&readme, before).unwrap();
     run(
         &[
             "card",
@@ -647,4 +648,28 @@ fn base64_decode(text: &str) -> String {
         .decode(text)
         .unwrap();
     String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn init_again_on_an_up_to_date_card_changes_no_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    let readme = model.join("README.md");
+    let before = fs::read(&readme).unwrap();
+    let provenance =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-model-provenance.yaml");
+    run(
+        &[
+            "card",
+            "init",
+            path_str(&model),
+            "--from",
+            path_str(&provenance),
+            "-o",
+            path_str(&readme),
+            "-q",
+        ],
+        0,
+    );
+    assert_eq!(fs::read(&readme).unwrap(), before);
 }

@@ -14,6 +14,7 @@ use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
 use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
+use crate::card_files::card_signature_path;
 use crate::exit::Outcome;
 use crate::model_build::build_identified_manifest;
 use crate::output::{print_json, warn_all};
@@ -80,7 +81,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         .unwrap_or_else(|| PathBuf::from("model.sig"));
     let card = match &args.card {
         Some(path) => {
-            let bytes = read_card_bytes(path)?;
+            let bytes = Card::read_bytes(path)?;
             let card = Card::from_bytes(path, &bytes)?;
             Some((path, card, bytes))
         }
@@ -166,24 +167,6 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
-}
-
-/// A card's bytes, read once: what is parsed is what is signed or checked.
-pub fn read_card_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io {
-        action: "read card",
-        path: path.to_path_buf(),
-        source: e,
-    })
-}
-
-/// `model.sig` -> `model.card.sig`; other names get `.card.sig` appended.
-pub fn card_signature_path(signature: &Path) -> PathBuf {
-    let text = signature.as_os_str().to_string_lossy();
-    match text.strip_suffix(".sig") {
-        Some(stem) => PathBuf::from(format!("{stem}.card.sig")),
-        None => PathBuf::from(format!("{text}.card.sig")),
-    }
 }
 
 /// Signs the card as describing `digest`. A card that records another model digest is refused:

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use modelprov::attest::read_bundle;
-use modelprov::card::verify_card_bundle;
+use modelprov::card::{Card, verify_card_bundle};
 use modelprov::keys::PublicKey;
 use modelprov::manifest::read_manifest;
 use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
@@ -17,7 +17,7 @@ use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
-use crate::commands::sign::{card_signature_path, read_card_bytes};
+use crate::card_files::card_signature_path;
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
@@ -205,7 +205,7 @@ fn expectation(
                 .clone()
                 .unwrap_or_else(|| card_signature_path(signature));
             let card_bundle = read_bundle(&card_signature)?;
-            let bytes = read_card_bytes(card_path)?;
+            let bytes = Card::read_bytes(card_path)?;
             verify_card_bundle(
                 &card_bundle,
                 trusted,

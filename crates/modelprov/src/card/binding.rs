@@ -164,31 +164,6 @@ pub fn parse_card_statement(payload: &[u8]) -> Result<CardAttestation, String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn statement_round_trip() {
-        let digest = RootDigest::over([[7u8; 32].as_slice()]);
-        let meta = json!({"license": "mit"}).as_object().unwrap().clone();
-        let payload = card_statement("m", &digest, "README.md", b"card bytes", &meta);
-        let attestation = parse_card_statement(&payload).unwrap();
-        assert_eq!(attestation.model_digest, digest);
-        assert_eq!(attestation.card_name, "README.md");
-        assert_eq!(attestation.metadata, meta);
-        assert!(attestation.matches_card(b"card bytes"));
-        assert!(!attestation.matches_card(b"card bytes!"));
-    }
-
-    #[test]
-    fn oms_statements_are_not_cards() {
-        let error = parse_card_statement(br#"{"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "https://model_signing/signature/v1.0", "predicate": {}}"#).unwrap_err();
-        assert!(error.contains("not a model card"), "{error}");
-    }
-}
-
 /// Signs `card_bytes` (the card file `card_name`, whose metadata is `metadata`) as describing the
 /// model `model_name` with `model_digest`, with the key (and certificates) that sign the model.
 pub fn sign_card(
@@ -235,4 +210,29 @@ pub fn verify_card_bundle(
         )));
     }
     Ok(attestation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn statement_round_trip() {
+        let digest = RootDigest::over([[7u8; 32].as_slice()]);
+        let meta = json!({"license": "mit"}).as_object().unwrap().clone();
+        let payload = card_statement("m", &digest, "README.md", b"card bytes", &meta);
+        let attestation = parse_card_statement(&payload).unwrap();
+        assert_eq!(attestation.model_digest, digest);
+        assert_eq!(attestation.card_name, "README.md");
+        assert_eq!(attestation.metadata, meta);
+        assert!(attestation.matches_card(b"card bytes"));
+        assert!(!attestation.matches_card(b"card bytes!"));
+    }
+
+    #[test]
+    fn oms_statements_are_not_cards() {
+        let error = parse_card_statement(br#"{"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "https://model_signing/signature/v1.0", "predicate": {}}"#).unwrap_err();
+        assert!(error.contains("not a model card"), "{error}");
+    }
 }

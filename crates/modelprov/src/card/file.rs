@@ -57,19 +57,25 @@ impl Card {
     /// Reads a card file. Unparseable YAML is an error naming the line and column; a file without
     /// front matter is a card with empty metadata.
     pub fn read(path: &Path) -> Result<Card> {
+        Card::from_bytes(path, &Card::read_bytes(path)?)
+    }
+
+    /// A card file's bytes, refusing files too large to be a card. Read once, they can be both
+    /// parsed and hashed (`sign --card`), so what is checked is what is signed.
+    pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
-        let size = file
-            .metadata()
-            .map_err(|e| Error::io("read", path, e))?
-            .len();
-        if size > MAX_CARD_BYTES {
+        let mut bytes = Vec::new();
+        use std::io::Read as _;
+        file.take(MAX_CARD_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("read", path, e))?;
+        if bytes.len() as u64 > MAX_CARD_BYTES {
             return Err(Error::invalid(
                 path,
-                format!("{size} bytes is too large for a model card (limit {MAX_CARD_BYTES})"),
+                format!("too large for a model card (limit {MAX_CARD_BYTES} bytes)"),
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        Card::from_bytes(path, &bytes)
+        Ok(bytes)
     }
 
     /// Parses a card file's bytes (format from `path`'s extension).

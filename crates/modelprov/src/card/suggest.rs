@@ -5,6 +5,9 @@
 /// `word` abbreviates (`text-gen`).
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    if candidates.contains(&word) {
+        return None;
+    }
     let folded = fold(word);
     let limit = if folded.chars().count() <= 4 { 1 } else { 2 };
     let near = candidates

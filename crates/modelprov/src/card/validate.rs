@@ -157,10 +157,8 @@ impl Checker<'_> {
 
     fn whole_card(&mut self) {
         let text = self.card.text();
-        if self.card.format == CardFormat::Readme {
-            if text.front_matter.is_none() {
-                self.warn("", "no YAML front matter: the Hub sees no metadata (licence, tags, base model) for this card".into());
-            }
+        if self.card.format == CardFormat::Readme && text.front_matter.is_none() {
+            self.warn("", "no YAML front matter: the Hub sees no metadata (licence, tags, base model) for this card".into());
         }
         for path in &self.card.source.yaml11_booleans {
             let word = self
@@ -292,16 +290,15 @@ impl Checker<'_> {
                 self.error(&path, format!("'{id}' is neither a Hub licence id nor an SPDX expression{hint}"));
             }
         }
-        if let Some(link) = meta.get("license_link").and_then(Value::as_str) {
-            if !(link.starts_with("https://")
+        if let Some(link) = meta.get("license_link").and_then(Value::as_str)
+            && !(link.starts_with("https://")
                 || link.starts_with("http://")
                 || link.starts_with("LICENSE"))
-            {
-                self.warn(
-                    "license_link",
-                    format!("'{link}' is neither a URL nor a file in the repository (LICENSE...)"),
-                );
-            }
+        {
+            self.warn(
+                "license_link",
+                format!("'{link}' is neither a URL nor a file in the repository (LICENSE...)"),
+            );
         }
     }
 
@@ -503,16 +500,15 @@ impl Checker<'_> {
             .get("task")
             .and_then(|t| t.get("type"))
             .and_then(Value::as_str)
+            && !pipeline_tags().contains(&task_type)
         {
-            if !pipeline_tags().contains(&task_type) {
-                let hint = closest(task_type, pipeline_tags().iter().copied())
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_default();
-                self.warn(
-                    &format!("{path}.task.type"),
-                    format!("'{task_type}' is not a Hub task{hint}"),
-                );
-            }
+            let hint = closest(task_type, pipeline_tags().iter().copied())
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            self.warn(
+                &format!("{path}.task.type"),
+                format!("'{task_type}' is not a Hub task{hint}"),
+            );
         }
         let metrics_path = child_path(path, "metrics");
         let metrics = match result.get("metrics") {
@@ -636,13 +632,12 @@ impl Checker<'_> {
             map.get("last_updated")
                 .and_then(Value::as_str)
                 .and_then(parse_date),
-        ) {
-            if updated < created {
-                self.error(
-                    "provenance.last_updated",
-                    format!("{updated} is before the creation date {created}"),
-                );
-            }
+        ) && updated < created
+        {
+            self.error(
+                "provenance.last_updated",
+                format!("{updated} is before the creation date {created}"),
+            );
         }
     }
 
@@ -652,13 +647,13 @@ impl Checker<'_> {
             ("training", "procedure") => self.subsection(path, value, PROCEDURE_FIELDS),
             ("evaluation", "results") => self.benchmarks(path, value),
             ("model", "digest") => {
-                if let Some(text) = self.text(path, value) {
-                    if RootDigest::from_str(text).is_err() {
-                        self.error(
-                            path,
-                            format!("'{text}' is not a model digest (sha256: and 64 hex digits)"),
-                        );
-                    }
+                if let Some(text) = self.text(path, value)
+                    && RootDigest::from_str(text).is_err()
+                {
+                    self.error(
+                        path,
+                        format!("'{text}' is not a model digest (sha256: and 64 hex digits)"),
+                    );
                 }
             }
             ("model", "parameters") => {

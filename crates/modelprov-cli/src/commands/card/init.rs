@@ -78,6 +78,16 @@ pub struct InitArgs {
     pub quiet: bool,
 }
 
+/// The `provenance.model` fields `card init` measures.
+const MEASURED: &[&str] = &[
+    "digest",
+    "architecture",
+    "model_type",
+    "dtype",
+    "parameters",
+    "files",
+];
+
 pub fn run(args: InitArgs) -> Result<Outcome> {
     if !args.model.is_dir() {
         return Err(Error::Usage(format!(
@@ -118,12 +128,17 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
     )?;
     let survey = survey_model(&args.model, &built.manifest)?;
     warnings.extend(survey.warnings.iter().cloned());
-    let facts = serde_json::to_value(&survey.facts).expect("facts serialise");
-    if let Value::Object(facts) = facts {
-        for (key, value) in facts {
-            card.set(&format!("provenance.model.{key}"), value);
-        }
+    // Measured facts replace the earlier measurement whole (a fact that can no longer be measured
+    // must not linger); anything else a user put under provenance.model stays.
+    let mut model_facts = match card.metadata_value("provenance.model") {
+        Some(Value::Object(map)) => map.clone(),
+        _ => Map::new(),
+    };
+    model_facts.retain(|key, _| !MEASURED.contains(&key.as_str()));
+    if let Value::Object(facts) = serde_json::to_value(&survey.facts).expect("facts serialise") {
+        model_facts.extend(facts);
     }
+    card.set("provenance.model", Value::Object(model_facts));
     for (field, value) in [
         ("library_name", &survey.library_name),
         ("pipeline_tag", &survey.pipeline_tag),

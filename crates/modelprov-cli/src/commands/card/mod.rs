@@ -17,7 +17,7 @@ pub enum CardCommand {
     Validate(validate::ValidateArgs),
     /// Draft a card from a model folder (config.json, safetensors headers, files, digest) and
     /// provenance given as flags or a YAML/JSON file.
-    Init(init::InitArgs),
+    Init(Box<init::InitArgs>),
     /// Write a card as README.md (front matter and Markdown), HTML or JSON.
     Render(render::RenderArgs),
     /// Print a card's summary.
@@ -27,7 +27,7 @@ pub enum CardCommand {
 pub fn run(command: CardCommand) -> Result<Outcome> {
     match command {
         CardCommand::Validate(args) => validate::run(args),
-        CardCommand::Init(args) => init::run(args),
+        CardCommand::Init(args) => init::run(*args),
         CardCommand::Render(args) => render::run(args),
         CardCommand::Show(args) => show::run(args),
     }
