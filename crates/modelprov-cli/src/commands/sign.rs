@@ -182,13 +182,7 @@ fn sign_model_card(
     certificates: &[Vec<u8>],
     warnings: &mut Vec<String>,
 ) -> Result<modelprov::attest::Bundle> {
-    let recorded = card
-        .metadata
-        .get("provenance")
-        .and_then(|p| p.get("model"))
-        .and_then(|m| m.get("digest"))
-        .and_then(|d| d.as_str());
-    match recorded {
+    match card.recorded_digest() {
         Some(recorded) if recorded != digest.to_string() => {
             return Err(Error::Usage(format!(
                 "{} describes the model {recorded}, but this model is {digest}; refresh it with `modelprov card init` before signing",

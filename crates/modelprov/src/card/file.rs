@@ -274,6 +274,12 @@ impl Card {
         }
     }
 
+    /// The model digest the card records (`provenance.model.digest`), if any.
+    pub fn recorded_digest(&self) -> Option<&str> {
+        self.metadata_value("provenance.model.digest")
+            .and_then(Value::as_str)
+    }
+
     /// The value at a field path (`model-index[0].name`), as written.
     pub fn metadata_value(&self, path: &str) -> Option<&Value> {
         let mut value: Option<&Value> = None;
@@ -393,5 +399,59 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("not a list"), "{error}");
+    }
+
+    mod edits {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn value() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                "[a-z]{1,8}".prop_map(Value::String),
+                prop::sample::select(vec!["no", "2024-03-15", "a: b", "x # y", "0755", ""])
+                    .prop_map(|s| Value::String(s.into())),
+                any::<i32>().prop_map(|i| json!(i)),
+                Just(json!(0.92)),
+            ];
+            leaf.prop_recursive(2, 12, 3, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 1..3).prop_map(Value::Array),
+                    prop::collection::vec(("[a-z]{1,5}", inner), 1..3)
+                        .prop_map(|e| Value::Object(e.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            /// Changing one field rewrites that field only: every other field's lines come
+            /// through untouched, and the result reads back as the edited metadata.
+            #[test]
+            fn one_edit_leaves_every_other_field_as_written(
+                entries in prop::collection::vec(("[a-z_]{1,10}", value()), 2..6),
+                pick in any::<prop::sample::Index>(),
+                new_value in value(),
+                comment in "[a-z ]{0,10}",
+            ) {
+                let original: Map<String, Value> = entries.into_iter().collect();
+                let yaml = emit_mapping(&original, "\n");
+                let text = format!("---\n# {comment}\n{yaml}---\nBody text.\n");
+                let mut card = readme(&text);
+                let keys: Vec<String> = original.keys().cloned().collect();
+                let key = pick.get(&keys).clone();
+                card.set(&key, new_value.clone());
+                let out = card.to_text();
+                let again = readme(&out);
+                prop_assert_eq!(&again.metadata, &card.metadata);
+                prop_assert!(out.starts_with(&format!("---\n# {comment}\n")), "{}", out);
+                prop_assert!(out.ends_with("---\nBody text.\n"), "{}", out);
+                for (other, value) in &original {
+                    if *other != key {
+                        let mut chunk = String::new();
+                        emit_entry(&mut chunk, other, value, 0, "\n");
+                        prop_assert!(out.contains(&chunk), "{} lost its lines:\n{}", other, out);
+                    }
+                }
+            }
+        }
     }
 }

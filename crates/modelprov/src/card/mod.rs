@@ -33,5 +33,5 @@ pub use init::{ModelSurvey, survey_model};
 pub use known::{LicenseInfo, license_info};
 pub use render::{render_html, render_markdown_body, render_readme};
 pub use safetensors_header::{SafetensorsSummary, read_safetensors_summary};
-pub use validate::{Finding, Severity, validate};
+pub use validate::{Finding, Severity, model_digest_finding, validate};
 pub use yaml::{YamlDocument, YamlError, parse_yaml};

@@ -774,6 +774,32 @@ impl Checker<'_> {
     }
 }
 
+/// The error when `card` does not record `digest`, the digest of the model folder `model`.
+pub fn model_digest_finding(
+    card: &Card,
+    model: &std::path::Path,
+    digest: &RootDigest,
+) -> Option<Finding> {
+    let path = "provenance.model.digest";
+    let message = match card.recorded_digest() {
+        Some(recorded) if recorded == digest.to_string() => return None,
+        Some(recorded) => format!(
+            "the card describes {recorded}, but {} is {digest}: the card is not about these bytes",
+            model.display()
+        ),
+        None => format!(
+            "the card records no model digest to check {} ({digest}) against; run `modelprov card init`",
+            model.display()
+        ),
+    };
+    Some(Finding {
+        severity: Severity::Error,
+        path: path.into(),
+        line: card.line_of(path),
+        message,
+    })
+}
+
 /// `YYYY-MM-DD`, or an RFC 3339 date-time (its date is used).
 pub fn parse_date(text: &str) -> Option<Date> {
     Date::parse(text, format_description!("[year]-[month]-[day]"))

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use modelprov::card::{Card, Completeness, Finding, Severity, completeness, validate};
+use modelprov::card::{
+    Card, Completeness, Finding, Severity, completeness, model_digest_finding, validate,
+};
 use modelprov::{Result, RootDigest};
 use serde::Serialize;
 
@@ -61,32 +63,9 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
             let built =
                 build_card_model_manifest(dir, Some(&args.card), true, &mut build_warnings)?;
             let digest = built.manifest.root_digest();
-            let recorded = card
-                .metadata
-                .get("provenance")
-                .and_then(|p| p.get("model"))
-                .and_then(|m| m.get("digest"))
-                .and_then(|d| d.as_str())
-                .map(str::to_string);
-            let matches = recorded.as_deref() == Some(digest.to_string().as_str());
-            if !matches {
-                let path = "provenance.model.digest";
-                findings.insert(0, Finding {
-                    severity: Severity::Error,
-                    path: path.into(),
-                    line: card.line_of(path),
-                    message: match recorded {
-                        Some(recorded) => format!(
-                            "the card describes {recorded}, but {} is {digest}: the card is not about these bytes",
-                            dir.display()
-                        ),
-                        None => format!(
-                            "the card records no model digest to check {} ({digest}) against; run `modelprov card init`",
-                            dir.display()
-                        ),
-                    },
-                });
-            }
+            let mismatch = model_digest_finding(&card, dir, &digest);
+            let matches = mismatch.is_none();
+            findings.splice(0..0, mismatch);
             Some(ModelCheck {
                 path: dir.display().to_string(),
                 digest,
