@@ -673,3 +673,46 @@ fn init_again_on_an_up_to_date_card_changes_no_byte() {
     );
     assert_eq!(fs::read(&readme).unwrap(), before);
 }
+
+#[test]
+fn json_and_yaml_card_files_have_lines_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.json");
+    fs::write(&card, "{\n  \"license\": \"mit\",\n  \"pipeline_tag\": \"text-gen\",\n  \"provenance\": {\"created\": \"2024-13-01\"}\n}\n").unwrap();
+    let report = validate_json(&card, 1);
+    assert!(
+        has(
+            &report,
+            "error",
+            "pipeline_tag",
+            3,
+            "did you mean 'text-generation'?"
+        ),
+        "{report:#}"
+    );
+    assert!(
+        has(&report, "error", "provenance.created", 4, "not a date"),
+        "{report:#}"
+    );
+    // A metadata file renders to a README with a generated body.
+    let readme = run(&["card", "render", path_str(&card)], 0);
+    assert!(readme.starts_with("---\nlicense: mit\npipeline_tag: text-gen\nprovenance:\n  created: \"2024-13-01\"\n---\n"), "{readme}");
+}
+
+#[test]
+fn cards_that_are_not_text_or_not_files_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("README.md");
+    fs::write(&binary, b"---\nlicense: \xff\xfe\n---\n").unwrap();
+    let error = run_err(&["card", "validate", path_str(&binary)], 2);
+    assert!(error.contains("README.md: not UTF-8 text"), "{error}");
+    let error = run_err(&["card", "show", path_str(dir.path())], 2);
+    assert!(error.contains(path_str(dir.path())), "{error}");
+    let list = dir.path().join("list.yaml");
+    fs::write(&list, "- a\n- b\n").unwrap();
+    let error = run_err(&["card", "render", path_str(&list)], 2);
+    assert!(
+        error.contains("list.yaml: the card's metadata must be a mapping of fields, not a list"),
+        "{error}"
+    );
+}
