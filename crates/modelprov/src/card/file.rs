@@ -225,15 +225,16 @@ impl Card {
         if !block_mapping {
             return whole();
         }
-        let lines: Vec<&str> = yaml.split_inclusive('\n').collect();
-        let line_index = |file_line: usize| file_line - first_line;
-        let mut out: String =
-            lines[..keys.first().map_or(lines.len(), |k| line_index(k.line))].concat();
+        let lines = yaml_lines(yaml);
+        let line_index = |file_line: usize| file_line.checked_sub(first_line);
+        let starts: Option<Vec<usize>> = keys.iter().map(|k| line_index(k.line)).collect();
+        let Some(starts) = starts.filter(|s| s.iter().all(|&i| i < lines.len())) else {
+            return whole();
+        };
+        let mut out: String = lines[..starts.first().copied().unwrap_or(lines.len())].concat();
         for (i, key) in keys.iter().enumerate() {
-            let start = line_index(key.line);
-            let end = keys
-                .get(i + 1)
-                .map_or(lines.len(), |next| line_index(next.line));
+            let start = starts[i];
+            let end = starts.get(i + 1).copied().unwrap_or(lines.len());
             match self.metadata.get(&key.key) {
                 None => {}
                 Some(value) if self.original_metadata.get(&key.key) == Some(value) => {
@@ -319,6 +320,24 @@ impl Card {
     }
 }
 
+/// Lines as YAML counts them: ended by `\n`, `\r\n` or a lone `\r`, each kept with its ending.
+fn yaml_lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let ends = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if ends {
+            lines.push(&text[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +383,18 @@ mod tests {
             card.to_text(),
             "---\r\nlicense: mit\r\nlibrary_name: transformers\r\n---\r\nBody\r\n"
         );
+    }
+
+    #[test]
+    fn lone_carriage_returns_are_line_breaks() {
+        assert_eq!(yaml_lines("a\rb\r\nc\nd"), ["a\r", "b\r\n", "c\n", "d"]);
+        // Found by the card_parsing fuzz target: a YAML card with `\r` line breaks.
+        let text = "#---\r\u{11}license: mit\r# Th---\nlicence: mi";
+        let mut card = Card::parse(Path::new("card.yaml"), CardFormat::Yaml, text).unwrap();
+        assert_eq!(card.to_text(), text);
+        card.set("provenance.model.digest", json!("sha256:00"));
+        let again = Card::parse(Path::new("card.yaml"), CardFormat::Yaml, &card.to_text()).unwrap();
+        assert_eq!(again.metadata, card.metadata);
     }
 
     #[test]
