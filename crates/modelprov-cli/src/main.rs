@@ -46,6 +46,9 @@ enum Command {
     /// Model cards: validate, draft from a model folder, render, show.
     #[command(subcommand)]
     Card(commands::card::CardCommand),
+    /// Lineage: signed, digest-bound records of how models derive from each other.
+    #[command(subcommand)]
+    Lineage(commands::lineage::LineageCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => commands::sign::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Card(command) => commands::card::run(command),
+        Command::Lineage(command) => commands::lineage::run(command),
     };
     match outcome {
         Ok(outcome) => outcome.exit_code(),

@@ -42,7 +42,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
             action,
             path: path.into(),
@@ -57,7 +57,7 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
+    pub fn invalid(path: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
         Error::InvalidInput {
             path: path.into(),
             problem: problem.into(),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod fsutil;
 pub mod hashing;
 pub mod keys;
+pub mod lineage;
 pub mod manifest;
 pub mod progress;
 pub mod signing;

@@ -1,5 +1,6 @@
 pub mod card;
 pub mod hash;
 pub mod keygen;
+pub mod lineage;
 pub mod sign;
 pub mod verify;

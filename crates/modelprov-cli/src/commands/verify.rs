@@ -7,7 +7,8 @@ use clap::{ArgGroup, Args};
 use modelprov::attest::read_bundle;
 use modelprov::card::{Card, verify_card_bundle};
 use modelprov::keys::PublicKey;
-use modelprov::manifest::read_manifest;
+use modelprov::lineage::Store as _;
+use modelprov::manifest::{parse_manifest, read_manifest};
 use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
@@ -18,12 +19,13 @@ use serde::Serialize;
 
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::card_files::card_signature_path;
+use crate::commands::lineage::{RegistryArgs, find};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
-#[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "trusted", "signature"])))]
+#[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "id", "signature"])))]
 pub struct VerifyArgs {
     /// The model folder, or a single model file.
     pub path: PathBuf,
@@ -40,9 +42,13 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "id")]
     pub trusted: Option<PathBuf>,
 
-    /// The model's id in the trust file.
-    #[arg(long, value_name = "NAME", requires = "trusted")]
+    /// The model's id in the trust file; without --trusted, NAME@VERSION in the lineage
+    /// registry, whose recorded digest the model must have.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["manifest", "digest", "signature"])]
     pub id: Option<String>,
+
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 
     /// An OMS signature file (Sigstore bundle) to verify; needs --key or --certificate-chain.
     #[arg(long, value_name = "FILE")]
@@ -244,15 +250,46 @@ fn expectation(
             warnings,
         ));
     }
-    let (Some(path), Some(id)) = (&args.trusted, &args.id) else {
+    let Some(id) = &args.id else {
         return Err(Error::Usage(
-            "give one of --manifest, --digest, --signature, or --trusted with --id".into(),
+            "give one of --manifest, --digest, --signature, --id, or --trusted with --id".into(),
         ));
+    };
+    let Some(path) = &args.trusted else {
+        return registry_expectation(args, id);
     };
     let trust = TrustFile::read(path)?;
     let expectation = trust.get(id, path)?.clone();
     let source = format!("trusted digest of '{id}' in {}", path.display());
     Ok((expectation, source, Vec::new()))
+}
+
+/// The digest the lineage registry records for `id`: with the manifest kept at recording, every
+/// difference is named; otherwise the digest is compared as `lineage record --model` computed it
+/// (OMS defaults, README.md left out).
+fn registry_expectation(args: &VerifyArgs, id: &str) -> Result<(Expectation, String, Vec<String>)> {
+    let store = args.registry.open(false)?;
+    let entry = find(&store, id, store.path())?;
+    let source = format!(
+        "{} in the lineage registry {}",
+        entry.record.id(),
+        store.path().display()
+    );
+    if let Some(json) = store.manifest(&entry.record.digest)? {
+        let manifest = parse_manifest(&json, store.path())?;
+        return Ok((Expectation::Manifest(manifest), source, Vec::new()));
+    }
+    let readme = args.path.join("README.md");
+    let (serialization, warnings) =
+        SerializationArgs::default().resolve(&args.path, &[readme.as_path()])?;
+    Ok((
+        Expectation::Digest {
+            digest: entry.record.digest,
+            serialization,
+        },
+        source,
+        warnings,
+    ))
 }
 
 /// Raw signatures are at most a few KiB (RSA-16384 gives 2 KiB); anything larger is not one.

@@ -65,8 +65,13 @@ pub struct CardAttestation {
 impl CardAttestation {
     /// Whether `card_bytes` are the card that was signed.
     pub fn matches_card(&self, card_bytes: &[u8]) -> bool {
-        hex::encode(Sha256::digest(card_bytes)) == self.card_sha256
+        card_sha256(card_bytes) == self.card_sha256
     }
+}
+
+/// Hex SHA-256 of a card file's bytes: how statements and lineage records name a card.
+pub fn card_sha256(card_bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(card_bytes))
 }
 
 /// The Statement binding the card (`card_name`, its bytes and parsed metadata) to the model.
@@ -97,7 +102,7 @@ pub fn card_statement(
                     "text/markdown"
                 },
                 digest: Sha256Out {
-                    sha256: hex::encode(Sha256::digest(card_bytes)),
+                    sha256: card_sha256(card_bytes),
                 },
             },
             metadata,

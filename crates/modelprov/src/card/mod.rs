@@ -21,8 +21,8 @@ mod validate;
 mod yaml;
 
 pub use binding::{
-    CARD_PREDICATE_TYPE, CardAttestation, card_statement, parse_card_statement, sign_card,
-    verify_card_bundle,
+    CARD_PREDICATE_TYPE, CardAttestation, card_sha256, card_statement, parse_card_statement,
+    sign_card, verify_card_bundle,
 };
 pub use completeness::{Completeness, completeness};
 pub use document::{CardText, FrontMatter};

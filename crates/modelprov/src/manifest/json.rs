@@ -138,6 +138,13 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
     validate(raw).map_err(|problem| Error::invalid(path, problem))
 }
 
+/// Parses and validates manifest JSON held in memory; `source` names it in errors.
+pub fn parse_manifest(text: &str, source: &Path) -> Result<Manifest> {
+    let raw: ManifestIn = serde_json::from_str(text)
+        .map_err(|e| Error::invalid(source, format!("not a valid manifest: {e}")))?;
+    validate(raw).map_err(|problem| Error::invalid(source, problem))
+}
+
 fn validate(raw: ManifestIn) -> std::result::Result<Manifest, String> {
     if raw.format != FORMAT {
         return Err(format!(

@@ -9,7 +9,7 @@ mod serialization;
 
 pub use build::{BuildContext, BuildOutcome, BuildStats, build_manifest};
 pub use diff::{FileChange, ManifestDiff, Modified, Renamed, diff_manifests};
-pub use json::{FORMAT, manifest_json, read_manifest, write_manifest};
+pub use json::{FORMAT, manifest_json, parse_manifest, read_manifest, write_manifest};
 pub(crate) use json::{
     NameRules, ResourceEntry, ResourceOut, parse_serialization, resources_from_entries,
 };

@@ -1,0 +1,104 @@
+//! `modelprov lineage ...`: signed, digest-bound provenance records in a registry
+//! (docs/lineage.md).
+
+mod diff;
+mod exchange;
+mod query;
+mod record;
+mod show;
+mod verify;
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use modelprov::lineage::{
+    Entry, REGISTRY_ENV, SqliteStore, Store, default_registry_path, sort_versions, split_id,
+};
+use modelprov::{Error, Result};
+
+use crate::exit::Outcome;
+
+#[derive(Subcommand, Debug)]
+pub enum LineageCommand {
+    /// Record how a model was made: its digest, parents, datasets, procedure and trainer; signed
+    /// with --key.
+    Record(Box<record::RecordArgs>),
+    /// Show one record (the newest version when no @VERSION is given).
+    Show(show::ShowArgs),
+    /// List a model's versions, oldest first (semantic version order, else by time).
+    Versions(show::VersionsArgs),
+    /// All ancestors of a model, to the roots.
+    Trace(query::TraceArgs),
+    /// All models derived from a model.
+    Descendants(query::TraceArgs),
+    /// What changed between two versions: files, metrics, procedure, datasets, card.
+    Diff(diff::DiffArgs),
+    /// Draw the lineage of a model (or the whole registry) as DOT, Mermaid or JSON.
+    Graph(query::GraphArgs),
+    /// Check a model's chain of records to its roots: signatures, missing links, the bytes on disk.
+    Verify(verify::LineageVerifyArgs),
+    /// Write records (with their signatures) as JSON Lines.
+    Export(exchange::ExportArgs),
+    /// Read records from JSON Lines written by export, or from a model card's base_model.
+    Import(exchange::ImportArgs),
+}
+
+pub fn run(command: LineageCommand) -> Result<Outcome> {
+    match command {
+        LineageCommand::Record(args) => record::run(*args),
+        LineageCommand::Show(args) => show::run(args),
+        LineageCommand::Versions(args) => show::run_versions(args),
+        LineageCommand::Trace(args) => query::run_trace(args, true),
+        LineageCommand::Descendants(args) => query::run_trace(args, false),
+        LineageCommand::Diff(args) => diff::run(args),
+        LineageCommand::Graph(args) => query::run_graph(args),
+        LineageCommand::Verify(args) => verify::run(args),
+        LineageCommand::Export(args) => exchange::run_export(args),
+        LineageCommand::Import(args) => exchange::run_import(args),
+    }
+}
+
+/// Which registry: `--registry`, else `$MODELPROV_REGISTRY`, else the per-user one.
+#[derive(Args, Debug, Default, Clone)]
+pub struct RegistryArgs {
+    /// The registry file [default: $MODELPROV_REGISTRY, else the per-user data folder].
+    #[arg(long, value_name = "FILE", env = REGISTRY_ENV)]
+    pub registry: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    pub fn path(&self) -> Result<PathBuf> {
+        self.registry
+            .clone()
+            .or_else(default_registry_path)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "no per-user data folder is known; pass --registry or set {REGISTRY_ENV}"
+                ))
+            })
+    }
+
+    /// Opens the registry; `create` for commands that write.
+    pub fn open(&self, create: bool) -> Result<SqliteStore> {
+        SqliteStore::open(&self.path()?, create)
+    }
+}
+
+/// The entry `NAME@VERSION` names, or the newest version of `NAME`.
+pub fn find(store: &dyn Store, id: &str, registry: &std::path::Path) -> Result<Entry> {
+    let (name, version) = split_id(id);
+    let found = match version {
+        Some(version) => store.by_id(name, version)?,
+        None => {
+            let mut versions = store.versions(name)?;
+            sort_versions(&mut versions);
+            versions.pop()
+        }
+    };
+    found.ok_or_else(|| {
+        Error::invalid(
+            registry,
+            format!("no model '{id}' is recorded in this registry"),
+        )
+    })
+}

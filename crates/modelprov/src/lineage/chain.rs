@@ -1,0 +1,132 @@
+//! `lineage verify`: walk a model's ancestry to its roots and check every link: each record's
+//! signature against the keys the user trusts, that the signed Statement is the stored one, and
+//! that no parent is missing from the registry (a missing record is reported, never skipped).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+
+use super::store::{Store, Subgraph};
+use crate::attest::Bundle;
+use crate::digest::RootDigest;
+use crate::error::Result;
+use crate::keys::PublicKey;
+use crate::signing::{TrustedSigner, verify_envelope};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainReport {
+    pub ok: bool,
+    pub links: Vec<ChainLink>,
+    /// The ancestry as checked.
+    pub graph: Subgraph,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainLink {
+    pub digest: RootDigest,
+    /// `name@version`, when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<LinkProblem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+pub enum LinkProblem {
+    /// A parent digest that no record holds: the chain is broken here.
+    NotRecorded {
+        child: String,
+    },
+    Unsigned,
+    /// The signature does not verify with any trusted key, or signs other bytes.
+    BadSignature(String),
+}
+
+/// Checks the chain from `digest` to its roots.
+pub fn verify_chain(
+    store: &dyn Store,
+    digest: &RootDigest,
+    trusted: &[PublicKey],
+) -> Result<ChainReport> {
+    let graph = store.ancestors(digest)?;
+    let mut links = Vec::new();
+    for node in &graph.nodes {
+        let problem = match store.by_digest(&node.digest)? {
+            None => {
+                let child = graph
+                    .edges
+                    .iter()
+                    .find(|e| e.parent == node.digest)
+                    .and_then(|e| graph.nodes.iter().find(|n| n.digest == e.child))
+                    .map(|n| match (&n.name, &n.version) {
+                        (Some(name), Some(version)) => format!("{name}@{version}"),
+                        _ => n.digest.to_string(),
+                    })
+                    .unwrap_or_default();
+                Some(LinkProblem::NotRecorded { child })
+            }
+            Some(entry) => match &entry.bundle {
+                None => Some(LinkProblem::Unsigned),
+                Some(bundle) => signature_problem(bundle, &entry.statement, trusted),
+            },
+        };
+        links.push(ChainLink {
+            digest: node.digest,
+            id: node
+                .name
+                .as_ref()
+                .zip(node.version.as_ref())
+                .map(|(n, v)| format!("{n}@{v}")),
+            problem,
+        });
+    }
+    Ok(ChainReport {
+        ok: links.iter().all(|l| l.problem.is_none()),
+        links,
+        graph,
+    })
+}
+
+fn signature_problem(
+    bundle: &[u8],
+    statement: &[u8],
+    trusted: &[PublicKey],
+) -> Option<LinkProblem> {
+    let bundle: Bundle = match serde_json::from_slice(bundle) {
+        Ok(bundle) => bundle,
+        Err(e) => {
+            return Some(LinkProblem::BadSignature(format!(
+                "the stored bundle is not readable: {e}"
+            )));
+        }
+    };
+    let signed_payload = bundle
+        .dsse_envelope
+        .as_ref()
+        .and_then(|e| STANDARD.decode(&e.payload).ok());
+    if signed_payload.as_deref() != Some(statement) {
+        return Some(LinkProblem::BadSignature(
+            "the signature covers other bytes than the stored record".into(),
+        ));
+    }
+    if trusted.is_empty() {
+        return Some(LinkProblem::BadSignature(
+            "no trusted key was given (--key)".into(),
+        ));
+    }
+    let mut last = String::new();
+    for key in trusted {
+        match verify_envelope(
+            &bundle,
+            TrustedSigner::Key(key),
+            std::path::Path::new("registry"),
+        ) {
+            Ok(_) => return None,
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Some(LinkProblem::BadSignature(format!(
+        "not signed by a trusted key ({last})"
+    )))
+}

@@ -1,0 +1,32 @@
+//! Lineage: signed, digest-bound provenance records ("D was derived from P1..Pn with datasets
+//! S1..Sm by procedure X, by trainer T") in a registry, with ancestry queries, graphs and chain
+//! verification. docs/lineage.md has the record format and the SLSA mapping.
+
+mod chain;
+mod graph;
+mod record;
+mod slsa;
+mod sqlite;
+mod store;
+mod versions;
+
+use std::path::PathBuf;
+
+pub use chain::{ChainLink, ChainReport, LinkProblem, verify_chain};
+pub use graph::{GraphFormat, render_graph};
+pub use record::{Dataset, LineageRecord, Parent, Procedure, Relation, split_id};
+pub use slsa::{
+    LINEAGE_BUILD_TYPE, SLSA_PROVENANCE_V1, lineage_statement, parse_lineage_statement,
+};
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+pub use store::{Edge, Entry, InsertOutcome, Node, Store, Subgraph};
+pub use versions::sort_versions;
+
+/// The environment variable naming the registry file (the `--registry` option wins).
+pub const REGISTRY_ENV: &str = "MODELPROV_REGISTRY";
+
+/// The per-user registry: `$XDG_DATA_HOME/modelprov/registry.sqlite` (or the platform's data
+/// folder).
+pub fn default_registry_path() -> Option<PathBuf> {
+    dirs::data_dir().map(|dir| dir.join("modelprov").join("registry.sqlite"))
+}

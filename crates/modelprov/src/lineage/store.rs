@@ -1,0 +1,81 @@
+//! The registry interface. Every backend (the embedded SQLite store; a PostgreSQL store next) keeps
+//! the signed Statement bytes as the source of truth and answers the same queries, and each write
+//! is one transaction that either stores everything or nothing.
+
+use serde::Serialize;
+
+use super::record::{LineageRecord, Relation};
+use crate::digest::RootDigest;
+use crate::error::Result;
+
+/// A record as stored: the record, the exact Statement bytes and, when signed, the bundle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub record: LineageRecord,
+    pub statement: Vec<u8>,
+    /// The Sigstore bundle (JSON) whose DSSE envelope signs `statement`.
+    pub bundle: Option<Vec<u8>>,
+    /// When it entered this registry (RFC 3339).
+    pub recorded_at: String,
+}
+
+/// Part of the lineage graph: models by digest (with their labels when recorded) and the
+/// child-to-parent edges between them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Subgraph {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Node {
+    pub digest: RootDigest,
+    /// `None` when no record holds this digest (a parent nobody recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    pub child: RootDigest,
+    pub parent: RootDigest,
+    pub relation: Relation,
+}
+
+pub trait Store {
+    /// Stores new entries in one transaction. Refused, with nothing stored: a digest already held
+    /// by another name@version, a name@version already held by another digest, or an edge that
+    /// would close a cycle. An entry identical to the stored one is accepted as a no-op.
+    fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome>;
+
+    fn by_digest(&self, digest: &RootDigest) -> Result<Option<Entry>>;
+
+    fn by_id(&self, name: &str, version: &str) -> Result<Option<Entry>>;
+
+    /// Every version of `name`, in no particular order.
+    fn versions(&self, name: &str) -> Result<Vec<Entry>>;
+
+    /// `digest` and all its ancestors, with the edges between them.
+    fn ancestors(&self, digest: &RootDigest) -> Result<Subgraph>;
+
+    /// `digest` and all its descendants, with the edges between them.
+    fn descendants(&self, digest: &RootDigest) -> Result<Subgraph>;
+
+    /// Every entry, in the order recorded.
+    fn all(&self) -> Result<Vec<Entry>>;
+
+    /// The manifest (modelprov manifest JSON) recorded with a model, if any.
+    fn manifest(&self, digest: &RootDigest) -> Result<Option<String>>;
+
+    /// Keeps a model's manifest for `lineage diff`.
+    fn put_manifest(&mut self, digest: &RootDigest, manifest_json: &str) -> Result<()>;
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InsertOutcome {
+    pub added: usize,
+    /// Entries that were already stored exactly so.
+    pub unchanged: usize,
+}
