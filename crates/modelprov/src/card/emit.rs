@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Number, Value};
 
+const MAX_IMPLICIT_KEY: usize = 1000;
+
 /// The entries of `map` as a block mapping at column 0, each line ending in `eol`.
 pub fn emit_mapping(map: &Map<String, Value>, eol: &str) -> String {
     let mut out = String::new();
@@ -19,7 +21,17 @@ pub fn emit_mapping(map: &Map<String, Value>, eol: &str) -> String {
 /// One `key: value` entry (with nested lines) at `indent` spaces.
 pub fn emit_entry(out: &mut String, key: &str, value: &Value, indent: usize, eol: &str) {
     push_indent(out, indent);
-    out.push_str(&scalar_text(key));
+    let key_text = scalar_text(key);
+    // YAML limits implicit keys to 1024 characters; longer ones need the explicit `? key` form.
+    let explicit = key_text.len() > MAX_IMPLICIT_KEY;
+    if explicit {
+        out.push_str("? ");
+        out.push_str(&key_text);
+        out.push_str(eol);
+        push_indent(out, indent);
+    } else {
+        out.push_str(&key_text);
+    }
     out.push(':');
     match value {
         Value::Object(map) if !map.is_empty() => {
@@ -31,7 +43,7 @@ pub fn emit_entry(out: &mut String, key: &str, value: &Value, indent: usize, eol
         // Sequences in a mapping sit at the key's column, as PyYAML and huggingface_hub write them.
         Value::Array(items) if !items.is_empty() => {
             out.push_str(eol);
-            emit_items(out, items, indent, eol);
+            emit_items(out, items, if explicit { indent + 2 } else { indent }, eol);
         }
         _ => {
             out.push(' ');
@@ -177,6 +189,15 @@ mod tests {
                 .all(|line| line.ends_with("\r\n")),
             "{text}"
         );
+        assert_eq!(parse_yaml(&text, 1).unwrap().value, map);
+    }
+
+    #[test]
+    fn keys_too_long_for_implicit_form_are_explicit() {
+        let long = "k".repeat(1500);
+        let map = json!({long.clone(): [1, {"a": "b"}], "short": {long: "x"}});
+        let text = emit_mapping(map.as_object().unwrap(), "\n");
+        assert!(text.starts_with("? kkk"), "{text}");
         assert_eq!(parse_yaml(&text, 1).unwrap().value, map);
     }
 
