@@ -103,11 +103,14 @@ impl SqliteStore {
                 ),
             )));
         }
-        for migration in &MIGRATIONS[version as usize..] {
-            transaction.execute_batch(migration)?;
+        // Only an older (or new) registry is written to: opening never touches a current one.
+        if version < SCHEMA_VERSION {
+            for migration in &MIGRATIONS[version as usize..] {
+                transaction.execute_batch(migration)?;
+            }
+            transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+            transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
-        transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
-        transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         transaction.commit()?;
         // WAL outside the transaction (it cannot change inside one).
         self.connection.pragma_update(None, "journal_mode", "WAL")?;
