@@ -11,6 +11,9 @@ use std::process::{Command, Stdio};
 use common::*;
 use serde_json::json;
 
+/// (digest or child, name or relation, version, statement or parent, bundle).
+type StoredRow = (Vec<u8>, String, String, Vec<u8>, Option<Vec<u8>>);
+
 struct Lab {
     dir: tempfile::TempDir,
     registry: PathBuf,
@@ -60,7 +63,7 @@ impl Lab {
     }
 
     /// Every record and edge, as stored (the file's bytes move with WAL checkpoints).
-    fn registry_contents(&self) -> Vec<(Vec<u8>, String, String, Vec<u8>, Option<Vec<u8>>)> {
+    fn registry_contents(&self) -> Vec<StoredRow> {
         let connection = rusqlite::Connection::open(&self.registry).unwrap();
         let mut rows: Vec<_> = connection
             .prepare("SELECT digest, name, version, statement, bundle FROM records ORDER BY id")
