@@ -20,7 +20,8 @@ pub const LINEAGE_BUILD_TYPE: &str = "https://modelprov.dev/lineage/v1";
 /// `builder.id` is required by SLSA; this stands for a record that names no trainer.
 const NO_TRAINER: &str = "urn:modelprov:trainer:unspecified";
 
-/// The Statement for `record` (pretty JSON, keys in a fixed order): the bytes that get signed.
+/// The Statement for `record` (compact JSON, keys in a fixed order): the bytes that get signed
+/// and stored.
 pub fn lineage_statement(record: &LineageRecord) -> Vec<u8> {
     let mut dependencies: Vec<Value> = record
         .parents
@@ -100,7 +101,7 @@ pub fn lineage_statement(record: &LineageRecord) -> Vec<u8> {
             "runDetails": run_details,
         },
     });
-    serde_json::to_vec_pretty(&statement).expect("statements serialise")
+    serde_json::to_vec(&statement).expect("statements serialise")
 }
 
 /// Reads a lineage Statement back into its record.

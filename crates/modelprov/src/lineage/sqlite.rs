@@ -151,55 +151,67 @@ impl SqliteStore {
         rows.into_iter().map(|row| self.entry_of(row)).collect()
     }
 
-    /// Nodes and edges reachable from `digest` following `edges` one way.
+    /// Nodes and edges reachable from `digest` following `edges` one way, in one recursive
+    /// query: each reached node with its label and its edges onward.
     fn reach(&self, digest: &RootDigest, towards_parents: bool) -> Result<Subgraph> {
         let (from, to) = if towards_parents {
             ("child", "parent")
         } else {
             ("parent", "child")
         };
-        let reach = format!(
-            "WITH RECURSIVE reach(d) AS (SELECT ?1 UNION SELECT e.{to} FROM edges e JOIN reach r ON e.{from} = r.d)"
+        let sql = format!(
+            "WITH RECURSIVE reach(d) AS (SELECT ?1 UNION SELECT e.{to} FROM edges e JOIN reach r ON e.{from} = r.d) \
+             SELECT r.d, rec.name, rec.version, e.{to}, e.relation FROM reach r \
+             LEFT JOIN records rec ON rec.digest = r.d LEFT JOIN edges e ON e.{from} = r.d"
         );
-        let nodes_sql = format!(
-            "{reach} SELECT r.d, rec.name, rec.version FROM reach r LEFT JOIN records rec ON rec.digest = r.d"
-        );
-        let edges_sql = format!(
-            "{reach} SELECT e.child, e.parent, e.relation FROM edges e JOIN reach r ON e.{from} = r.d"
-        );
-        let key = digest.0.to_vec();
-        let mut nodes = self
+        let mut statement = self
             .connection
-            .prepare_cached(&nodes_sql)
-            .and_then(|mut s| {
-                s.query_map([&key], |row| {
-                    Ok(Node {
-                        digest: digest_of(row.get::<_, Vec<u8>>(0)?),
-                        name: row.get(1)?,
-                        version: row.get(2)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
+            .prepare_cached(&sql)
+            .map_err(|e| self.db(e))?;
+        let rows = statement
+            .query_map([digest.0.to_vec()], |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<Vec<u8>>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                ))
             })
             .map_err(|e| self.db(e))?;
-        let mut edges = self
-            .connection
-            .prepare_cached(&edges_sql)
-            .and_then(|mut s| {
-                s.query_map([&key], |row| {
-                    let relation: String = row.get(2)?;
-                    Ok(Edge {
-                        child: digest_of(row.get::<_, Vec<u8>>(0)?),
-                        parent: digest_of(row.get::<_, Vec<u8>>(1)?),
-                        relation: Relation::parse(&relation).unwrap_or(Relation::Other),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(|e| self.db(e))?;
-        nodes.sort();
-        edges.sort();
-        Ok(Subgraph { nodes, edges })
+        let mut graph = Subgraph::default();
+        for row in rows {
+            let (node, name, version, other, relation) = row.map_err(|e| self.db(e))?;
+            let node = digest_of(node);
+            if graph
+                .nodes
+                .last()
+                .is_none_or(|last: &Node| last.digest != node)
+            {
+                graph.nodes.push(Node {
+                    digest: node,
+                    name,
+                    version,
+                });
+            }
+            if let (Some(other), Some(relation)) = (other, relation) {
+                let other = digest_of(other);
+                let (child, parent) = if towards_parents {
+                    (node, other)
+                } else {
+                    (other, node)
+                };
+                graph.edges.push(Edge {
+                    child,
+                    parent,
+                    relation: Relation::parse(&relation).unwrap_or(Relation::Other),
+                });
+            }
+        }
+        graph.nodes.sort();
+        graph.nodes.dedup_by(|a, b| a.digest == b.digest);
+        graph.edges.sort();
+        Ok(graph)
     }
 }
 
