@@ -51,7 +51,7 @@ pub fn verify_chain(
 ) -> Result<ChainReport> {
     let graph = store.ancestors(digest)?;
     let mut links = Vec::new();
-    for node in &graph.nodes {
+    for node in walk_order(&graph, digest) {
         let problem = match store.by_digest(&node.digest)? {
             None => {
                 let child = graph
@@ -86,6 +86,28 @@ pub fn verify_chain(
         links,
         graph,
     })
+}
+
+/// The model first, then its parents, grandparents, ... (each once): the order a reader follows.
+fn walk_order<'g>(graph: &'g Subgraph, start: &RootDigest) -> Vec<&'g super::store::Node> {
+    use std::collections::{BTreeMap, BTreeSet, VecDeque};
+    let nodes: BTreeMap<RootDigest, &super::store::Node> =
+        graph.nodes.iter().map(|n| (n.digest, n)).collect();
+    let mut parents: BTreeMap<RootDigest, Vec<RootDigest>> = BTreeMap::new();
+    for edge in &graph.edges {
+        parents.entry(edge.child).or_default().push(edge.parent);
+    }
+    let mut order = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut queue = VecDeque::from([*start]);
+    while let Some(digest) = queue.pop_front() {
+        if !seen.insert(digest) {
+            continue;
+        }
+        order.extend(nodes.get(&digest).copied());
+        queue.extend(parents.get(&digest).into_iter().flatten().copied());
+    }
+    order
 }
 
 fn signature_problem(
