@@ -49,6 +49,9 @@ enum Command {
     /// Lineage: signed, digest-bound records of how models derive from each other.
     #[command(subcommand)]
     Lineage(commands::lineage::LineageCommand),
+    /// AI-SBOMs: CycloneDX ML-BOMs of a model, and offline validation.
+    #[command(subcommand)]
+    Sbom(commands::sbom::SbomCommand),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Card(command) => commands::card::run(command),
         Command::Lineage(command) => commands::lineage::run(command),
+        Command::Sbom(command) => commands::sbom::run(command),
     };
     match outcome {
         Ok(outcome) => outcome.exit_code(),

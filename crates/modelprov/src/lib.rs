@@ -17,6 +17,7 @@ pub mod keys;
 pub mod lineage;
 pub mod manifest;
 pub mod progress;
+pub mod sbom;
 pub mod signing;
 pub mod trust;
 pub mod verify;

@@ -2,5 +2,6 @@ pub mod card;
 pub mod hash;
 pub mod keygen;
 pub mod lineage;
+pub mod sbom;
 pub mod sign;
 pub mod verify;

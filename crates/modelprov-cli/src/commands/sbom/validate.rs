@@ -1,0 +1,64 @@
+//! `modelprov sbom validate FILE`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use modelprov::sbom::{detect_format, validate_sbom};
+use modelprov::{Error, Result};
+use serde_json::{Value, json};
+
+use crate::exit::Outcome;
+use crate::output::print_json;
+
+/// SBOMs of real models are at most a few MB; anything far larger is refused, not parsed.
+const MAX_SBOM_BYTES: u64 = 256 << 20;
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// A CycloneDX 1.6/1.7 JSON or SPDX 3.0.1 JSON-LD document.
+    pub file: PathBuf,
+
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: ValidateArgs) -> Result<Outcome> {
+    let document = read_json(&args.file)?;
+    let format = detect_format(&document).map_err(|problem| Error::invalid(&args.file, problem))?;
+    let problems = validate_sbom(&document, format);
+    let name = args.file.display().to_string();
+    if args.json {
+        print_json(
+            &json!({"file": name, "format": format, "ok": problems.is_empty(), "problems": problems}),
+        );
+    } else if problems.is_empty() {
+        println!("OK: {name} is valid {format} (schema and references)");
+    } else {
+        for problem in &problems {
+            println!("{name}: {}: {}", problem.path, problem.message);
+        }
+        println!(
+            "FAILED: {name} is not valid {format} ({} problem(s))",
+            problems.len()
+        );
+    }
+    Ok(if problems.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::VerificationFailed
+    })
+}
+
+pub fn read_json(path: &std::path::Path) -> Result<Value> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    if size > MAX_SBOM_BYTES {
+        return Err(Error::invalid(
+            path,
+            format!("{size} bytes is too large for an SBOM"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::invalid(path, format!("not JSON: {e}")))
+}

@@ -1,0 +1,363 @@
+//! `modelprov sbom`: ML-BOMs of real model folders (bare, with card, with lineage and datasets,
+//! with every dependency file kind, with known vulnerabilities), deterministic, valid under
+//! modelprov's own offline validator; the official invalid examples are refused.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+use serde_json::{Value, json};
+
+pub fn fixture(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative)
+}
+
+fn schemas() -> PathBuf {
+    vectors().join("../../schemas")
+}
+
+/// `sbom generate` with a fixed SOURCE_DATE_EPOCH, parsed.
+pub fn generate(args: &[&str], registry: &Path) -> Value {
+    let output = modelprov()
+        .args(["sbom", "generate"])
+        .args(args)
+        .args(["--registry", path_str(registry), "-q"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json(&String::from_utf8_lossy(&output.stdout))
+}
+
+fn own_validate(document: &Value, dir: &Path) {
+    let file = dir.join("bom.json");
+    fs::write(&file, serde_json::to_vec_pretty(document).unwrap()).unwrap();
+    let out = run(&["sbom", "validate", path_str(&file)], 0);
+    assert!(out.starts_with("OK: "), "{out}");
+}
+
+/// The tutorial's model: base GPT-2 (MIT, from huggingface.co), trained on Common Crawl 2024-01
+/// (5 TB), depending on transformers 4.30.0; returns (model folder, registry).
+pub fn tutorial_model(dir: &Path) -> (PathBuf, PathBuf) {
+    let registry = dir.join("registry.sqlite");
+    let gpt2 = copy_example_model(&dir.join("gpt2"));
+    fs::write(gpt2.join("variant.txt"), "gpt2").unwrap();
+    run(
+        &[
+            "lineage",
+            "record",
+            "--name",
+            "openai-community/gpt2",
+            "--model-version",
+            "1.0",
+            "--model",
+            path_str(&gpt2),
+            "--registry",
+            path_str(&registry),
+        ],
+        0,
+    );
+    let model = copy_example_model(&dir.join("tuned"));
+    fs::write(model.join("variant.txt"), "tuned").unwrap();
+    fs::write(
+        model.join("README.md"),
+        "---\nlicense: mit\nbase_model: openai-community/gpt2\nbase_model_relation: finetune\npipeline_tag: text-generation\n---\n# gpt2-tuned\n",
+    )
+    .unwrap();
+    fs::write(model.join("requirements.txt"), "transformers==4.30.0\n").unwrap();
+    run(
+        &[
+            "card",
+            "init",
+            path_str(&model),
+            "--name",
+            "gpt2-tuned",
+            "--model-version",
+            "1.0.0",
+            "-o",
+            path_str(&model.join("README.md")),
+            "-q",
+        ],
+        0,
+    );
+    run(
+        &[
+            "lineage",
+            "record",
+            "--name",
+            "gpt2-tuned",
+            "--model-version",
+            "1.0.0",
+            "--model",
+            path_str(&model),
+            "--parent",
+            "finetune=openai-community/gpt2@1.0",
+            "--dataset",
+            "common-crawl@2024-01=https://commoncrawl.org/blog/january-2024-crawl-archive-now-available",
+            "--registry",
+            path_str(&registry),
+        ],
+        0,
+    );
+    (model, registry)
+}
+
+#[test]
+fn the_tutorial_model_has_every_piece_bound_to_its_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, registry) = tutorial_model(dir.path());
+    let bom = generate(
+        &[path_str(&model), "--osv", path_str(&fixture("osv"))],
+        &registry,
+    );
+    own_validate(&bom, dir.path());
+    let component = &bom["metadata"]["component"];
+    let digest = run(
+        &["hash", path_str(&model), "--ignore", "README.md", "-q"],
+        0,
+    );
+    assert_eq!(component["type"], "machine-learning-model");
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            component["hashes"][0]["content"].as_str().unwrap()
+        ),
+        digest.trim()
+    );
+    assert_eq!(component["name"], "gpt2-tuned");
+    assert_eq!(component["licenses"], json!([{"license": {"id": "MIT"}}]));
+    // Every file with its SHA-256, as the manifest has it.
+    let files = component["components"].as_array().unwrap();
+    assert!(files.iter().any(|f| f["name"] == "model.safetensors"
+        && f["hashes"][0]["content"].as_str().unwrap().len() == 64));
+    assert!(!files.iter().any(|f| f["name"] == "README.md"));
+    // Lineage: GPT-2 with its digest; the dataset; the library and its advisory.
+    let ancestor = &component["pedigree"]["ancestors"][0];
+    assert_eq!(ancestor["name"], "openai-community/gpt2");
+    assert_eq!(ancestor["hashes"][0]["alg"], "SHA-256");
+    let data = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "data")
+        .unwrap();
+    assert_eq!(data["name"], "common-crawl");
+    assert_eq!(data["version"], "2024-01");
+    let library = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "library")
+        .unwrap();
+    assert_eq!(library["purl"], "pkg:pypi/transformers@4.30.0");
+    let vulnerability = &bom["vulnerabilities"][0];
+    assert_eq!(vulnerability["id"], "GHSA-3863-2447-669p");
+    assert_eq!(
+        vulnerability["affects"][0]["ref"],
+        "pkg:pypi/transformers@4.30.0"
+    );
+    assert_eq!(
+        vulnerability["recommendation"],
+        "Upgrade transformers to 4.36.0 or later"
+    );
+    assert_eq!(
+        bom["vulnerabilities"].as_array().unwrap().len(),
+        1,
+        "the npm fixture does not apply"
+    );
+    assert_eq!(
+        component["modelCard"]["modelParameters"]["task"],
+        "text-generation"
+    );
+    // 1.7 too.
+    let v17 = generate(&[path_str(&model), "--spec", "1.7"], &registry);
+    assert_eq!(v17["specVersion"], "1.7");
+    own_validate(&v17, dir.path());
+}
+
+#[test]
+fn output_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, registry) = tutorial_model(dir.path());
+    let first = generate(&[path_str(&model)], &registry);
+    let second = generate(&[path_str(&model)], &registry);
+    assert_eq!(first, second);
+    assert_eq!(first["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
+    // Without SOURCE_DATE_EPOCH there is no timestamp, so the bytes still repeat.
+    let plain = |_: ()| {
+        run(
+            &[
+                "sbom",
+                "generate",
+                path_str(&model),
+                "--registry",
+                path_str(&registry),
+                "-q",
+            ],
+            0,
+        )
+    };
+    assert_eq!(plain(()), plain(()));
+}
+
+#[test]
+fn every_dependency_file_kind_becomes_purls() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    let registry = dir.path().join("registry.sqlite");
+    let mut args = vec![path_str(&model).to_string()];
+    for file in [
+        "requirements.txt",
+        "pyproject.toml",
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile.lock",
+        "Cargo.lock",
+        "package-lock.json",
+    ] {
+        args.push("--requirements".into());
+        args.push(path_str(&fixture(&format!("deps/{file}"))).to_string());
+    }
+    let bom = generate(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &registry,
+    );
+    own_validate(&bom, dir.path());
+    let purls: Vec<&str> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    for expected in [
+        "pkg:pypi/transformers@4.30.0",
+        "pkg:pypi/torch@2.3.1",
+        "pkg:pypi/safetensors",
+        "pkg:pypi/accelerate@0.30.1",
+        "pkg:pypi/numpy@1.26.4",
+        "pkg:pypi/requests@2.31.0",
+        "pkg:pypi/pyyaml@6.0.1",
+        "pkg:pypi/pytest@8.2.0",
+        "pkg:cargo/safetensors@0.4.5",
+        "pkg:npm/%40huggingface/transformers@3.0.2",
+        "pkg:npm/onnxruntime-web@1.19.2",
+    ] {
+        assert!(
+            purls.contains(&expected),
+            "{expected} missing from {purls:?}"
+        );
+    }
+    assert!(
+        !purls.iter().any(|p| p.contains("acme")),
+        "the projects themselves are not dependencies: {purls:?}"
+    );
+    let model_dependencies = &bom["dependencies"][0];
+    assert!(model_dependencies["dependsOn"].as_array().unwrap().len() >= 12);
+}
+
+#[test]
+fn a_model_without_card_or_lineage_still_lists_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    fs::remove_file(model.join("README.md")).unwrap();
+    let bom = generate(&[path_str(&model)], &dir.path().join("none.sqlite"));
+    own_validate(&bom, dir.path());
+    assert_eq!(bom["metadata"]["component"]["name"], "tiny-model");
+    assert_eq!(
+        bom["metadata"]["component"]["components"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(bom["metadata"]["component"].get("modelCard").is_none());
+    // config.json's transformers_version is a dependency.
+    assert_eq!(bom["components"][0]["purl"], "pkg:pypi/transformers@4.46.0");
+}
+
+#[test]
+fn the_official_invalid_examples_fail_validation() {
+    for (file, expected) in [
+        ("mlbom-invalid-1.6.json", "names no bom-ref"),
+        ("aibom-invalid-spdx3.0.1.jsonld", "not valid SPDX 3.0.1"),
+    ] {
+        let out = run(
+            &[
+                "sbom",
+                "validate",
+                path_str(&schemas().join("examples").join(file)),
+            ],
+            1,
+        );
+        assert!(out.contains(expected), "{file}: {out}");
+        assert!(out.contains("FAILED: "), "{out}");
+    }
+    for file in [
+        "mlbom-valid-1.6.json",
+        "mlbom-valid-1.7.json",
+        "aibom-valid-spdx3.0.1.jsonld",
+    ] {
+        run(
+            &[
+                "sbom",
+                "validate",
+                path_str(&schemas().join("examples").join(file)),
+            ],
+            0,
+        );
+    }
+}
+
+#[test]
+fn bad_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_json = dir.path().join("bom.json");
+    fs::write(&not_json, "{ nope").unwrap();
+    assert!(run_err(&["sbom", "validate", path_str(&not_json)], 2).contains("bom.json: not JSON"));
+    let other = dir.path().join("other.json");
+    fs::write(&other, "{\"hello\": 1}").unwrap();
+    assert!(run_err(&["sbom", "validate", path_str(&other)], 2).contains("neither CycloneDX"));
+    let model = copy_example_model(dir.path());
+    let bad_requirements = dir.path().join("requirements.txt");
+    fs::write(&bad_requirements, "torch==\n").unwrap();
+    let error = run_err(
+        &[
+            "sbom",
+            "generate",
+            path_str(&model),
+            "--requirements",
+            path_str(&bad_requirements),
+            "--registry",
+            "/nonexistent/r.sqlite",
+        ],
+        2,
+    );
+    assert!(error.contains("requirements.txt: line 1"), "{error}");
+    let bad_osv = dir.path().join("osv");
+    fs::create_dir(&bad_osv).unwrap();
+    fs::write(bad_osv.join("x.json"), "{\"affected\": []}").unwrap();
+    let error = run_err(
+        &[
+            "sbom",
+            "generate",
+            path_str(&model),
+            "--osv",
+            path_str(&bad_osv),
+            "--registry",
+            "/nonexistent/r.sqlite",
+        ],
+        2,
+    );
+    assert!(
+        error.contains("x.json: not an OSV record: no id"),
+        "{error}"
+    );
+}

@@ -1,0 +1,49 @@
+//! AI bills of materials: CycloneDX ML-BOMs (and SPDX 3.0.1 AI documents) of a model with its
+//! files, card, lineage, datasets, libraries and known vulnerabilities, every piece bound to the
+//! model digest; offline validation against the official schemas; diffs.
+
+mod cyclonedx;
+mod deps;
+mod inputs;
+mod osv;
+mod validate;
+
+use std::sync::LazyLock;
+
+pub use cyclonedx::{CycloneDxVersion, cyclonedx};
+pub use deps::{DEPENDENCY_FILES, Ecosystem, Package, read_dependency_file};
+pub use inputs::{
+    Ancestor, CardInput, DatasetInput, LicenseChoice, SbomInputs, ancestors_from_lineage,
+    datasets_from_record,
+};
+pub use osv::{Advisory, Match, OsvDatabase};
+pub use validate::{SPDX_CONTEXT, SbomFormat, SbomProblem, detect_format, validate_sbom};
+
+/// A UUID derived from the document's content (SHA-256 of its JSON, as a version-5-style UUID in
+/// the URL namespace), so that identical inputs give identical serial numbers.
+pub fn serial_number(document: &serde_json::Value) -> uuid::Uuid {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(serde_json::to_vec(document).expect("documents serialise"));
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("urn:modelprov:sbom:{}", hex::encode(digest)).as_bytes(),
+    )
+}
+
+/// SPDX licence ids that CycloneDX's `license.id` accepts (its bundled SPDX list).
+static CYCLONEDX_LICENSE_IDS: LazyLock<std::collections::BTreeSet<String>> = LazyLock::new(|| {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../data/sbom/spdx.schema.json"))
+            .expect("bundled schema is JSON");
+    schema["enum"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .map(str::to_string)
+        .collect()
+});
+
+pub fn is_cyclonedx_license_id(id: &str) -> bool {
+    CYCLONEDX_LICENSE_IDS.contains(id)
+}
