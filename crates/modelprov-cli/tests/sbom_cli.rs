@@ -7,34 +7,12 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use common::sbom::{fixture, generate, tutorial_model};
 use common::*;
 use serde_json::{Value, json};
 
-pub fn fixture(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(relative)
-}
-
 fn schemas() -> PathBuf {
     vectors().join("../../schemas")
-}
-
-/// `sbom generate` with a fixed SOURCE_DATE_EPOCH, parsed.
-pub fn generate(args: &[&str], registry: &Path) -> Value {
-    let output = modelprov()
-        .args(["sbom", "generate"])
-        .args(args)
-        .args(["--registry", path_str(registry), "-q"])
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    json(&String::from_utf8_lossy(&output.stdout))
 }
 
 fn own_validate(document: &Value, dir: &Path) {
@@ -42,72 +20,6 @@ fn own_validate(document: &Value, dir: &Path) {
     fs::write(&file, serde_json::to_vec_pretty(document).unwrap()).unwrap();
     let out = run(&["sbom", "validate", path_str(&file)], 0);
     assert!(out.starts_with("OK: "), "{out}");
-}
-
-/// The tutorial's model: base GPT-2 (MIT, from huggingface.co), trained on Common Crawl 2024-01
-/// (5 TB), depending on transformers 4.30.0; returns (model folder, registry).
-pub fn tutorial_model(dir: &Path) -> (PathBuf, PathBuf) {
-    let registry = dir.join("registry.sqlite");
-    let gpt2 = copy_example_model(&dir.join("gpt2"));
-    fs::write(gpt2.join("variant.txt"), "gpt2").unwrap();
-    run(
-        &[
-            "lineage",
-            "record",
-            "--name",
-            "openai-community/gpt2",
-            "--model-version",
-            "1.0",
-            "--model",
-            path_str(&gpt2),
-            "--registry",
-            path_str(&registry),
-        ],
-        0,
-    );
-    let model = copy_example_model(&dir.join("tuned"));
-    fs::write(model.join("variant.txt"), "tuned").unwrap();
-    fs::write(
-        model.join("README.md"),
-        "---\nlicense: mit\nbase_model: openai-community/gpt2\nbase_model_relation: finetune\npipeline_tag: text-generation\n---\n# gpt2-tuned\n",
-    )
-    .unwrap();
-    fs::write(model.join("requirements.txt"), "transformers==4.30.0\n").unwrap();
-    run(
-        &[
-            "card",
-            "init",
-            path_str(&model),
-            "--name",
-            "gpt2-tuned",
-            "--model-version",
-            "1.0.0",
-            "-o",
-            path_str(&model.join("README.md")),
-            "-q",
-        ],
-        0,
-    );
-    run(
-        &[
-            "lineage",
-            "record",
-            "--name",
-            "gpt2-tuned",
-            "--model-version",
-            "1.0.0",
-            "--model",
-            path_str(&model),
-            "--parent",
-            "finetune=openai-community/gpt2@1.0",
-            "--dataset",
-            "common-crawl@2024-01=https://commoncrawl.org/blog/january-2024-crawl-archive-now-available",
-            "--registry",
-            path_str(&registry),
-        ],
-        0,
-    );
-    (model, registry)
 }
 
 #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod interop;
+pub mod sbom;
 
 use std::fs;
 use std::path::{Path, PathBuf};
