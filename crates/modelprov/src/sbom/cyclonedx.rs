@@ -331,7 +331,7 @@ fn model_card(inputs: &SbomInputs) -> Value {
 }
 
 /// Metric values are strings in CycloneDX.
-fn performance_metrics(inputs: &SbomInputs) -> Vec<Value> {
+pub(super) fn performance_metrics(inputs: &SbomInputs) -> Vec<Value> {
     let mut metrics = Vec::new();
     let Some(card) = &inputs.card else {
         return metrics;

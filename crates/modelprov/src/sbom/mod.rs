@@ -6,6 +6,7 @@ mod cyclonedx;
 mod deps;
 mod inputs;
 mod osv;
+mod spdx;
 mod validate;
 
 use std::sync::LazyLock;
@@ -17,6 +18,7 @@ pub use inputs::{
     datasets_from_record,
 };
 pub use osv::{Advisory, Match, OsvDatabase};
+pub use spdx::spdx;
 pub use validate::{SPDX_CONTEXT, SbomFormat, SbomProblem, detect_format, validate_sbom};
 
 /// A UUID derived from the document's content (SHA-256 of its JSON, as a version-5-style UUID in
@@ -28,6 +30,20 @@ pub fn serial_number(document: &serde_json::Value) -> uuid::Uuid {
         &uuid::Uuid::NAMESPACE_URL,
         format!("urn:modelprov:sbom:{}", hex::encode(digest)).as_bytes(),
     )
+}
+
+/// What an SBOM says, without its own serial number or time: the seed of SPDX element ids.
+pub(crate) fn inputs_fingerprint(inputs: &SbomInputs) -> serde_json::Value {
+    serde_json::json!({
+        "digest": inputs.digest.to_string(),
+        "name": inputs.name,
+        "version": inputs.version,
+        "card": inputs.card.as_ref().map(|c| &c.sha256),
+        "ancestors": inputs.ancestors.iter().map(|a| (a.digest.map(|d| d.to_string()), &a.name)).collect::<Vec<_>>(),
+        "datasets": inputs.datasets.iter().map(|d| &d.name).collect::<Vec<_>>(),
+        "packages": inputs.packages.iter().map(Package::purl).collect::<Vec<_>>(),
+        "vulnerabilities": inputs.vulnerabilities.iter().map(|m| &m.advisory.id).collect::<Vec<_>>(),
+    })
 }
 
 /// SPDX licence ids that CycloneDX's `license.id` accepts (its bundled SPDX list).

@@ -8,6 +8,8 @@ mod record;
 mod show;
 mod verify;
 
+pub use record::now;
+
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};

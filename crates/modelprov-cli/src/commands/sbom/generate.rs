@@ -9,6 +9,7 @@ use modelprov::lineage::{SqliteStore, Store};
 use modelprov::sbom::{
     Ancestor, CardInput, CycloneDxVersion, DEPENDENCY_FILES, DatasetInput, OsvDatabase, Package,
     SbomInputs, ancestors_from_lineage, cyclonedx, datasets_from_record, read_dependency_file,
+    spdx,
 };
 use modelprov::{Error, Result};
 
@@ -19,7 +20,10 @@ use crate::output::warn_all;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FormatArg {
+    /// CycloneDX JSON (ML-BOM).
     Cyclonedx,
+    /// SPDX 3.0.1 JSON-LD with the AI and Dataset profiles.
+    Spdx,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -38,7 +42,7 @@ pub struct GenerateArgs {
     #[arg(long, short = 'f', value_enum, default_value = "cyclonedx")]
     pub format: FormatArg,
 
-    /// CycloneDX specification version.
+    /// CycloneDX specification version (SPDX is 3.0.1).
     #[arg(long, value_enum, default_value = "1.6")]
     pub spec: SpecArg,
 
@@ -233,6 +237,13 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
         timestamp: source_date_epoch()?,
     };
     let document = match args.format {
+        FormatArg::Spdx => {
+            let created = inputs
+                .timestamp
+                .clone()
+                .unwrap_or_else(crate::commands::lineage::now);
+            spdx(&inputs, &created)
+        }
         FormatArg::Cyclonedx => cyclonedx(
             &inputs,
             match args.spec {
