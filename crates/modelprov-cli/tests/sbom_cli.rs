@@ -273,3 +273,158 @@ fn bad_input_is_named() {
         "{error}"
     );
 }
+
+fn write(document: &Value, path: &Path) -> PathBuf {
+    fs::write(path, serde_json::to_vec_pretty(document).unwrap()).unwrap();
+    path.to_path_buf()
+}
+
+#[test]
+fn diff_names_what_changed_between_two_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, registry) = tutorial_model(dir.path());
+    let osv = fixture("osv");
+    let before = write(
+        &generate(&[path_str(&model), "--osv", path_str(&osv)], &registry),
+        &dir.path().join("a.json"),
+    );
+    assert!(
+        run(&["sbom", "diff", path_str(&before), path_str(&before)], 0).contains("no differences")
+    );
+    // The same model in SPDX says the same things.
+    let spdx = write(
+        &generate(
+            &[
+                path_str(&model),
+                "--osv",
+                path_str(&osv),
+                "--format",
+                "spdx",
+            ],
+            &registry,
+        ),
+        &dir.path().join("a.spdx.json"),
+    );
+    let cross = run(&["sbom", "diff", path_str(&before), path_str(&spdx)], 0);
+    assert!(cross.contains("no differences"), "{cross}");
+
+    fs::write(
+        model.join("requirements.txt"),
+        "transformers==4.36.0\naccelerate==0.30.1\n",
+    )
+    .unwrap();
+    fs::write(
+        model.join("config.json"),
+        "{\"transformers_version\": \"4.36.0\"}",
+    )
+    .unwrap();
+    let readme = fs::read_to_string(model.join("README.md"))
+        .unwrap()
+        .replace("license: mit", "license: apache-2.0");
+    fs::write(model.join("README.md"), readme).unwrap();
+    let after = write(
+        &generate(&[path_str(&model), "--osv", path_str(&osv)], &registry),
+        &dir.path().join("b.json"),
+    );
+    let diff = run(&["sbom", "diff", path_str(&before), path_str(&after)], 1);
+    for expected in [
+        "added     library accelerate@0.30.1",
+        "changed   library pkg:pypi/transformers: version 4.30.0 -> 4.36.0",
+        "changed   file file:config.json: hashes differ",
+        "vulnerability removed  GHSA-3863-2447-669p on pkg:pypi/transformers",
+    ] {
+        assert!(diff.contains(expected), "{expected}\n{diff}");
+    }
+    assert!(
+        diff.contains("changed   model model: ")
+            && diff.contains("licence {\"MIT\"} -> {\"Apache-2.0\"}"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn an_sbom_is_signed_with_the_model_and_checked_by_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, registry) = tutorial_model(dir.path());
+    let sbom = write(
+        &generate(&[path_str(&model)], &registry),
+        &dir.path().join("model.cdx.json"),
+    );
+    let key = dir.path().join("signer.pem");
+    run(&["keygen", "--private-key", path_str(&key)], 0);
+    let public = dir.path().join("signer.pem.pub");
+    let signature = dir.path().join("model.sig");
+    run(
+        &[
+            "sign",
+            path_str(&model),
+            "--key",
+            path_str(&key),
+            "--sbom",
+            path_str(&sbom),
+            "--card",
+            path_str(&model.join("README.md")),
+            "-o",
+            path_str(&signature),
+            "-q",
+        ],
+        0,
+    );
+    let statement: Value = {
+        let bundle = json(&fs::read_to_string(dir.path().join("model.sbom.sig")).unwrap());
+        use base64::Engine as _;
+        serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(statement["predicateType"], "https://cyclonedx.org/bom");
+    assert_eq!(
+        statement["predicate"],
+        json(&fs::read_to_string(&sbom).unwrap())
+    );
+    let verify = |code: i32| {
+        run(
+            &[
+                "verify",
+                path_str(&model),
+                "--signature",
+                path_str(&signature),
+                "--key",
+                path_str(&public),
+                "--sbom",
+                path_str(&sbom),
+                "--card",
+                path_str(&model.join("README.md")),
+            ],
+            code,
+        )
+    };
+    let ok = verify(0);
+    assert!(ok.contains("OK: SBOM ") && ok.contains("OK: card "), "{ok}");
+    let mut edited = json(&fs::read_to_string(&sbom).unwrap());
+    edited["metadata"]["component"]["name"] = json!("renamed");
+    write(&edited, &sbom);
+    assert!(verify(1).contains("the SBOM is not the one that was signed"));
+    // An SBOM of other bytes is refused at signing.
+    fs::write(model.join("variant.txt"), "changed").unwrap();
+    let error = run_err(
+        &[
+            "sign",
+            path_str(&model),
+            "--key",
+            path_str(&key),
+            "--sbom",
+            path_str(&sbom),
+            "-o",
+            path_str(&signature),
+        ],
+        2,
+    );
+    assert!(
+        error.contains("generate it again before signing"),
+        "{error}"
+    );
+}

@@ -9,12 +9,13 @@ use modelprov::fsutil::write_atomically;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
 use modelprov::manifest::Method;
-use modelprov::signing::{sign_file, sign_manifest};
+use modelprov::sbom::{described_digest, sbom_statement};
+use modelprov::signing::{sign_file, sign_manifest, sign_statement};
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
 use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
-use crate::card_files::card_signature_path;
+use crate::card_files::{attachment_signature_path, card_signature_path};
 use crate::exit::Outcome;
 use crate::model_build::build_identified_manifest;
 use crate::output::{print_json, warn_all};
@@ -56,6 +57,15 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE", requires = "card")]
     pub card_signature: Option<PathBuf>,
 
+    /// Also sign this AI-SBOM (from `sbom generate`) as describing the model: a signed Statement
+    /// with the SBOM as predicate. Like --card, it leaves the folder's README.md out of the model.
+    #[arg(long, value_name = "FILE", conflicts_with = "raw")]
+    pub sbom: Option<PathBuf>,
+
+    /// Where to write the SBOM signature [default: the signature path with .sbom.sig].
+    #[arg(long, value_name = "FILE", requires = "sbom")]
+    pub sbom_signature: Option<PathBuf>,
+
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 
@@ -91,10 +101,26 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         .card_signature
         .clone()
         .unwrap_or_else(|| card_signature_path(&output));
+    let sbom = match &args.sbom {
+        Some(path) => Some((path, crate::commands::sbom::read_json(path)?)),
+        None => None,
+    };
+    let sbom_output = args
+        .sbom_signature
+        .clone()
+        .unwrap_or_else(|| attachment_signature_path(&output, "sbom"));
+    // A card or SBOM describes the model without its README.md (a card cannot hold its own
+    // hash), so the signed model leaves it out too and all digests agree.
     let readme = args.path.join("README.md");
     let mut own_outputs = vec![output.as_path()];
     if let Some((card_path, _, _)) = &card {
-        own_outputs.extend([card_output.as_path(), card_path.as_path(), readme.as_path()]);
+        own_outputs.extend([card_output.as_path(), card_path.as_path()]);
+    }
+    if let Some((sbom_path, _)) = &sbom {
+        own_outputs.extend([sbom_output.as_path(), sbom_path.as_path()]);
+    }
+    if card.is_some() || sbom.is_some() {
+        own_outputs.push(readme.as_path());
     }
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
     if !key.key_type().oms_compatible() {
@@ -135,9 +161,23 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         )?),
         None => None,
     };
+    let sbom_bundle = match &sbom {
+        Some((sbom_path, document)) => Some(sign_model_sbom(
+            sbom_path,
+            document,
+            &built.manifest.name,
+            &digest,
+            &key,
+            &certificates,
+        )?),
+        None => None,
+    };
     write_atomically(&output, &bundle.to_json())?;
     if let Some(card_bundle) = &card_bundle {
         write_atomically(&card_output, &card_bundle.to_json())?;
+    }
+    if let Some(sbom_bundle) = &sbom_bundle {
+        write_atomically(&sbom_output, &sbom_bundle.to_json())?;
     }
     if args.output_args.json {
         print_json(&serde_json::json!({
@@ -148,6 +188,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             "serialization": serialization,
             "files": built.stats.files,
             "card_signature": card_bundle.as_ref().map(|_| &card_output),
+            "sbom_signature": sbom_bundle.as_ref().map(|_| &sbom_output),
             "warnings": warnings,
         }));
     } else {
@@ -164,9 +205,41 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             if card_bundle.is_some() {
                 eprintln!("card signature written to {}", show(&card_output));
             }
+            if sbom_bundle.is_some() {
+                eprintln!("SBOM signature written to {}", show(&sbom_output));
+            }
         }
     }
     Ok(Outcome::Ok)
+}
+
+/// Signs the SBOM as describing `digest`; an SBOM about other bytes is refused.
+fn sign_model_sbom(
+    path: &Path,
+    document: &serde_json::Value,
+    model_name: &str,
+    digest: &RootDigest,
+    key: &PrivateKey,
+    certificates: &[Vec<u8>],
+) -> Result<modelprov::attest::Bundle> {
+    match described_digest(document) {
+        Some(described) if described == *digest => {}
+        Some(described) => {
+            return Err(Error::Usage(format!(
+                "{} describes the model {described}, but this model is {digest}; generate it again before signing",
+                path.display()
+            )));
+        }
+        None => {
+            return Err(Error::invalid(
+                path,
+                "not an SBOM of a model (no model digest found in it)",
+            ));
+        }
+    }
+    let payload = sbom_statement(model_name, digest, document)
+        .map_err(|problem| Error::invalid(path, problem))?;
+    sign_statement(&payload, key, certificates)
 }
 
 /// Signs the card as describing `digest`. A card that records another model digest is refused:

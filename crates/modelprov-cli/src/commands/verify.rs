@@ -9,6 +9,7 @@ use modelprov::card::{Card, verify_card_bundle};
 use modelprov::keys::PublicKey;
 use modelprov::lineage::Store as _;
 use modelprov::manifest::{parse_manifest, read_manifest};
+use modelprov::sbom::verify_sbom_bundle;
 use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
@@ -18,7 +19,7 @@ use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
-use crate::card_files::card_signature_path;
+use crate::card_files::{attachment_signature_path, card_signature_path};
 use crate::commands::lineage::{RegistryArgs, find};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
@@ -86,6 +87,20 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "card")]
     pub card_signature: Option<PathBuf>,
 
+    /// Also check this AI-SBOM against its signature (from `sign --sbom`): same signer, this
+    /// model, unchanged since.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "signature",
+        conflicts_with = "raw"
+    )]
+    pub sbom: Option<PathBuf>,
+
+    /// The SBOM signature [default: the signature path with .sbom.sig].
+    #[arg(long, value_name = "FILE", requires = "sbom")]
+    pub sbom_signature: Option<PathBuf>,
+
     #[command(flatten)]
     pub serialization: SerializationArgs,
 
@@ -100,8 +115,8 @@ pub struct VerifyArgs {
 struct VerifyReport<'a> {
     model: &'a str,
     source: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    card: Option<&'a CardCheck>,
+    #[serde(skip_serializing_if = "<[Attachment]>::is_empty")]
+    attachments: &'a [Attachment],
     #[serde(flatten)]
     verification: &'a Verification,
 }
@@ -117,8 +132,8 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
                 .into(),
         ));
     }
-    let mut card = None;
-    let (expectation, source, mut warnings) = expectation(&args, &mut card)?;
+    let mut attachments = Vec::new();
+    let (expectation, source, mut warnings) = expectation(&args, &mut attachments)?;
     let cache = args.cache.open(&mut warnings);
     let mut verification = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
         verify_model(&args.path, &expectation, context)
@@ -131,19 +146,19 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         print_json(&VerifyReport {
             model: &model,
             source: &source,
-            card: card.as_ref(),
+            attachments: &attachments,
             verification: &verification,
         });
     } else {
         warn_all(&verification.warnings, args.output_args.quiet);
         print_verification(&model, &source, &verification);
-        if let Some(card) = &card
-            && verification.ok
-        {
-            println!(
-                "OK: card {} is signed with the model ({})",
-                card.card, card.signature
-            );
+        if verification.ok {
+            for attachment in &attachments {
+                println!(
+                    "OK: {} {} is signed with the model ({})",
+                    attachment.kind, attachment.file, attachment.signature
+                );
+            }
         }
     }
     Ok(if verification.ok {
@@ -153,19 +168,19 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     })
 }
 
-/// A card whose signature verified.
+/// A card or SBOM whose signature verified as made with the model's.
 #[derive(Serialize)]
-struct CardCheck {
-    card: String,
+struct Attachment {
+    kind: &'static str,
+    file: String,
     signature: String,
-    ok: bool,
 }
 
 /// What the model should be, a description of where that came from, and warnings; `card` is set
 /// when a card was checked against its signature.
 fn expectation(
     args: &VerifyArgs,
-    card: &mut Option<CardCheck>,
+    attachments: &mut Vec<Attachment>,
 ) -> Result<(Expectation, String, Vec<String>)> {
     if let Some(path) = &args.manifest {
         let manifest = read_manifest(path)?;
@@ -219,10 +234,30 @@ fn expectation(
                 &bytes,
                 &verified.statement.manifest.root_digest(),
             )?;
-            *card = Some(CardCheck {
-                card: card_path.display().to_string(),
+            attachments.push(Attachment {
+                kind: "card",
+                file: card_path.display().to_string(),
                 signature: card_signature.display().to_string(),
-                ok: true,
+            });
+        }
+        if let Some(sbom_path) = &args.sbom {
+            let sbom_signature = args
+                .sbom_signature
+                .clone()
+                .unwrap_or_else(|| attachment_signature_path(signature, "sbom"));
+            let sbom_bundle = read_bundle(&sbom_signature)?;
+            let document = crate::commands::sbom::read_json(sbom_path)?;
+            verify_sbom_bundle(
+                &sbom_bundle,
+                trusted,
+                &sbom_signature,
+                &document,
+                &verified.statement.manifest.root_digest(),
+            )?;
+            attachments.push(Attachment {
+                kind: "SBOM",
+                file: sbom_path.display().to_string(),
+                signature: sbom_signature.display().to_string(),
             });
         }
         let mut manifest = verified.statement.manifest;

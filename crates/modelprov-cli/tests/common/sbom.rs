@@ -59,6 +59,11 @@ pub fn tutorial_model(dir: &Path) -> (PathBuf, PathBuf) {
     )
     .unwrap();
     fs::write(model.join("requirements.txt"), "transformers==4.30.0\n").unwrap();
+    fs::write(
+        model.join("config.json"),
+        "{\"architectures\": [\"GPT2LMHeadModel\"], \"model_type\": \"gpt2\", \"transformers_version\": \"4.30.0\"}\n",
+    )
+    .unwrap();
     run(
         &[
             "card",

@@ -2,8 +2,10 @@
 //! files, card, lineage, datasets, libraries and known vulnerabilities, every piece bound to the
 //! model digest; offline validation against the official schemas; diffs.
 
+mod attestation;
 mod cyclonedx;
 mod deps;
+mod diff;
 mod inputs;
 mod osv;
 mod spdx;
@@ -11,8 +13,13 @@ mod validate;
 
 use std::sync::LazyLock;
 
+pub use attestation::{
+    CYCLONEDX_PREDICATE_TYPE, SPDX_PREDICATE_TYPE, described_digest, sbom_statement,
+    verify_sbom_bundle,
+};
 pub use cyclonedx::{CycloneDxVersion, cyclonedx};
 pub use deps::{DEPENDENCY_FILES, Ecosystem, Package, read_dependency_file};
+pub use diff::{ComponentChange, ComponentFacts, SbomDiff, diff_sboms};
 pub use inputs::{
     Ancestor, CardInput, DatasetInput, LicenseChoice, SbomInputs, ancestors_from_lineage,
     datasets_from_record,

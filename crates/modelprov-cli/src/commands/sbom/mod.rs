@@ -1,7 +1,10 @@
 //! `modelprov sbom ...`: AI bills of materials (docs/sbom.md).
 
+mod diff;
 mod generate;
 mod validate;
+
+pub use validate::read_json;
 
 use clap::Subcommand;
 use modelprov::Result;
@@ -15,11 +18,15 @@ pub enum SbomCommand {
     Generate(Box<generate::GenerateArgs>),
     /// Check a CycloneDX 1.6/1.7 or SPDX 3.0.1 document offline: schema and references.
     Validate(validate::ValidateArgs),
+    /// Components, hashes, licences and vulnerabilities added, removed or changed between two
+    /// SBOMs (exit 1 when they differ).
+    Diff(diff::DiffArgs),
 }
 
 pub fn run(command: SbomCommand) -> Result<Outcome> {
     match command {
         SbomCommand::Generate(args) => generate::run(*args),
         SbomCommand::Validate(args) => validate::run(args),
+        SbomCommand::Diff(args) => diff::run(args),
     }
 }
