@@ -3,8 +3,8 @@
 //! CycloneDX `bom-ref`s unique and every dependency, affects and dataset reference resolving; SPDX
 //! element ids unique and every reference resolving.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, LazyLock};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use jsonschema::{Draft, Retrieve, Uri, Validator};
 use serde::Serialize;
@@ -123,11 +123,88 @@ pub fn validate_sbom(document: &Value, format: SbomFormat) -> Vec<SbomProblem> {
             message: truncate(&error.to_string(), 300),
         })
         .collect();
+    // The SPDX schema is one large anyOf over every class, so its whole-document errors say
+    // little; check each element against its own class for messages that name the field.
+    if format == SbomFormat::Spdx301 && !problems.is_empty() {
+        let per_element = spdx_element_problems(document);
+        if !per_element.is_empty() {
+            problems = per_element;
+        }
+    }
     match format {
         SbomFormat::CycloneDx16 | SbomFormat::CycloneDx17 => {
             problems.extend(cyclonedx_references(document))
         }
         SbomFormat::Spdx301 => problems.extend(spdx_references(document)),
+    }
+    problems
+}
+
+/// Validators for single SPDX classes (`{"$ref": "#/$defs/ai_AIPackage"}`), built when first
+/// needed.
+static SPDX_CLASSES: LazyLock<Mutex<BTreeMap<String, Option<Arc<Validator>>>>> =
+    LazyLock::new(Default::default);
+
+fn spdx_class_validator(class: &str) -> Option<Arc<Validator>> {
+    let mut classes = SPDX_CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+    classes
+        .entry(class.to_string())
+        .or_insert_with(|| {
+            let schema: Value = serde_json::from_str(SPDX_301).expect("bundled schemas are JSON");
+            let defs = schema.get("$defs")?;
+            defs.get(class)?;
+            let single = serde_json::json!({
+                "$schema": schema["$schema"],
+                "$defs": defs,
+                "$ref": format!("#/$defs/{class}"),
+                "unevaluatedProperties": false,
+            });
+            jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&single)
+                .ok()
+                .map(Arc::new)
+        })
+        .clone()
+}
+
+fn spdx_element_problems(document: &Value) -> Vec<SbomProblem> {
+    let mut problems = Vec::new();
+    for (i, element) in document["@graph"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let class = element
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(validator) = spdx_class_validator(class) else {
+            problems.push(SbomProblem {
+                path: format!("$.@graph[{i}].type"),
+                message: format!("'{class}' is not an SPDX 3.0.1 class"),
+            });
+            continue;
+        };
+        let errors: Vec<_> = validator.iter_errors(element).collect();
+        // "Unevaluated properties" follows from any other error; report it only alone.
+        let real: Vec<_> = errors
+            .iter()
+            .filter(|e| !e.to_string().starts_with("Unevaluated properties"))
+            .collect();
+        let shown = if real.is_empty() {
+            errors.iter().collect()
+        } else {
+            real
+        };
+        for error in shown {
+            problems.push(SbomProblem {
+                path: json_path(&format!("/@graph/{i}{}", error.instance_path())),
+                message: format!("({class}) {}", truncate(&error.to_string(), 300)),
+            });
+        }
     }
     problems
 }
