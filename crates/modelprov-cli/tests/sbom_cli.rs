@@ -63,6 +63,8 @@ fn the_tutorial_model_has_every_piece_bound_to_its_digest() {
         .unwrap();
     assert_eq!(data["name"], "common-crawl");
     assert_eq!(data["version"], "2024-01");
+    assert_eq!(data["data"][0]["description"], "size: 5 TB");
+    assert_eq!(ancestor["purl"], "pkg:huggingface/openai-community/gpt2");
     let library = bom["components"]
         .as_array()
         .unwrap()

@@ -79,20 +79,31 @@ pub fn tutorial_model(dir: &Path) -> (PathBuf, PathBuf) {
         ],
         0,
     );
+    // Recorded from a file, to carry the dataset's size.
+    let digest = |dir: &Path| {
+        run(&["hash", path_str(dir), "--ignore", "README.md", "-q"], 0)
+            .trim()
+            .to_string()
+    };
+    let record = dir.join("gpt2-tuned.yaml");
+    fs::write(
+        &record,
+        format!(
+            "name: gpt2-tuned\nversion: 1.0.0\ndigest: {}\nparents:\n- digest: {}\n  name: openai-community/gpt2@1.0\n  relation: finetune\n\
+             datasets:\n- name: common-crawl\n  version: 2024-01\n  uri: https://commoncrawl.org/blog/january-2024-crawl-archive-now-available\n  size: 5 TB\n",
+            digest(&model),
+            digest(&gpt2)
+        ),
+    )
+    .unwrap();
     run(
         &[
             "lineage",
             "record",
-            "--name",
-            "gpt2-tuned",
-            "--model-version",
-            "1.0.0",
+            "--file",
+            path_str(&record),
             "--model",
             path_str(&model),
-            "--parent",
-            "finetune=openai-community/gpt2@1.0",
-            "--dataset",
-            "common-crawl@2024-01=https://commoncrawl.org/blog/january-2024-crawl-archive-now-available",
             "--registry",
             path_str(&registry),
         ],

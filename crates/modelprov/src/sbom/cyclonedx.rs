@@ -169,16 +169,12 @@ fn pedigree(inputs: &SbomInputs) -> Value {
             if let Some(version) = &a.version {
                 ancestor.insert("version".into(), json!(version));
             }
-            match &a.digest {
-                Some(digest) => {
-                    ancestor.insert(
-                        "hashes".into(),
-                        json!([{"alg": "SHA-256", "content": digest.hex()}]),
-                    );
-                }
-                None => {
-                    ancestor.insert("purl".into(), json!(format!("pkg:huggingface/{}", a.name)));
-                }
+            if let Some(digest) = &a.digest {
+                ancestor.insert("hashes".into(), json!([{"alg": "SHA-256", "content": digest.hex()}]));
+            }
+            if let Some(hub_id) = a.hub_id.as_ref().or(a.digest.is_none().then_some(&a.name)) {
+                ancestor.insert("purl".into(), json!(format!("pkg:huggingface/{hub_id}")));
+                ancestor.insert("externalReferences".into(), json!([{"type": "distribution", "url": format!("https://huggingface.co/{hub_id}")}]));
             }
             let mut properties = Vec::new();
             if let Some(relation) = a.relation {

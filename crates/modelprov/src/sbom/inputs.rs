@@ -47,6 +47,8 @@ pub struct Ancestor {
     pub relation: Option<Relation>,
     /// The child this is a parent of (`None`: the model itself).
     pub child: Option<RootDigest>,
+    /// Its Hugging Face Hub id, when the card's `base_model` names it.
+    pub hub_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -151,6 +153,7 @@ pub fn ancestors_from_lineage(
                 version: node.and_then(|n| n.version.clone()),
                 relation: Some(edge.relation),
                 child: (edge.child != *model).then_some(edge.child),
+                hub_id: None,
             }
         })
         .collect();

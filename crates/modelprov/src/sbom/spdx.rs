@@ -143,17 +143,18 @@ impl Writer {
             if let Some(version) = &ancestor.version {
                 package["software_packageVersion"] = json!(version);
             }
-            match &ancestor.digest {
-                Some(digest) => {
-                    package["verifiedUsing"] =
-                        json!([{"type": "Hash", "algorithm": "sha256", "hashValue": digest.hex()}])
-                }
-                None => {
-                    package["software_packageUrl"] =
-                        json!(format!("pkg:huggingface/{}", ancestor.name));
-                    package["software_downloadLocation"] =
-                        json!(format!("https://huggingface.co/{}", ancestor.name));
-                }
+            if let Some(digest) = &ancestor.digest {
+                package["verifiedUsing"] =
+                    json!([{"type": "Hash", "algorithm": "sha256", "hashValue": digest.hex()}]);
+            }
+            if let Some(hub_id) = ancestor
+                .hub_id
+                .as_ref()
+                .or(ancestor.digest.is_none().then_some(&ancestor.name))
+            {
+                package["software_packageUrl"] = json!(format!("pkg:huggingface/{hub_id}"));
+                package["software_downloadLocation"] =
+                    json!(format!("https://huggingface.co/{hub_id}"));
             }
             let id = self.add(package);
             let child = match &ancestor.child {

@@ -134,6 +134,16 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
             record_version = Some(entry.record.version.clone());
         }
     }
+    // A lineage ancestor the card names as base_model is that Hub model.
+    if let Some(card) = &card {
+        for ancestor in &mut ancestors {
+            if ancestor.child.is_none()
+                && card.data.base_model.0.iter().any(|b| b.0 == ancestor.name)
+            {
+                ancestor.hub_id = Some(ancestor.name.clone());
+            }
+        }
+    }
     if ancestors.is_empty()
         && let Some(card) = &card
     {
@@ -159,6 +169,7 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
                 version: None,
                 relation,
                 child: None,
+                hub_id: Some(base.0.clone()),
             })
             .collect();
     }
