@@ -104,6 +104,8 @@ fn output_is_deterministic() {
     let first = generate(&[path_str(&model)], &registry);
     let second = generate(&[path_str(&model)], &registry);
     assert_eq!(first, second);
+    let spdx = |_: ()| generate(&[path_str(&model), "--format", "spdx"], &registry);
+    assert_eq!(spdx(()), spdx(()));
     assert_eq!(first["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
     // Without SOURCE_DATE_EPOCH there is no timestamp, so the bytes still repeat.
     let plain = |_: ()| {
