@@ -49,7 +49,7 @@ enum Command {
     /// Lineage: signed, digest-bound records of how models derive from each other.
     #[command(subcommand)]
     Lineage(commands::lineage::LineageCommand),
-    /// AI-SBOMs: CycloneDX ML-BOMs of a model, and offline validation.
+    /// AI-SBOMs: CycloneDX and SPDX documents of a model; validation, diffs.
     #[command(subcommand)]
     Sbom(commands::sbom::SbomCommand),
 }
