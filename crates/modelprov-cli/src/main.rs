@@ -52,6 +52,8 @@ enum Command {
     /// AI-SBOMs: CycloneDX and SPDX documents of a model; validation, diffs.
     #[command(subcommand)]
     Sbom(commands::sbom::SbomCommand),
+    /// Find code that would run when model files are loaded (pickle payloads), without loading them.
+    Scan(commands::scan::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Card(command) => commands::card::run(command),
         Command::Lineage(command) => commands::lineage::run(command),
         Command::Sbom(command) => commands::sbom::run(command),
+        Command::Scan(args) => commands::scan::run(args),
     };
     match outcome {
         Ok(outcome) => outcome.exit_code(),

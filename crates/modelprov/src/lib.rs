@@ -18,6 +18,7 @@ pub mod lineage;
 pub mod manifest;
 pub mod progress;
 pub mod sbom;
+pub mod scan;
 pub mod signing;
 pub mod trust;
 pub mod verify;

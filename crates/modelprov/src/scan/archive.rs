@@ -1,0 +1,115 @@
+//! Zip archives (torch checkpoints, `.npz`): every member that is a pickle, by name or by
+//! content, is scanned. Members are read raw, as `torch.load` reads them: a bad CRC or odd flag
+//! bits (the encryption bit) do not stop the scan; they are reported.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::format::{Format, detect};
+use super::numpy::scan_npy;
+use super::pickle::{PickleReport, scan_pickles};
+
+/// Pickle members are small (kilobytes to megabytes); more than this is not one.
+const MAX_PICKLE_MEMBER: u64 = 1 << 30;
+/// How much of a member that is not named `.pkl` is tried as a pickle.
+const MAX_PROBE: u64 = 64 << 20;
+
+pub struct MemberReport {
+    pub name: String,
+    pub report: PickleReport,
+}
+
+pub struct ArchiveReport {
+    pub members: Vec<MemberReport>,
+    pub notes: Vec<String>,
+    pub invalid: Option<String>,
+}
+
+pub fn scan_zip(path: &Path) -> ArchiveReport {
+    let mut result = ArchiveReport {
+        members: Vec::new(),
+        notes: Vec::new(),
+        invalid: None,
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            result.invalid = Some(format!("cannot open: {e}"));
+            return result;
+        }
+    };
+    let mut archive = match zip::ZipArchive::new(std::io::BufReader::new(file)) {
+        Ok(archive) => archive,
+        Err(e) => {
+            result.invalid = Some(format!("not a readable zip archive: {e}"));
+            return result;
+        }
+    };
+    for index in 0..archive.len() {
+        let Ok(member) = archive.by_index_raw(index) else {
+            result
+                .notes
+                .push(format!("member {index} cannot be located"));
+            continue;
+        };
+        let name = member.name().to_string();
+        let size = member.size();
+        let method = member.compression();
+        let crc = member.crc32();
+        if member.encrypted() {
+            result.notes.push(format!(
+                "{name}: the encryption flag is set (loaders ignore it); scanned as stored"
+            ));
+        }
+        let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
+        let limit = if named_pickle || name.ends_with(".npy") {
+            MAX_PICKLE_MEMBER
+        } else {
+            MAX_PROBE
+        };
+        let mut bytes = Vec::new();
+        let read = match method {
+            zip::CompressionMethod::Stored => member.take(limit).read_to_end(&mut bytes),
+            zip::CompressionMethod::Deflated => flate2::read::DeflateDecoder::new(member)
+                .take(limit)
+                .read_to_end(&mut bytes),
+            other => {
+                result
+                    .notes
+                    .push(format!("{name}: compression {other} is not read"));
+                continue;
+            }
+        };
+        if let Err(e) = read {
+            result.notes.push(format!("{name}: {e}"));
+            continue;
+        }
+        if (bytes.len() as u64) == size && crc32fast::hash(&bytes) != crc {
+            result.notes.push(format!(
+                "{name}: bad CRC (torch.load does not check it); scanned anyway"
+            ));
+        }
+        let kind = detect(&bytes[..bytes.len().min(64)]);
+        if name.ends_with(".npy") || kind == Format::Npy {
+            match scan_npy(&bytes, 0) {
+                Ok(Some(report)) => result.members.push(MemberReport { name, report }),
+                Ok(None) => {}
+                Err(problem) => result.notes.push(format!("{name}: {problem}")),
+            }
+            continue;
+        }
+        if named_pickle {
+            result.members.push(MemberReport {
+                name,
+                report: scan_pickles(&bytes, 0, 0),
+            });
+        } else if kind == Format::Pickle {
+            // Tensor data can start like a pickle by chance; only a pickle that decodes counts.
+            let report = scan_pickles(&bytes, 0, 0);
+            if report.invalid.is_none() && report.pickles > 0 {
+                result.members.push(MemberReport { name, report });
+            }
+        }
+    }
+    result
+}

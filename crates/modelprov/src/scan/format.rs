@@ -1,0 +1,62 @@
+//! What a file is, from its first bytes (never its name): a renamed pickle is still a pickle.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// A pickle stream (torch legacy, joblib, `.pkl`, `.bin`...).
+    Pickle,
+    /// A zip archive (torch checkpoints, `.npz`, `.keras`).
+    Zip,
+    /// A NumPy `.npy` array.
+    Npy,
+    Safetensors,
+    Gguf,
+    Hdf5,
+    /// JSON or plain text: configuration, tokenizers, cards; nothing runs when it is read.
+    Text,
+    Unknown,
+}
+
+pub fn detect(head: &[u8]) -> Format {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Format::Zip;
+    }
+    if head.starts_with(b"\x93NUMPY") {
+        return Format::Npy;
+    }
+    if head.starts_with(b"GGUF") {
+        return Format::Gguf;
+    }
+    if head.starts_with(b"\x89HDF\r\n\x1a\n") {
+        return Format::Hdf5;
+    }
+    if matches!(head, [0x80, 0..=5, ..]) {
+        return Format::Pickle;
+    }
+    // safetensors: an 8-byte little-endian header length, then the JSON header.
+    if head.len() >= 9
+        && head[8] == b'{'
+        && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) > 1
+    {
+        return Format::Safetensors;
+    }
+    if !head.is_empty() && std::str::from_utf8(head).is_ok_and(|t| !t.contains('\0')) {
+        // Protocol 0 pickles are text too: `(`, `c` (GLOBAL), `}` ... then opcodes.
+        if matches!(
+            head.first(),
+            Some(b'(' | b'c' | b'}' | b']' | b'I' | b'S' | b'V')
+        ) && head.contains(&b'\n')
+            && !head.starts_with(b"{")
+        {
+            return Format::Pickle;
+        }
+        return Format::Text;
+    }
+    if head
+        .first()
+        .is_some_and(|&b| b == b'(' || b == b'c' || b == b'}' || b == b']')
+    {
+        return Format::Pickle;
+    }
+    Format::Unknown
+}

@@ -1,0 +1,159 @@
+//! Static scanning of model files for code that runs when they are loaded: pickle-based formats
+//! (raw pickles, legacy and zip torch checkpoints, NumPy object arrays) are disassembled and judged
+//! by an allowlist; safe formats get their headers checked. Nothing is ever loaded or executed.
+//! docs/scanning.md.
+
+mod archive;
+mod format;
+mod numpy;
+pub mod pickle;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use format::{Format, detect};
+use pickle::{Finding, PickleReport, Risk, scan_pickles};
+
+/// Raw pickle files are read whole; bigger than this is not a pickle anyone loads.
+const MAX_PICKLE_FILE: u64 = 4 << 30;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Safe,
+    /// Neither known safe nor decodable by modelprov: reported, not judged.
+    Unscannable,
+    /// Runs code on load that is not known to be safe.
+    Unsafe,
+    /// Claims a format it does not follow: loaders may do anything with it.
+    Invalid,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FileScan {
+    pub path: PathBuf,
+    pub format: Format,
+    pub verdict: Verdict,
+    /// Findings, most dangerous first; `member` names the archive member they are in.
+    pub findings: Vec<MemberFinding>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberFinding {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+pub fn scan_file(path: &Path) -> FileScan {
+    let mut scan = FileScan {
+        path: path.to_path_buf(),
+        format: Format::Unknown,
+        verdict: Verdict::Safe,
+        findings: Vec::new(),
+        notes: Vec::new(),
+    };
+    let head = match read_head(path) {
+        Ok(head) => head,
+        Err(e) => {
+            scan.verdict = Verdict::Unscannable;
+            scan.notes.push(format!("cannot read: {e}"));
+            return scan;
+        }
+    };
+    scan.format = detect(&head);
+    match scan.format {
+        Format::Pickle => match read_all(path, MAX_PICKLE_FILE) {
+            Ok(data) => add_pickle(&mut scan, None, scan_pickles(&data, 0, 0)),
+            Err(e) => unscannable(&mut scan, e),
+        },
+        Format::Npy => match read_all(path, MAX_PICKLE_FILE) {
+            Ok(data) => match numpy::scan_npy(&data, 0) {
+                Ok(Some(report)) => add_pickle(&mut scan, None, report),
+                Ok(None) => {}
+                Err(problem) => invalid(&mut scan, problem),
+            },
+            Err(e) => unscannable(&mut scan, e),
+        },
+        Format::Zip => {
+            let report = archive::scan_zip(path);
+            scan.notes.extend(report.notes);
+            if let Some(problem) = report.invalid {
+                invalid(&mut scan, problem);
+            }
+            for member in report.members {
+                add_pickle(&mut scan, Some(member.name), member.report);
+            }
+        }
+        Format::Safetensors => {
+            if let Err(error) = crate::card::read_safetensors_summary(path) {
+                invalid(&mut scan, error.to_string());
+            }
+        }
+        Format::Text => {}
+        Format::Gguf | Format::Hdf5 => {
+            scan.verdict = Verdict::Unscannable;
+            scan.notes
+                .push("this format's checks are not implemented yet".into());
+        }
+        Format::Unknown => {
+            scan.verdict = Verdict::Unscannable;
+            scan.notes.push("not a model format modelprov knows".into());
+        }
+    }
+    scan.findings.sort_by(|a, b| {
+        b.finding
+            .risk
+            .cmp(&a.finding.risk)
+            .then(a.finding.offset.cmp(&b.finding.offset))
+    });
+    scan
+}
+
+fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport) {
+    if let Some(problem) = &report.invalid {
+        let place = member
+            .as_ref()
+            .map(|m| format!("{m}: "))
+            .unwrap_or_default();
+        invalid(scan, format!("{place}{problem}"));
+    }
+    if report.findings.iter().any(|f| f.risk != Risk::Safe) && scan.verdict < Verdict::Unsafe {
+        scan.verdict = Verdict::Unsafe;
+    }
+    scan.findings
+        .extend(report.findings.into_iter().map(|finding| MemberFinding {
+            member: member.clone(),
+            finding,
+        }));
+}
+
+fn invalid(scan: &mut FileScan, problem: String) {
+    scan.verdict = Verdict::Invalid;
+    scan.notes.push(problem);
+}
+
+fn unscannable(scan: &mut FileScan, error: std::io::Error) {
+    scan.verdict = Verdict::Unscannable;
+    scan.notes.push(format!("cannot read: {error}"));
+}
+
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)?.take(64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn read_all(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let size = std::fs::metadata(path)?.len();
+    if size > limit {
+        return Err(std::io::Error::other(format!(
+            "{size} bytes is too large to read whole"
+        )));
+    }
+    std::fs::read(path)
+}

@@ -1,0 +1,160 @@
+//! Pickle streams, judged without running them: every opcode decoded, the stack and memo
+//! simulated, each imported or invoked callable checked against the allowlist. A file may hold
+//! several pickles one after another (legacy `torch.save` files hold five, then raw storage
+//! bytes); all are scanned.
+
+mod opcodes;
+mod policy;
+mod simulate;
+
+use serde::Serialize;
+
+pub use opcodes::{DecodeError, is_opcode};
+pub use policy::{Risk, risk};
+pub use simulate::{Callable, Event};
+
+/// One thing a pickle would do on load that is not known to be safe.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub risk: Risk,
+    /// Byte offset of the opcode in the file (or archive member).
+    pub offset: usize,
+    pub opcode: &'static str,
+    /// `module.name`, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callable: Option<String>,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PickleReport {
+    pub pickles: usize,
+    pub findings: Vec<Finding>,
+    /// Why the bytes are not a loadable pickle stream, if they are not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invalid: Option<String>,
+    /// Bytes after the last pickle (a legacy torch file's storages, joblib's array data).
+    pub trailing_bytes: usize,
+}
+
+/// `torch.save`'s legacy (pre-zip) format starts with this magic number, pickled.
+const LEGACY_TORCH_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.";
+/// Legacy torch files hold the magic, protocol, sys info, the object and the storage keys.
+const LEGACY_TORCH_PICKLES: usize = 5;
+
+/// Scans the pickles in `data` starting at `start`; offsets in findings are `base` plus the
+/// offset in `data`.
+pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
+    let mut report = PickleReport::default();
+    let legacy_torch = data[start..].starts_with(LEGACY_TORCH_MAGIC);
+    let mut at = start;
+    while at < data.len() {
+        if legacy_torch && report.pickles == LEGACY_TORCH_PICKLES {
+            break;
+        }
+        match opcodes::decode(data, at) {
+            Ok((ops, end)) => match simulate::simulate(&ops) {
+                Ok(events) => {
+                    report.pickles += 1;
+                    judge(&events, base, &mut report.findings);
+                    at = end;
+                }
+                Err(error) => {
+                    report.invalid = Some(format!(
+                        "pickle {} at offset {}: {}",
+                        report.pickles + 1,
+                        base + error.offset,
+                        error.message
+                    ));
+                    return report;
+                }
+            },
+            // After a complete pickle, bytes that do not even start like one are data; a pickle
+            // that starts (PROTO) and breaks is a malformed pickle.
+            Err(error) if report.pickles > 0 && !starts_like_pickle(&data[at..]) => {
+                let _ = error;
+                break;
+            }
+            Err(error) => {
+                report.invalid = Some(format!(
+                    "pickle {} at offset {}: {}",
+                    report.pickles + 1,
+                    base + error.offset,
+                    error.message
+                ));
+                return report;
+            }
+        }
+    }
+    report.trailing_bytes = data.len() - at;
+    report
+}
+
+fn starts_like_pickle(rest: &[u8]) -> bool {
+    matches!(rest, [0x80, version, ..] if *version <= 5)
+}
+
+fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
+    let mut reported_imports = std::collections::BTreeSet::new();
+    for event in events {
+        match event {
+            Event::Import {
+                offset,
+                opcode,
+                callable,
+            } => {
+                let level = risk(callable);
+                if level != Risk::Safe && reported_imports.insert(callable.clone()) {
+                    findings.push(Finding {
+                        risk: level,
+                        offset: base + offset,
+                        opcode,
+                        callable: Some(callable.to_string()),
+                        message: match level {
+                            Risk::Dangerous => format!("imports {callable}, which can run code"),
+                            _ => format!("imports {callable}, which is not known to be safe"),
+                        },
+                    });
+                }
+            }
+            Event::Call {
+                offset,
+                opcode,
+                callable,
+                texts,
+            } => {
+                let level = risk(callable);
+                if policy::object_dtype(callable, texts) {
+                    findings.push(Finding {
+                        risk: Risk::Unknown,
+                        offset: base + offset,
+                        opcode,
+                        callable: Some(callable.to_string()),
+                        message:
+                            "builds a NumPy object array: its elements are pickles that run on load"
+                                .into(),
+                    });
+                } else if level != Risk::Safe {
+                    findings.push(Finding {
+                        risk: level,
+                        offset: base + offset,
+                        opcode,
+                        callable: Some(callable.to_string()),
+                        message: format!("calls {callable} ({opcode})"),
+                    });
+                }
+            }
+            Event::Unresolved {
+                offset,
+                opcode,
+                why,
+            } => findings.push(Finding {
+                risk: Risk::Dangerous,
+                offset: base + offset,
+                opcode,
+                callable: None,
+                message: format!("{opcode} {why}"),
+            }),
+        }
+    }
+}
