@@ -1,6 +1,7 @@
 //! Helpers shared by the CLI tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod corpus;
 pub mod interop;
 pub mod sbom;
 

@@ -1,11 +1,8 @@
-//! The scanner's labelled corpus, written opcode by opcode (nothing here was made by pickling
-//! objects that run code): benign checkpoints of each format are safe, every malicious technique
-//! (including the published scanner bypasses) is flagged, malformed files are invalid.
+//! The scanner's labelled corpus, written opcode by opcode: nothing here was made by pickling
+//! objects that run code.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-use modelprov::scan::{Format, Verdict, scan_file};
 
 /// A pickle written by hand.
 #[derive(Default)]
@@ -207,28 +204,33 @@ fn npy(descr: &str, data: &[u8]) -> Vec<u8> {
     file
 }
 
-fn verdict(path: &Path) -> (Verdict, Vec<String>) {
-    let scan = scan_file(path);
-    let found = scan
-        .findings
-        .iter()
-        .map(|f| {
-            format!(
-                "{:?} {}",
-                f.finding.risk,
-                f.finding
-                    .callable
-                    .clone()
-                    .unwrap_or_else(|| f.finding.message.clone())
-            )
-        })
-        .collect();
-    (scan.verdict, found)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    Benign,
+    Malicious,
+    Malformed,
 }
 
-#[test]
-fn benign_checkpoints_are_safe() {
-    let dir = tempfile::tempdir().unwrap();
+pub struct Sample {
+    pub path: PathBuf,
+    pub label: Label,
+    pub technique: &'static str,
+    /// For malicious samples: text one of modelprov's findings must contain.
+    pub expected: &'static str,
+}
+
+/// Writes the whole corpus into `dir`.
+pub fn corpus(dir: &Path) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    let mut add = |path: PathBuf, label: Label, technique: &'static str, expected: &'static str| {
+        samples.push(Sample {
+            path,
+            label,
+            technique,
+            expected,
+        });
+    };
+    // Benign checkpoints of each format.
     let plain = Pickle::proto(4)
         .op(b"}")
         .put(0)
@@ -241,40 +243,76 @@ fn benign_checkpoints_are_safe() {
         .stop();
     let mut storage = vec![0x80, 0x02];
     storage.extend_from_slice(&[0x3f; 62]);
-    let cases = [
-        write(dir.path(), "state_dict.pkl", &torch_state_dict()),
-        write(dir.path(), "array.pkl", &numpy_array("f4")),
-        write(dir.path(), "hparams.pkl", &plain),
-        write(dir.path(), "legacy.pt", &legacy_torch(&torch_state_dict())),
+    add(
+        write(dir, "benign-state-dict.pkl", &torch_state_dict()),
+        Label::Benign,
+        "torch state dict (protocol 2)",
+        "",
+    );
+    add(
+        write(dir, "benign-numpy-array.pkl", &numpy_array("f4")),
+        Label::Benign,
+        "NumPy float32 array pickle",
+        "",
+    );
+    add(
+        write(dir, "benign-hparams.pkl", &plain),
+        Label::Benign,
+        "plain data (protocol 4)",
+        "",
+    );
+    add(
+        write(dir, "benign-legacy.pt", &legacy_torch(&torch_state_dict())),
+        Label::Benign,
+        "legacy torch.save (5 pickles + storage)",
+        "",
+    );
+    add(
         zip_with(
-            dir.path(),
-            "model.pt",
+            dir,
+            "benign-zip.pt",
             &[
                 ("archive/data.pkl", &torch_state_dict()),
                 ("archive/data/0", &storage),
                 ("archive/version", b"3\n"),
             ],
         ),
-        write(dir.path(), "array.npy", &npy("<f4", &[0; 12])),
+        Label::Benign,
+        "torch zip checkpoint (storage starting like a pickle)",
+        "",
+    );
+    add(
+        write(dir, "benign-array.npy", &npy("<f4", &[0; 12])),
+        Label::Benign,
+        "NumPy .npy float32",
+        "",
+    );
+    add(
         zip_with(
-            dir.path(),
-            "arrays.npz",
+            dir,
+            "benign-arrays.npz",
             &[("a.npy", &npy("<f4", &[0; 12]))],
         ),
-        write(dir.path(), "config.json", b"{\"architectures\": [\"X\"]}"),
-    ];
-    for path in cases {
-        let (verdict, found) = verdict(&path);
-        assert_eq!(verdict, Verdict::Safe, "{}: {found:?}", path.display());
-    }
-    let model =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tiny-model/model.safetensors");
-    assert_eq!(scan_file(&model).verdict, Verdict::Safe);
-}
+        Label::Benign,
+        "NumPy .npz float32",
+        "",
+    );
+    add(
+        write(
+            dir,
+            "benign.safetensors",
+            &std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../examples/tiny-model/model.safetensors"),
+            )
+            .unwrap(),
+        ),
+        Label::Benign,
+        "safetensors",
+        "",
+    );
 
-#[test]
-fn every_malicious_technique_is_flagged() {
-    let dir = tempfile::tempdir().unwrap();
+    // Malicious, one technique each.
     let memo_obfuscated = Pickle::proto(4)
         .text("os")
         .put(1)
@@ -322,12 +360,19 @@ fn every_malicious_technique_is_flagged() {
         .op(EMPTY_TUPLE)
         .op(REDUCE)
         .stop();
-    // CVE-2025-1716: a dangerous callable outside any blocklist (pip's entry point; here pydoc's pager).
     let unknown_module = Pickle::proto(2)
         .global("pydoc", "pipepager")
         .text("x")
         .text("id")
         .op(b"\x86")
+        .op(REDUCE)
+        .stop();
+    let pip = Pickle::proto(2)
+        .global("pip", "main")
+        .text("install")
+        .text("evil")
+        .op(b"\x86")
+        .op(TUPLE1)
         .op(REDUCE)
         .stop();
     let submodule = Pickle::proto(2)
@@ -347,144 +392,180 @@ fn every_malicious_technique_is_flagged() {
         .op(REDUCE)
         .stop();
     let object_array = npy("|O", &os_system_p0());
-    let cases: Vec<(PathBuf, &str)> = vec![
-        (
-            write(dir.path(), "p0.pkl", &os_system_p0()),
-            "Dangerous os.system",
+    add(
+        write(dir, "mal-os-system.pkl", &os_system_p0()),
+        Label::Malicious,
+        "GLOBAL os.system + REDUCE (protocol 0)",
+        "Dangerous os.system",
+    );
+    add(
+        write(dir, "mal-memo.pkl", &memo_obfuscated),
+        Label::Malicious,
+        "STACK_GLOBAL operands through the memo",
+        "Dangerous os.system",
+    );
+    add(
+        write(dir, "mal-computed.pkl", &computed_name),
+        Label::Malicious,
+        "STACK_GLOBAL of a computed name",
+        "STACK_GLOBAL imports a name that is computed",
+    );
+    add(
+        write(dir, "mal-inst.pkl", &inst),
+        Label::Malicious,
+        "INST subprocess.check_output",
+        "Dangerous subprocess.check_output",
+    );
+    add(
+        write(dir, "mal-obj.pkl", &obj),
+        Label::Malicious,
+        "OBJ builtins.eval",
+        "Dangerous builtins.eval",
+    );
+    add(
+        write(dir, "mal-newobj.pkl", &newobj),
+        Label::Malicious,
+        "NEWOBJ subprocess.Popen",
+        "Dangerous subprocess.Popen",
+    );
+    add(
+        write(dir, "mal-getattr.pkl", &getattr_gadget),
+        Label::Malicious,
+        "getattr gadget, calling a call's result",
+        "Dangerous builtins.getattr",
+    );
+    add(
+        write(dir, "mal-unknown-module.pkl", &unknown_module),
+        Label::Malicious,
+        "callable on no blocklist (pydoc.pipepager; CVE-2025-1716 class)",
+        "Unknown pydoc.pipepager",
+    );
+    add(
+        write(dir, "mal-pip.pkl", &pip),
+        Label::Malicious,
+        "pip.main (CVE-2025-1716)",
+        "Dangerous pip.main",
+    );
+    add(
+        write(dir, "mal-submodule.pkl", &submodule),
+        Label::Malicious,
+        "dangerous submodule (asyncio.unix_events; CVE-2025-10157 class)",
+        "Dangerous asyncio.unix_events",
+    );
+    add(
+        write(dir, "mal-nested.pkl", &nested),
+        Label::Malicious,
+        "nested pickle via torch.storage._load_from_bytes",
+        "Dangerous torch.storage._load_from_bytes",
+    );
+    add(
+        write(dir, "mal-extension.pkl", &extension),
+        Label::Malicious,
+        "EXT1 copyreg extension",
+        "EXT1 imports through the copyreg extension registry",
+    );
+    add(
+        write(dir, "mal-legacy.pt", &legacy_torch(&os_system_p0())),
+        Label::Malicious,
+        "payload in a later pickle of a legacy torch file",
+        "Dangerous os.system",
+    );
+    add(
+        write(dir, "mal-renamed.safetensors", &os_system_p0()),
+        Label::Malicious,
+        "pickle with a safetensors extension (CVE-2025-10155 class)",
+        "Dangerous os.system",
+    );
+    add(
+        write(dir, "mal-renamed.txt", &os_system_p0()),
+        Label::Malicious,
+        "pickle with a .txt extension",
+        "Dangerous os.system",
+    );
+    add(
+        write(dir, "mal-object.npy", &object_array),
+        Label::Malicious,
+        "NumPy object array with a payload",
+        "Dangerous os.system",
+    );
+    add(
+        zip_with(
+            dir,
+            "mal-hidden-member.pt",
+            &[
+                ("archive/data.pkl", &torch_state_dict()),
+                ("archive/config.p", &os_system_p0()),
+            ],
         ),
-        (
-            write(dir.path(), "memo.pkl", &memo_obfuscated),
-            "Dangerous os.system",
-        ),
-        (
-            write(dir.path(), "computed.pkl", &computed_name),
-            "STACK_GLOBAL imports a name that is computed",
-        ),
-        (
-            write(dir.path(), "inst.pkl", &inst),
-            "Dangerous subprocess.check_output",
-        ),
-        (
-            write(dir.path(), "obj.pkl", &obj),
-            "Dangerous builtins.eval",
-        ),
-        (
-            write(dir.path(), "newobj.pkl", &newobj),
-            "Dangerous subprocess.Popen",
-        ),
-        (
-            write(dir.path(), "getattr.pkl", &getattr_gadget),
-            "Dangerous builtins.getattr",
-        ),
-        (
-            write(dir.path(), "unknown.pkl", &unknown_module),
-            "Unknown pydoc.pipepager",
-        ),
-        (
-            write(dir.path(), "submodule.pkl", &submodule),
-            "Dangerous asyncio.unix_events._UnixSubprocessTransport",
-        ),
-        (
-            write(dir.path(), "nested.pkl", &nested),
-            "Dangerous torch.storage._load_from_bytes",
-        ),
-        (
-            write(dir.path(), "extension.pkl", &extension),
-            "EXT1 imports through the copyreg extension registry",
-        ),
-        // A payload in a later pickle of a legacy torch file.
-        (
-            write(dir.path(), "legacy.pt", &legacy_torch(&os_system_p0())),
-            "Dangerous os.system",
-        ),
-        // An unexpected extension: content decides.
-        (
-            write(dir.path(), "weights.safetensors", &os_system_p0()),
-            "Dangerous os.system",
-        ),
-        (
-            write(dir.path(), "notes.txt", &os_system_p0()),
-            "Dangerous os.system",
-        ),
-        (
-            write(dir.path(), "object.npy", &object_array),
-            "Dangerous os.system",
-        ),
-        (
-            zip_with(
-                dir.path(),
-                "hidden.pt",
-                &[
-                    ("archive/data.pkl", &torch_state_dict()),
-                    ("archive/config.p", &os_system_p0()),
-                ],
-            ),
-            "Dangerous os.system",
-        ),
-        (
-            zip_with(dir.path(), "objects.npz", &[("a.npy", &object_array)]),
-            "Dangerous os.system",
-        ),
-    ];
-    // Zip damage that loaders tolerate: a bad CRC, the encryption flag.
+        Label::Malicious,
+        "zip member pickle without .pkl name (CVE-2025-1889)",
+        "Dangerous os.system",
+    );
+    add(
+        zip_with(dir, "mal-objects.npz", &[("a.npy", &object_array)]),
+        Label::Malicious,
+        "NumPy .npz with an object array",
+        "Dangerous os.system",
+    );
     let crc = zip_with(
-        dir.path(),
-        "bad-crc.pt",
+        dir,
+        "mal-bad-crc.pt",
         &[("archive/data.pkl", &os_system_p0())],
     );
     damage_zip(&crc, "archive/data.pkl", 0, true);
+    add(
+        crc,
+        Label::Malicious,
+        "torch zip with a bad CRC (CVE-2025-10156)",
+        "Dangerous os.system",
+    );
     let flagged = zip_with(
-        dir.path(),
-        "flag-bits.pt",
+        dir,
+        "mal-flag-bits.pt",
         &[("archive/data.pkl", &os_system_p0())],
     );
     damage_zip(&flagged, "archive/data.pkl", 1, false);
-    let mut all = cases;
-    all.push((crc.clone(), "Dangerous os.system"));
-    all.push((flagged.clone(), "Dangerous os.system"));
-    for (path, expected) in &all {
-        let (verdict, found) = verdict(path);
-        assert_eq!(verdict, Verdict::Unsafe, "{}: {found:?}", path.display());
-        assert!(
-            found.iter().any(|f| f.contains(expected)),
-            "{}: {expected} not in {found:?}",
-            path.display()
-        );
-    }
-    assert!(scan_file(&crc).notes.iter().any(|n| n.contains("bad CRC")));
-    assert!(
-        scan_file(&flagged)
-            .notes
-            .iter()
-            .any(|n| n.contains("encryption flag"))
+    add(
+        flagged,
+        Label::Malicious,
+        "torch zip with the encryption flag bit (CVE-2025-1944/1945 class)",
+        "Dangerous os.system",
     );
-    assert_eq!(
-        scan_file(&dir.path().join("weights.safetensors")).format,
-        Format::Pickle
-    );
-}
 
-#[test]
-fn malformed_pickles_are_invalid_never_clean() {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in [
-        ("truncated.pkl", b"\x80\x04\x8c\x02os\x94\x8c".to_vec()),
-        ("no-stop.pkl", b"\x80\x04N".to_vec()),
-        ("underflow.pkl", b"\x80\x04R.".to_vec()),
-        ("bad-memo.pkl", b"\x80\x04h\x07.".to_vec()),
+    // Malformed.
+    for (name, bytes, technique) in [
         (
-            "lying-length.pkl",
+            "bad-truncated.pkl",
+            b"\x80\x04\x8c\x02os\x94\x8c".to_vec(),
+            "truncated pickle",
+        ),
+        (
+            "bad-no-stop.pkl",
+            b"\x80\x04N".to_vec(),
+            "pickle without STOP",
+        ),
+        (
+            "bad-underflow.pkl",
+            b"\x80\x04R.".to_vec(),
+            "REDUCE on an empty stack",
+        ),
+        (
+            "bad-memo.pkl",
+            b"\x80\x04h\x07.".to_vec(),
+            "memo entry never stored",
+        ),
+        (
+            "bad-length.pkl",
             b"\x80\x04X\xff\xff\xff\x7fabc.".to_vec(),
+            "length beyond the file",
+        ),
+        (
+            "bad.safetensors",
+            b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}      ".to_vec(),
+            "safetensors with a broken header",
         ),
     ] {
-        let path = write(dir.path(), name, &bytes);
-        let scan = scan_file(&path);
-        assert_eq!(scan.verdict, Verdict::Invalid, "{name}: {:?}", scan.notes);
+        add(write(dir, name, &bytes), Label::Malformed, technique, "");
     }
-    let broken_safetensors = write(
-        dir.path(),
-        "broken.safetensors",
-        b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}      ",
-    );
-    assert_eq!(scan_file(&broken_safetensors).verdict, Verdict::Invalid);
+    samples
 }

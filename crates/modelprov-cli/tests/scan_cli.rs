@@ -1,0 +1,105 @@
+//! `modelprov scan` on the labelled corpus (tests/common/corpus.rs): every malicious file
+//! flagged with the technique's callable, no benign file flagged, malformed files invalid; the
+//! command's output and exit codes.
+
+mod common;
+
+use common::corpus::{Label, corpus};
+use common::*;
+use modelprov::scan::{Verdict, scan_file};
+
+#[test]
+fn the_corpus_is_judged_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = corpus(dir.path());
+    assert!(
+        samples
+            .iter()
+            .filter(|s| s.label == Label::Malicious)
+            .count()
+            >= 20
+    );
+    for sample in &samples {
+        let scan = scan_file(&sample.path);
+        let found: Vec<String> = scan
+            .findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:?} {}",
+                    f.finding.risk,
+                    f.finding
+                        .callable
+                        .clone()
+                        .unwrap_or_else(|| f.finding.message.clone())
+                )
+            })
+            .collect();
+        let expected = match sample.label {
+            Label::Benign => Verdict::Safe,
+            Label::Malicious => Verdict::Unsafe,
+            Label::Malformed => Verdict::Invalid,
+        };
+        assert_eq!(
+            scan.verdict,
+            expected,
+            "{} ({}): {found:?} {:?}",
+            sample.path.display(),
+            sample.technique,
+            scan.notes
+        );
+        if sample.label == Label::Malicious {
+            assert!(
+                found.iter().any(|f| f.contains(sample.expected)),
+                "{}: {} not in {found:?}",
+                sample.technique,
+                sample.expected
+            );
+        }
+    }
+}
+
+#[test]
+fn scan_reports_files_and_exits_1_on_anything_unsafe() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = corpus(dir.path());
+    let benign = samples
+        .iter()
+        .find(|s| s.technique.starts_with("torch zip checkpoint"))
+        .unwrap();
+    let out = run(&["scan", path_str(&benign.path)], 0);
+    assert!(
+        out.starts_with("SAFE ") && out.contains("1 files: 1 safe, 0 unsafe"),
+        "{out}"
+    );
+    let text = run(&["scan", path_str(dir.path())], 1);
+    assert!(
+        text.contains("UNSAFE      ") && text.contains("mal-os-system.pkl"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  dangerous GLOBAL at offset 0: imports os.system, which can run code"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  note      archive/data.pkl: bad CRC"),
+        "{text}"
+    );
+    assert!(text.contains("NOT SAFE TO LOAD"), "{text}");
+    let report = json(&run(&["scan", path_str(dir.path()), "--json"], 1));
+    let summary = &report["summary"];
+    assert_eq!(summary["files"], samples.len());
+    assert_eq!(
+        summary["safe"],
+        samples.iter().filter(|s| s.label == Label::Benign).count()
+    );
+    assert_eq!(
+        summary["invalid"],
+        samples
+            .iter()
+            .filter(|s| s.label == Label::Malformed)
+            .count()
+    );
+    let error = run_err(&["scan", "no/such/model"], 2);
+    assert!(error.contains("no/such/model"), "{error}");
+}
