@@ -46,7 +46,7 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
         }
     };
     for index in 0..archive.len() {
-        let Ok(member) = archive.by_index_raw(index) else {
+        let Ok(mut member) = archive.by_index_raw(index) else {
             result
                 .notes
                 .push(format!("member {index} cannot be located"));
@@ -62,25 +62,28 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
             ));
         }
         let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
-        let limit = if named_pickle || name.ends_with(".npy") {
+        let named_array = name.ends_with(".npy");
+        // Tensor storages are most of a checkpoint: look at their first bytes only, and read on
+        // only when they start like a pickle or an array.
+        if !named_pickle && !named_array {
+            let mut head = Vec::new();
+            if read_member(member, method, 16, &mut head).is_err()
+                || !matches!(detect(&head), Format::Pickle | Format::Npy)
+            {
+                continue;
+            }
+            match archive.by_index_raw(index) {
+                Ok(again) => member = again,
+                Err(_) => continue,
+            }
+        }
+        let limit = if named_pickle || named_array {
             MAX_PICKLE_MEMBER
         } else {
             MAX_PROBE
         };
         let mut bytes = Vec::new();
-        let read = match method {
-            zip::CompressionMethod::Stored => member.take(limit).read_to_end(&mut bytes),
-            zip::CompressionMethod::Deflated => flate2::read::DeflateDecoder::new(member)
-                .take(limit)
-                .read_to_end(&mut bytes),
-            other => {
-                result
-                    .notes
-                    .push(format!("{name}: compression {other} is not read"));
-                continue;
-            }
-        };
-        if let Err(e) = read {
+        if let Err(e) = read_member(member, method, limit, &mut bytes) {
             result.notes.push(format!("{name}: {e}"));
             continue;
         }
@@ -90,7 +93,7 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
             ));
         }
         let kind = detect(&bytes[..bytes.len().min(64)]);
-        if name.ends_with(".npy") || kind == Format::Npy {
+        if named_array || kind == Format::Npy {
             match scan_npy(&bytes, 0) {
                 Ok(Some(report)) => result.members.push(MemberReport { name, report }),
                 Ok(None) => {}
@@ -112,4 +115,23 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
         }
     }
     result
+}
+
+/// Up to `limit` bytes of a member's content, decompressed without checking its CRC.
+fn read_member<R: Read>(
+    member: zip::read::ZipFile<'_, R>,
+    method: zip::CompressionMethod,
+    limit: u64,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    match method {
+        zip::CompressionMethod::Stored => member.take(limit).read_to_end(out).map(|_| ()),
+        zip::CompressionMethod::Deflated => flate2::read::DeflateDecoder::new(member)
+            .take(limit)
+            .read_to_end(out)
+            .map(|_| ()),
+        other => Err(std::io::Error::other(format!(
+            "compression {other} is not read"
+        ))),
+    }
 }
