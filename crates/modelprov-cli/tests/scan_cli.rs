@@ -103,3 +103,69 @@ fn scan_reports_files_and_exits_1_on_anything_unsafe() {
     let error = run_err(&["scan", "no/such/model"], 2);
     assert!(error.contains("no/such/model"), "{error}");
 }
+
+#[test]
+fn verify_scan_fails_a_verified_model_that_would_run_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    let manifest = dir.path().join("manifest.json");
+    run(
+        &["hash", path_str(&model), "-o", path_str(&manifest), "-q"],
+        0,
+    );
+    let ok = run(
+        &[
+            "verify",
+            path_str(&model),
+            "--manifest",
+            path_str(&manifest),
+            "--scan",
+        ],
+        0,
+    );
+    assert!(
+        ok.starts_with("OK: ") && ok.contains("4 files: 4 safe, 0 unsafe"),
+        "{ok}"
+    );
+    // The publisher's own manifest covers a payload: the bytes verify, the scan does not pass.
+    std::fs::write(model.join("optimizer.pt"), b"cos\nsystem\n(S'id'\ntR.").unwrap();
+    run(
+        &["hash", path_str(&model), "-o", path_str(&manifest), "-q"],
+        0,
+    );
+    let failed = run(
+        &[
+            "verify",
+            path_str(&model),
+            "--manifest",
+            path_str(&manifest),
+            "--scan",
+        ],
+        1,
+    );
+    assert!(
+        failed.starts_with("OK: ")
+            && failed.contains("UNSAFE      ")
+            && failed.contains("optimizer.pt"),
+        "{failed}"
+    );
+    let report = json(&run(
+        &[
+            "verify",
+            path_str(&model),
+            "--manifest",
+            path_str(&manifest),
+            "--scan",
+            "--json",
+        ],
+        1,
+    ));
+    assert_eq!(report["ok"], true);
+    assert!(
+        report["scan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["verdict"] == "unsafe")
+    );
+}

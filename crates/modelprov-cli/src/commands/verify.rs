@@ -10,6 +10,7 @@ use modelprov::keys::PublicKey;
 use modelprov::lineage::Store as _;
 use modelprov::manifest::{parse_manifest, read_manifest};
 use modelprov::sbom::verify_sbom_bundle;
+use modelprov::scan::{FileScan, Verdict};
 use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
@@ -21,6 +22,7 @@ use serde::Serialize;
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::card_files::{attachment_signature_path, card_signature_path};
 use crate::commands::lineage::{RegistryArgs, find};
+use crate::commands::scan::report_scans;
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
@@ -101,6 +103,11 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE", requires = "sbom")]
     pub sbom_signature: Option<PathBuf>,
 
+    /// After verifying, scan the model's files for code that would run when they are loaded
+    /// (`modelprov scan`); anything unsafe or invalid fails the verification.
+    #[arg(long)]
+    pub scan: bool,
+
     #[command(flatten)]
     pub serialization: SerializationArgs,
 
@@ -119,6 +126,9 @@ struct VerifyReport<'a> {
     attachments: &'a [Attachment],
     #[serde(flatten)]
     verification: &'a Verification,
+    /// With --scan: every file's verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan: Option<&'a [FileScan]>,
 }
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
@@ -141,6 +151,17 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     warnings.append(&mut verification.warnings);
     verification.warnings = warnings;
 
+    // A model that is not the expected bytes is not scanned: the answer is already no.
+    let scans = if args.scan && verification.ok {
+        Some(modelprov::scan::scan_path(&args.path)?)
+    } else {
+        None
+    };
+    let scan_failed = scans.as_ref().is_some_and(|scans| {
+        scans
+            .iter()
+            .any(|s| matches!(s.verdict, Verdict::Unsafe | Verdict::Invalid))
+    });
     let model = args.path.display().to_string();
     if args.output_args.json {
         print_json(&VerifyReport {
@@ -148,6 +169,7 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
             source: &source,
             attachments: &attachments,
             verification: &verification,
+            scan: scans.as_deref(),
         });
     } else {
         warn_all(&verification.warnings, args.output_args.quiet);
@@ -160,8 +182,11 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
                 );
             }
         }
+        if let Some(scans) = &scans {
+            report_scans(scans, false, true, &args.path);
+        }
     }
-    Ok(if verification.ok {
+    Ok(if verification.ok && !scan_failed {
         Outcome::Ok
     } else {
         Outcome::VerificationFailed

@@ -48,6 +48,32 @@ pub struct MemberFinding {
     pub finding: Finding,
 }
 
+/// Scans a file, or every regular file below a folder (symlinks not followed, `.git` skipped),
+/// in parallel; results in path order.
+pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
+    use rayon::prelude::*;
+    let metadata = std::fs::metadata(path).map_err(|e| crate::Error::io("scan", path, e))?;
+    let files: Vec<PathBuf> = if metadata.is_file() {
+        vec![path.to_path_buf()]
+    } else {
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(path)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.file_name() != ".git")
+        {
+            let entry = entry.map_err(|e| crate::Error::invalid(path, e.to_string()))?;
+            if entry.file_type().is_file() {
+                files.push(entry.into_path());
+            }
+        }
+        files
+    };
+    let mut scans: Vec<FileScan> = files.par_iter().map(|file| scan_file(file)).collect();
+    scans.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(scans)
+}
+
 pub fn scan_file(path: &Path) -> FileScan {
     let mut scan = FileScan {
         path: path.to_path_buf(),
