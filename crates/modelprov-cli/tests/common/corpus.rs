@@ -204,6 +204,48 @@ fn npy(descr: &str, data: &[u8]) -> Vec<u8> {
     file
 }
 
+fn gguf(template: &str, tensors: u64) -> Vec<u8> {
+    let mut file = b"GGUF".to_vec();
+    file.extend_from_slice(&3u32.to_le_bytes());
+    file.extend_from_slice(&tensors.to_le_bytes());
+    file.extend_from_slice(&2u64.to_le_bytes());
+    for (key, value) in [
+        ("general.architecture", "llama"),
+        ("tokenizer.chat_template", template),
+    ] {
+        file.extend_from_slice(&(key.len() as u64).to_le_bytes());
+        file.extend_from_slice(key.as_bytes());
+        file.extend_from_slice(&8u32.to_le_bytes());
+        file.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        file.extend_from_slice(value.as_bytes());
+    }
+    file
+}
+
+fn keras_config(layer: &str) -> String {
+    format!(
+        "{{\"module\": \"keras\", \"class_name\": \"Sequential\", \"config\": {{\"name\": \"m\", \"layers\": [{{\"module\": \"keras.layers\", \"class_name\": \"{layer}\", \"config\": {{\"name\": \"l\", \"function\": {{\"class_name\": \"__lambda__\", \"config\": {{\"code\": \"4wEAAAAAAAAA\"}}}}}}}}]}}}}"
+    )
+}
+
+/// An HDF5 signature followed by a root attribute holding the Keras config (synthetic: only the
+/// bytes scanners read are real).
+fn h5(config: &str) -> Vec<u8> {
+    let mut file = b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00".to_vec();
+    file.extend_from_slice(&[0; 64]);
+    file.extend_from_slice(b"model_config\x00");
+    file.extend_from_slice(config.as_bytes());
+    file.extend_from_slice(&[0; 64]);
+    file
+}
+
+fn safetensors(header: &str, data: usize) -> Vec<u8> {
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header.as_bytes());
+    file.extend(std::iter::repeat_n(0u8, data));
+    file
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Label {
     Benign,
@@ -309,6 +351,32 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
         ),
         Label::Benign,
         "safetensors",
+        "",
+    );
+    let chatml = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}";
+    add(
+        write(dir, "benign.gguf", &gguf(chatml, 0)),
+        Label::Benign,
+        "GGUF with an ordinary chat template",
+        "",
+    );
+    add(
+        zip_with(
+            dir,
+            "benign.keras",
+            &[
+                ("config.json", keras_config("Dense").as_bytes()),
+                ("model.weights.h5", b"\x89HDF\r\n\x1a\n"),
+            ],
+        ),
+        Label::Benign,
+        "Keras v3 archive, Dense layer",
+        "",
+    );
+    add(
+        write(dir, "benign-keras.h5", &h5(&keras_config("Dense"))),
+        Label::Benign,
+        "Keras HDF5 (synthetic), Dense layer",
         "",
     );
 
@@ -532,6 +600,30 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
         "Dangerous os.system",
     );
 
+    let ssti = "{{ cycler.__init__.__globals__.os.popen('id').read() }}";
+    add(
+        write(dir, "mal-template.gguf", &gguf(ssti, 0)),
+        Label::Malicious,
+        "GGUF chat template reaching Python internals",
+        "chat template reaches Python internals",
+    );
+    add(
+        zip_with(
+            dir,
+            "mal-lambda.keras",
+            &[("config.json", keras_config("Lambda").as_bytes())],
+        ),
+        Label::Malicious,
+        "Keras v3 archive with a Lambda layer",
+        "Lambda layer",
+    );
+    add(
+        write(dir, "mal-lambda.h5", &h5(&keras_config("Lambda"))),
+        Label::Malicious,
+        "Keras HDF5 (synthetic) with a Lambda layer",
+        "Lambda layer",
+    );
+
     // Malformed.
     for (name, bytes, technique) in [
         (
@@ -563,6 +655,35 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
             "bad.safetensors",
             b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1}      ".to_vec(),
             "safetensors with a broken header",
+        ),
+        (
+            "bad-duplicate.safetensors",
+            safetensors(
+                r#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                4,
+            ),
+            "safetensors naming a tensor twice",
+        ),
+        (
+            "bad-overlap.safetensors",
+            safetensors(
+                r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                8,
+            ),
+            "safetensors with overlapping tensors",
+        ),
+        (
+            "bad-short.safetensors",
+            safetensors(
+                r#"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#,
+                8,
+            ),
+            "safetensors offsets beyond the file",
+        ),
+        (
+            "bad-counts.gguf",
+            gguf("x", u64::MAX / 2),
+            "GGUF with impossible counts",
         ),
     ] {
         add(write(dir, name, &bytes), Label::Malformed, technique, "");

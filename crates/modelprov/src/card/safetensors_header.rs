@@ -59,6 +59,9 @@ pub fn read_safetensors_summary(path: &Path) -> Result<SafetensorsSummary> {
     let mut header = vec![0u8; header_len as usize];
     file.read_exact(&mut header)
         .map_err(|e| Error::io("read", path, e))?;
+    if let Some(name) = duplicate_key(&header) {
+        return Err(invalid(format!("the header names tensor '{name}' twice")));
+    }
     let metadata: Metadata =
         serde_json::from_slice(&header).map_err(|e| invalid(format!("header: {e}")))?;
     let mut summary = SafetensorsSummary::default();
@@ -74,10 +77,37 @@ pub fn read_safetensors_summary(path: &Path) -> Result<SafetensorsSummary> {
         data_end = data_end.max(info.data_offsets.1);
     }
     let data_len = file_len - 8 - header_len;
-    if data_end as u64 > data_len {
+    if data_end as u64 != data_len {
         return Err(invalid(format!(
             "the header describes {data_end} bytes of tensor data but the file holds {data_len}"
         )));
     }
     Ok(summary)
+}
+
+/// The first top-level key that appears twice in the header (JSON readers keep the last one;
+/// safetensors loaders disagree on which, so a duplicate is refused).
+fn duplicate_key(header: &[u8]) -> Option<String> {
+    use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+    struct Keys;
+    impl<'de> Visitor<'de> for Keys {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                map.next_value::<IgnoredAny>()?;
+                if !seen.insert(key.clone()) {
+                    return Ok(Some(key));
+                }
+            }
+            Ok(None)
+        }
+    }
+    serde_json::Deserializer::from_slice(header)
+        .deserialize_map(Keys)
+        .ok()
+        .flatten()
 }

@@ -21,6 +21,8 @@ pub struct MemberReport {
 
 pub struct ArchiveReport {
     pub members: Vec<MemberReport>,
+    /// Keras `config.json` members, parsed.
+    pub keras_configs: Vec<(String, serde_json::Value)>,
     pub notes: Vec<String>,
     pub invalid: Option<String>,
 }
@@ -28,6 +30,7 @@ pub struct ArchiveReport {
 pub fn scan_zip(path: &Path) -> ArchiveReport {
     let mut result = ArchiveReport {
         members: Vec::new(),
+        keras_configs: Vec::new(),
         notes: Vec::new(),
         invalid: None,
     };
@@ -63,6 +66,17 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
         }
         let named_pickle = name.ends_with(".pkl") || name.ends_with(".pickle");
         let named_array = name.ends_with(".npy");
+        if name == "config.json" {
+            let mut text = Vec::new();
+            match read_member(member, method, MAX_PROBE, &mut text)
+                .map(|_| serde_json::from_slice(&text))
+            {
+                Ok(Ok(config)) => result.keras_configs.push((name, config)),
+                Ok(Err(e)) => result.notes.push(format!("{name}: not JSON: {e}")),
+                Err(e) => result.notes.push(format!("{name}: {e}")),
+            }
+            continue;
+        }
         // Tensor storages are most of a checkpoint: look at their first bytes only, and read on
         // only when they start like a pickle or an array.
         if !named_pickle && !named_array {

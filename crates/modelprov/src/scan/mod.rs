@@ -5,6 +5,8 @@
 
 mod archive;
 mod format;
+mod gguf;
+mod keras;
 mod numpy;
 pub mod pickle;
 
@@ -113,6 +115,9 @@ pub fn scan_file(path: &Path) -> FileScan {
             for member in report.members {
                 add_pickle(&mut scan, Some(member.name), member.report);
             }
+            for (member, config) in report.keras_configs {
+                add_keras(&mut scan, Some(member), &config);
+            }
         }
         Format::Safetensors => {
             if let Err(error) = crate::card::read_safetensors_summary(path) {
@@ -120,11 +125,38 @@ pub fn scan_file(path: &Path) -> FileScan {
             }
         }
         Format::Text => {}
-        Format::Gguf | Format::Hdf5 => {
-            scan.verdict = Verdict::Unscannable;
-            scan.notes
-                .push("this format's checks are not implemented yet".into());
-        }
+        Format::Gguf => match gguf::read_gguf(path) {
+            Ok(header) => {
+                scan.notes.push(format!(
+                    "GGUF v{}: {} tensors, {} metadata entries",
+                    header.version, header.tensors, header.metadata
+                ));
+                if let Some(escape) = header
+                    .chat_template
+                    .as_deref()
+                    .and_then(gguf::template_escape)
+                {
+                    flag(
+                        &mut scan,
+                        None,
+                        Risk::Dangerous,
+                        "chat-template",
+                        format!(
+                            "the chat template reaches Python internals ('{escape}'): rendering it can run code"
+                        ),
+                    );
+                }
+            }
+            Err(problem) => invalid(&mut scan, format!("not a valid GGUF file: {problem}")),
+        },
+        Format::Hdf5 => match read_head_n(path, H5_CONFIG_WINDOW) {
+            Ok(data) => {
+                if let Some(config) = keras::h5_model_config(&data) {
+                    add_keras(&mut scan, None, &config);
+                }
+            }
+            Err(e) => unscannable(&mut scan, e),
+        },
         Format::Unknown => {
             scan.verdict = Verdict::Unscannable;
             scan.notes.push("not a model format modelprov knows".into());
@@ -157,6 +189,40 @@ fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport)
         }));
 }
 
+fn add_keras(scan: &mut FileScan, member: Option<String>, config: &serde_json::Value) {
+    for (dangerous, message) in keras::config_findings(config) {
+        let risk = if dangerous {
+            Risk::Dangerous
+        } else {
+            Risk::Unknown
+        };
+        flag(scan, member.clone(), risk, "keras-layer", message);
+    }
+}
+
+/// A finding outside a pickle (a Keras layer, a chat template).
+fn flag(
+    scan: &mut FileScan,
+    member: Option<String>,
+    risk: Risk,
+    kind: &'static str,
+    message: String,
+) {
+    scan.findings.push(MemberFinding {
+        member,
+        finding: Finding {
+            risk,
+            offset: 0,
+            opcode: kind,
+            callable: None,
+            message,
+        },
+    });
+    if scan.verdict < Verdict::Unsafe {
+        scan.verdict = Verdict::Unsafe;
+    }
+}
+
 fn invalid(scan: &mut FileScan, problem: String) {
     scan.verdict = Verdict::Invalid;
     scan.notes.push(problem);
@@ -172,6 +238,18 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::new();
     std::fs::File::open(path)?.take(64).read_to_end(&mut head)?;
     Ok(head)
+}
+
+/// Keras writes the model config among the first attributes of the root group.
+const H5_CONFIG_WINDOW: u64 = 64 << 20;
+
+fn read_head_n(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut data)?;
+    Ok(data)
 }
 
 fn read_all(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
