@@ -81,3 +81,31 @@ fn side_by_side_with_picklescan_and_modelscan() {
         right[2]
     );
 }
+
+/// Real joblib 1.6 dumps (written by joblib itself, with NumPy): arrays inside the pickle stream
+/// are stepped over, a plain dump is safe, an object array is reported.
+#[test]
+fn real_joblib_dumps() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "import sys, collections, joblib, numpy as np\n\
+        joblib.dump({'w': np.arange(10, dtype='float32'), 'b': np.ones((3, 4)), 'names': ['a', 'b'], 'od': collections.OrderedDict(x=1)}, sys.argv[1] + '/plain.joblib')\n\
+        joblib.dump({'w': np.array([1, 'x', None], dtype=object)}, sys.argv[1] + '/objects.joblib')\n";
+    let output = common::interop::python(script, &[dir.path().to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        common::interop::text(&output)
+    );
+    assert_eq!(
+        scan_file(&dir.path().join("plain.joblib")).verdict,
+        Verdict::Safe
+    );
+    let objects = scan_file(&dir.path().join("objects.joblib"));
+    assert_eq!(objects.verdict, Verdict::Unsafe);
+    assert!(
+        objects
+            .findings
+            .iter()
+            .any(|f| f.finding.message.contains("NumPy object array"))
+    );
+}

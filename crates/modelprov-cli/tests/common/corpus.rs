@@ -204,6 +204,46 @@ fn npy(descr: &str, data: &[u8]) -> Vec<u8> {
     file
 }
 
+/// A joblib dump of {"weights": array}: the NumpyArrayWrapper, then (after its BUILD) the array's
+/// bytes in the stream, padded to 16 bytes as joblib >= 1.2 writes them; for an object dtype, a
+/// nested pickle instead.
+fn joblib(dtype: &str, payload: &[u8]) -> Vec<u8> {
+    let mut file = Pickle::proto(4)
+        .op(b"}")
+        .put(0)
+        .op(MARK)
+        .text("weights")
+        .global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        .op(EMPTY_TUPLE)
+        .op(b"\x81")
+        .op(b"}")
+        .op(MARK)
+        .text("subclass")
+        .global("numpy", "ndarray")
+        .text("shape")
+        .int(3)
+        .op(TUPLE1)
+        .text("order")
+        .text("C")
+        .text("dtype")
+        .global("numpy", "dtype")
+        .text(dtype)
+        .op(NEWFALSE)
+        .op(b"\x88")
+        .op(b"\x87")
+        .op(REDUCE)
+        .text("allow_mmap")
+        .op(NEWFALSE)
+        .text("numpy_array_alignment_bytes")
+        .int(16)
+        .op(SETITEMS)
+        .op(BUILD)
+        .0;
+    file.extend_from_slice(payload);
+    file.extend_from_slice(&Pickle::default().op(SETITEMS).stop());
+    file
+}
+
 fn gguf(template: &str, tensors: u64) -> Vec<u8> {
     let mut file = b"GGUF".to_vec();
     file.extend_from_slice(&3u32.to_le_bytes());
@@ -351,6 +391,15 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
         ),
         Label::Benign,
         "safetensors",
+        "",
+    );
+    let mut floats = vec![7u8];
+    floats.extend_from_slice(&[0xff; 7]);
+    floats.extend_from_slice(&[0; 24]);
+    add(
+        write(dir, "benign.joblib", &joblib("f8", &floats)),
+        Label::Benign,
+        "joblib dump with a float64 array in the stream",
         "",
     );
     let chatml = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}";
@@ -600,6 +649,16 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
         "Dangerous os.system",
     );
 
+    add(
+        write(
+            dir,
+            "mal-object-array.joblib",
+            &joblib("O", &os_system_p0()),
+        ),
+        Label::Malicious,
+        "joblib object array: payload in the nested pickle",
+        "Dangerous os.system",
+    );
     let ssti = "{{ cycler.__init__.__globals__.os.popen('id').read() }}";
     add(
         write(dir, "mal-template.gguf", &gguf(ssti, 0)),

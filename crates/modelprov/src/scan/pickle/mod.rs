@@ -52,29 +52,14 @@ pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
         if legacy_torch && report.pickles == LEGACY_TORCH_PICKLES {
             break;
         }
-        match opcodes::decode(data, at) {
-            Ok((ops, end)) => match simulate::simulate(&ops) {
-                Ok(events) => {
-                    report.pickles += 1;
-                    judge(&events, base, &mut report.findings);
-                    at = end;
-                }
-                Err(error) => {
-                    report.invalid = Some(format!(
-                        "pickle {} at offset {}: {}",
-                        report.pickles + 1,
-                        base + error.offset,
-                        error.message
-                    ));
-                    return report;
-                }
-            },
+        match scan_one(data, at, base, &mut report.findings, 0) {
+            Ok(end) => {
+                report.pickles += 1;
+                at = end;
+            }
             // After a complete pickle, bytes that do not even start like one are data; a pickle
             // that starts (PROTO) and breaks is a malformed pickle.
-            Err(error) if report.pickles > 0 && !starts_like_pickle(&data[at..]) => {
-                let _ = error;
-                break;
-            }
+            Err(_) if report.pickles > 0 && !starts_like_pickle(&data[at..]) => break,
             Err(error) => {
                 report.invalid = Some(format!(
                     "pickle {} at offset {}: {}",
@@ -88,6 +73,58 @@ pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
     }
     report.trailing_bytes = data.len() - at;
     report
+}
+
+/// Nested pickles (joblib object arrays inside joblib object arrays) deeper than this are refused.
+const MAX_NESTING: usize = 8;
+
+/// Decodes and simulates one pickle at `at`, stepping over the raw data a loader reads between
+/// opcodes; judges what it would do. Returns the offset after its STOP.
+fn scan_one(
+    data: &[u8],
+    start: usize,
+    base: usize,
+    findings: &mut Vec<Finding>,
+    depth: usize,
+) -> Result<usize, DecodeError> {
+    let mut machine = simulate::Machine::default();
+    let mut at = start;
+    loop {
+        let (op, next) = opcodes::decode_one(data, at)?;
+        at = next;
+        match machine.step(&op)? {
+            None => {}
+            Some(simulate::Inline::Bytes { length, aligned }) => {
+                if aligned {
+                    let padding = usize::from(*data.get(at).ok_or_else(|| DecodeError {
+                        offset: at,
+                        message: "joblib array padding beyond the file".into(),
+                    })?);
+                    at += 1 + padding;
+                }
+                at = at
+                    .checked_add(length)
+                    .filter(|&end| end <= data.len())
+                    .ok_or_else(|| DecodeError {
+                        offset: op.offset,
+                        message: format!("a joblib array of {length} bytes runs past the file"),
+                    })?;
+            }
+            Some(simulate::Inline::Pickle) if depth < MAX_NESTING => {
+                at = scan_one(data, at, base, findings, depth + 1)?;
+            }
+            Some(simulate::Inline::Pickle) => {
+                return Err(DecodeError {
+                    offset: op.offset,
+                    message: "joblib object arrays nested too deep".into(),
+                });
+            }
+        }
+        if op.code == b'.' {
+            judge(&machine.events(), base, findings);
+            return Ok(at);
+        }
+    }
 }
 
 fn starts_like_pickle(rest: &[u8]) -> bool {

@@ -136,10 +136,25 @@ pub fn is_opcode(code: u8) -> bool {
 
 /// Decodes one pickle starting at `start`, up to and including its STOP. Returns the opcodes and
 /// the offset just after STOP.
+#[cfg(test)]
 pub fn decode(data: &[u8], start: usize) -> Result<(Vec<Op>, usize), DecodeError> {
     let mut ops = Vec::new();
     let mut at = start;
     loop {
+        let (op, next) = decode_one(data, at)?;
+        at = next;
+        let stop = op.code == b'.';
+        ops.push(op);
+        if stop {
+            return Ok((ops, at));
+        }
+    }
+}
+
+/// Decodes the opcode at `at`; returns it and the offset after its argument.
+pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
+    let mut at = at;
+    {
         let offset = at;
         let Some(&code) = data.get(at) else {
             return Err(DecodeError {
@@ -247,15 +262,15 @@ pub fn decode(data: &[u8], start: usize) -> Result<(Vec<Op>, usize), DecodeError
                 }
             }
         };
-        ops.push(Op {
-            offset,
-            code,
-            name,
-            arg,
-        });
-        if code == b'.' {
-            return Ok((ops, at));
-        }
+        Ok((
+            Op {
+                offset,
+                code,
+                name,
+                arg,
+            },
+            at,
+        ))
     }
 }
 

@@ -42,6 +42,8 @@ const SAFE: &[&str] = &[
     "numpy.ndarray",
     "numpy.dtype",
     "_codecs.encode",
+    // joblib's array wrapper: the array's bytes follow it in the stream (stepped over, not run).
+    "joblib.numpy_pickle.NumpyArrayWrapper",
     "copyreg._reconstructor",
     "copy_reg._reconstructor",
     "builtins.set",

@@ -24,13 +24,26 @@ impl std::fmt::Display for Callable {
 enum Value {
     Mark,
     Text(String),
+    Int(i64),
     /// An imported callable; `None` when its name could not be known statically.
     Global(Option<Callable>),
     Tuple(Vec<Value>),
-    /// What calling something returned.
-    Object,
+    Dict(Vec<(Value, Value)>),
+    /// What calling something returned: an instance of the callable (when known), with the text
+    /// arguments it was given (`numpy.dtype('f8')`).
+    Object(Option<Callable>, Vec<String>),
     Other,
 }
+
+/// Raw data that a loader reads from the stream itself, between opcodes: joblib writes each NumPy
+/// array's bytes right after its `NumpyArrayWrapper` (object arrays as a nested pickle).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inline {
+    Bytes { length: usize, aligned: bool },
+    Pickle,
+}
+
+const JOBLIB_WRAPPER: &str = "joblib.numpy_pickle.NumpyArrayWrapper";
 
 /// What the pickle would do when loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,24 +67,19 @@ pub enum Event {
     },
 }
 
-/// Simulates `ops` (one pickle, ending in STOP). Stack underflow or a missing memo entry means
-/// the bytes are not a pickle that loads.
-pub fn simulate(ops: &[Op]) -> Result<Vec<Event>, DecodeError> {
-    let mut machine = Machine::default();
-    for op in ops {
-        machine.step(op)?;
-    }
-    Ok(machine.events)
-}
-
+/// The pickle machine, one opcode at a time.
 #[derive(Default)]
-struct Machine {
+pub struct Machine {
     stack: Vec<Value>,
     memo: HashMap<i64, Value>,
     events: Vec<Event>,
 }
 
 impl Machine {
+    pub fn events(self) -> Vec<Event> {
+        self.events
+    }
+
     fn pop(&mut self, op: &Op) -> Result<Value, DecodeError> {
         match self.stack.pop() {
             Some(Value::Mark) | None => Err(DecodeError {
@@ -97,34 +105,118 @@ impl Machine {
     fn call(&mut self, op: &Op, target: Value, args: Vec<Value>) {
         let mut texts = Vec::new();
         collect_texts(&args, &mut texts);
-        match target {
-            Value::Global(Some(callable)) => self.events.push(Event::Call {
-                offset: op.offset,
-                opcode: op.name,
-                callable,
-                texts,
-            }),
-            Value::Global(None) => self.events.push(Event::Unresolved {
-                offset: op.offset,
-                opcode: op.name,
-                why: "calls a callable whose name is not known statically".into(),
-            }),
+        let result = match target {
+            Value::Global(Some(callable)) => {
+                // copyreg rebuilds an instance of the class it is given.
+                let class = match (callable.name.as_str(), args.first()) {
+                    ("_reconstructor" | "__newobj__", Some(Value::Tuple(items))) => {
+                        match items.first() {
+                            Some(Value::Global(Some(class))) => Some(class.clone()),
+                            _ => Some(callable.clone()),
+                        }
+                    }
+                    _ => Some(callable.clone()),
+                };
+                self.events.push(Event::Call {
+                    offset: op.offset,
+                    opcode: op.name,
+                    callable,
+                    texts: texts.clone(),
+                });
+                class
+            }
+            Value::Global(None) => {
+                self.events.push(Event::Unresolved {
+                    offset: op.offset,
+                    opcode: op.name,
+                    why: "calls a callable whose name is not known statically".into(),
+                });
+                None
+            }
             // Calling the result of another call (a gadget chain: getattr(...)(...)).
-            Value::Object => self.events.push(Event::Unresolved {
-                offset: op.offset,
-                opcode: op.name,
-                why: "calls the result of another call".into(),
-            }),
-            _ => self.events.push(Event::Unresolved {
-                offset: op.offset,
-                opcode: op.name,
-                why: "calls something that is not an imported callable".into(),
-            }),
-        }
-        self.stack.push(Value::Object);
+            Value::Object(..) => {
+                self.events.push(Event::Unresolved {
+                    offset: op.offset,
+                    opcode: op.name,
+                    why: "calls the result of another call".into(),
+                });
+                None
+            }
+            _ => {
+                self.events.push(Event::Unresolved {
+                    offset: op.offset,
+                    opcode: op.name,
+                    why: "calls something that is not an imported callable".into(),
+                });
+                None
+            }
+        };
+        self.stack.push(Value::Object(result, texts));
     }
 
-    fn step(&mut self, op: &Op) -> Result<(), DecodeError> {
+    /// What follows a joblib array wrapper's BUILD: the array's bytes, or a nested pickle.
+    fn joblib_array(&self, op: &Op, state: &Value) -> Result<Inline, DecodeError> {
+        let invalid = |message: &str| DecodeError {
+            offset: op.offset,
+            message: format!("joblib array: {message}"),
+        };
+        let Value::Dict(entries) = state else {
+            return Err(invalid("the wrapper's state is not a dict"));
+        };
+        let field = |name: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| *k == Value::Text(name.into()))
+                .map(|(_, v)| v)
+        };
+        let Some(Value::Object(_, dtype)) = field("dtype") else {
+            return Err(invalid("no dtype"));
+        };
+        let descr = dtype
+            .first()
+            .ok_or_else(|| invalid("a dtype without a name"))?;
+        let descr = descr.trim_start_matches(['<', '>', '|', '=']);
+        if descr.starts_with('O') {
+            return Ok(Inline::Pickle);
+        }
+        let (kind, digits) = descr.split_at(
+            descr
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(descr.len()),
+        );
+        let count: usize = digits.parse().unwrap_or(if kind == "?" { 1 } else { 0 });
+        let itemsize = match kind {
+            "f" | "i" | "u" | "c" | "b" | "?" | "S" | "a" | "V" | "m" | "M" => count,
+            "U" => count * 4,
+            _ => 0,
+        };
+        if itemsize == 0 {
+            return Err(invalid(&format!(
+                "dtype '{descr}' has no size modelprov knows"
+            )));
+        }
+        let Some(Value::Tuple(shape)) = field("shape") else {
+            return Err(invalid("no shape"));
+        };
+        let mut elements: usize = 1;
+        for dimension in shape {
+            let Value::Int(n) = dimension else {
+                return Err(invalid("a shape that is not integers"));
+            };
+            elements = usize::try_from(*n)
+                .ok()
+                .and_then(|n| elements.checked_mul(n))
+                .ok_or_else(|| invalid("a shape too large"))?;
+        }
+        let length = elements
+            .checked_mul(itemsize)
+            .ok_or_else(|| invalid("an array too large"))?;
+        let aligned = matches!(field("numpy_array_alignment_bytes"), Some(Value::Int(_)));
+        Ok(Inline::Bytes { length, aligned })
+    }
+
+    /// Applies one opcode; returns the raw data the loader reads next, if any.
+    pub fn step(&mut self, op: &Op) -> Result<Option<Inline>, DecodeError> {
         match op.name {
             "PROTO" | "FRAME" => {}
             "STOP" => {
@@ -242,22 +334,37 @@ impl Machine {
                 // BUILD on an imported callable itself sets attributes on a class or module.
                 if let Value::Global(_) = target {
                     self.call(op, target, vec![state]);
-                } else {
-                    self.stack.push(target);
+                    return Ok(None);
+                }
+                let joblib = matches!(&target, Value::Object(Some(class), _) if class.to_string() == JOBLIB_WRAPPER);
+                self.stack.push(target);
+                if joblib {
+                    return self.joblib_array(op, &state).map(Some);
                 }
             }
             "APPEND" | "SETITEM" | "SETITEMS" | "APPENDS" | "ADDITEMS" => {
+                let mut pairs = Vec::new();
                 match op.name {
                     "APPEND" => {
                         self.pop(op)?;
                     }
                     "SETITEM" => {
-                        self.pop(op)?;
-                        self.pop(op)?;
+                        let value = self.pop(op)?;
+                        let key = self.pop(op)?;
+                        pairs.push((key, value));
+                    }
+                    "SETITEMS" => {
+                        let mut items = self.pop_mark(op)?.into_iter();
+                        while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                            pairs.push((key, value));
+                        }
                     }
                     _ => {
                         self.pop_mark(op)?;
                     }
+                }
+                if let Some(Value::Dict(entries)) = self.stack.last_mut() {
+                    entries.extend(pairs);
                 }
                 if self.stack.last().is_none_or(|v| *v == Value::Mark) {
                     return Err(DecodeError {
@@ -266,10 +373,23 @@ impl Machine {
                     });
                 }
             }
-            "DICT" | "LIST" | "FROZENSET" => {
+            "DICT" => {
+                let mut items = self.pop_mark(op)?.into_iter();
+                let mut entries = Vec::new();
+                while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                    entries.push((key, value));
+                }
+                self.stack.push(Value::Dict(entries));
+            }
+            "EMPTY_DICT" => self.stack.push(Value::Dict(Vec::new())),
+            "LIST" | "FROZENSET" => {
                 self.pop_mark(op)?;
                 self.stack.push(Value::Other);
             }
+            "INT" | "BININT" | "BININT1" | "BININT2" | "LONG" => self.stack.push(match op.arg {
+                Arg::Int(value) => Value::Int(value),
+                _ => Value::Other,
+            }),
             "TUPLE" => {
                 let items = self.pop_mark(op)?;
                 self.stack.push(Value::Tuple(items));
@@ -336,7 +456,7 @@ impl Machine {
             // Constants, empty containers, PERSID, NEXT_BUFFER.
             _ => self.stack.push(Value::Other),
         }
-        Ok(())
+        Ok(None)
     }
 }
 
