@@ -109,3 +109,48 @@ fn real_joblib_dumps() {
             .any(|f| f.finding.message.contains("NumPy object array"))
     );
 }
+
+/// Real HDF5 files written by h5py the way Keras 2 saves (`model_config` attribute), and real GGUF
+/// files written by llama.cpp's gguf-py: a Lambda layer and a chat template reaching Python
+/// internals are flagged, the ordinary ones are safe.
+#[test]
+fn real_keras_hdf5_and_gguf_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"
+import json, sys, h5py, numpy as np, gguf
+out = sys.argv[1]
+def keras(layer):
+    return json.dumps({"class_name": "Sequential", "config": {"name": "m", "layers": [
+        {"class_name": layer, "config": {"name": "l", "function": ["4wEAAAAAAAAA", None, None] if layer == "Lambda" else None}}]}})
+for name, layer in [("dense", "Dense"), ("lambda", "Lambda")]:
+    with h5py.File(f"{out}/{name}.h5", "w") as f:
+        f.attrs["keras_version"] = "2.15.0"
+        f.attrs["model_config"] = keras(layer)
+        f.create_group("model_weights").create_dataset("kernel", data=np.zeros((64, 64), dtype="float32"))
+for name, template in [("plain", "{% for m in messages %}{{ m['content'] }}{% endfor %}"),
+                       ("ssti", "{{ cycler.__init__.__globals__.os.popen('id').read() }}")]:
+    w = gguf.GGUFWriter(f"{out}/{name}.gguf", "llama")
+    w.add_chat_template(template)
+    w.add_tensor("t", np.zeros((4,), dtype=np.float32))
+    w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
+"#;
+    let output = common::interop::python(script, &[dir.path().to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        common::interop::text(&output)
+    );
+    for (file, verdict) in [
+        ("dense.h5", Verdict::Safe),
+        ("lambda.h5", Verdict::Unsafe),
+        ("plain.gguf", Verdict::Safe),
+        ("ssti.gguf", Verdict::Unsafe),
+    ] {
+        let scan = scan_file(&dir.path().join(file));
+        assert_eq!(
+            scan.verdict, verdict,
+            "{file}: {:?} {:?}",
+            scan.findings, scan.notes
+        );
+    }
+}
