@@ -82,7 +82,7 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
         if !named_pickle && !named_array {
             let mut head = Vec::new();
             if read_member(member, method, 16, &mut head).is_err()
-                || !matches!(detect(&head), Format::Pickle | Format::Npy)
+                || !might_be_pickle_or_array(&head)
             {
                 continue;
             }
@@ -107,6 +107,11 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
             ));
         }
         let kind = detect(&bytes[..bytes.len().min(64)]);
+        let kind = if kind == Format::Text && might_be_pickle_or_array(&bytes) {
+            Format::Pickle
+        } else {
+            kind
+        };
         if named_array || kind == Format::Npy {
             match scan_npy(&bytes, 0) {
                 Ok(Some(report)) => result.members.push(MemberReport { name, report }),
@@ -147,5 +152,15 @@ fn read_member<R: Read>(
         other => Err(std::io::Error::other(format!(
             "compression {other} is not read"
         ))),
+    }
+}
+
+/// Binary pickles and arrays by their magic; protocol 0 pickles look like text that starts with
+/// an opcode, and only decoding tells.
+fn might_be_pickle_or_array(head: &[u8]) -> bool {
+    match detect(&head[..head.len().min(64)]) {
+        Format::Pickle | Format::Npy => true,
+        Format::Text => head.first().is_some_and(|&b| super::pickle::is_opcode(b)),
+        _ => false,
     }
 }

@@ -40,16 +40,9 @@ pub fn detect(head: &[u8]) -> Format {
     {
         return Format::Safetensors;
     }
+    // Protocol 0 and 1 pickles have no magic and are mostly text: text is tried as a pickle by
+    // the scanner before being judged text.
     if !head.is_empty() && std::str::from_utf8(head).is_ok_and(|t| !t.contains('\0')) {
-        // Protocol 0 pickles are text too: `(`, `c` (GLOBAL), `}` ... then opcodes.
-        if matches!(
-            head.first(),
-            Some(b'(' | b'c' | b'}' | b']' | b'I' | b'S' | b'V')
-        ) && head.contains(&b'\n')
-            && !head.starts_with(b"{")
-        {
-            return Format::Pickle;
-        }
         return Format::Text;
     }
     if head

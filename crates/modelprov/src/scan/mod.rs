@@ -17,6 +17,9 @@ use serde::Serialize;
 pub use format::{Format, detect};
 use pickle::{Finding, PickleReport, Risk, scan_pickles};
 
+/// Text files are tried as protocol 0 pickles up to this size.
+const MAX_TEXT_PICKLE: u64 = 64 << 20;
+
 /// Raw pickle files are read whole; bigger than this is not a pickle anyone loads.
 const MAX_PICKLE_FILE: u64 = 4 << 30;
 
@@ -124,7 +127,19 @@ pub fn scan_file(path: &Path) -> FileScan {
                 invalid(&mut scan, error.to_string());
             }
         }
-        Format::Text => {}
+        // Text that decodes completely as a pickle is one (a protocol 0 payload named .txt); any
+        // other text is just text.
+        Format::Text => {
+            if head.first().is_some_and(|&b| pickle::is_opcode(b))
+                && let Ok(data) = read_all(path, MAX_TEXT_PICKLE)
+            {
+                let report = scan_pickles(&data, 0, 0);
+                if report.invalid.is_none() && report.pickles > 0 {
+                    scan.format = Format::Pickle;
+                    add_pickle(&mut scan, None, report);
+                }
+            }
+        }
         Format::Gguf => match gguf::read_gguf(path) {
             Ok(header) => {
                 scan.notes.push(format!(
