@@ -344,6 +344,16 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
         "",
     );
     add(
+        write(
+            dir,
+            "benign-requirements.txt",
+            b"certifi==2024.2.2\nIn a comment line (text that starts like opcodes)\n",
+        ),
+        Label::Benign,
+        "text starting with pickle opcode characters",
+        "",
+    );
+    add(
         write(dir, "benign-legacy.pt", &legacy_torch(&torch_state_dict())),
         Label::Benign,
         "legacy torch.save (5 pickles + storage)",
