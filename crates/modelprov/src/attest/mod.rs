@@ -11,5 +11,6 @@ pub use bundle::{
 };
 pub use dsse::{IN_TOTO_PAYLOAD_TYPE, pae};
 pub use statement::{
-    OMS_PREDICATE_TYPE, OmsStatement, STATEMENT_TYPE, oms_statement, parse_oms_statement,
+    OMS_PREDICATE_TYPE, OmsStatement, STATEMENT_TYPE, Sha256Out, StatementOut, oms_statement,
+    parse_oms_statement,
 };

@@ -15,25 +15,55 @@ pub const OMS_PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
 const OMS_LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
 const LEGACY_STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v0.1";
 
+/// An in-toto Statement v1 about one subject, with any predicate, serialised with in-toto's field
+/// names in its order. Every Statement modelprov signs is one of these.
 #[derive(Serialize)]
-struct StatementOut<'a> {
+pub struct StatementOut<'a, P: Serialize> {
     #[serde(rename = "_type")]
     statement_type: &'static str,
     subject: [SubjectOut<'a>; 1],
     #[serde(rename = "predicateType")]
-    predicate_type: &'static str,
-    predicate: PredicateOut<'a>,
+    predicate_type: &'a str,
+    predicate: P,
+}
+
+impl<'a, P: Serialize> StatementOut<'a, P> {
+    /// A Statement that `subject_name` (with SHA-256 `subject_hex`) is what `predicate` says.
+    pub fn new(
+        subject_name: &'a str,
+        subject_hex: String,
+        predicate_type: &'a str,
+        predicate: P,
+    ) -> Self {
+        StatementOut {
+            statement_type: STATEMENT_TYPE,
+            subject: [SubjectOut {
+                name: subject_name,
+                digest: Sha256Out {
+                    sha256: subject_hex,
+                },
+            }],
+            predicate_type,
+            predicate,
+        }
+    }
+
+    /// 2-space indented JSON, no trailing newline (as the reference OMS tool writes).
+    pub fn to_vec_pretty(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("statements serialise")
+    }
 }
 
 #[derive(Serialize)]
 struct SubjectOut<'a> {
     name: &'a str,
-    digest: DigestOut,
+    digest: Sha256Out,
 }
 
+/// `{"sha256": "<hex>"}`, in-toto's digest set with one algorithm.
 #[derive(Serialize)]
-struct DigestOut {
-    sha256: String,
+pub struct Sha256Out {
+    pub sha256: String,
 }
 
 #[derive(Serialize)]
@@ -45,21 +75,16 @@ struct PredicateOut<'a> {
 /// The Statement payload for `manifest` (2-space indented JSON, no trailing newline, like the
 /// reference tool's).
 pub fn oms_statement(manifest: &Manifest) -> Vec<u8> {
-    let statement = StatementOut {
-        statement_type: STATEMENT_TYPE,
-        subject: [SubjectOut {
-            name: &manifest.name,
-            digest: DigestOut {
-                sha256: manifest.root_digest().hex(),
-            },
-        }],
-        predicate_type: OMS_PREDICATE_TYPE,
-        predicate: PredicateOut {
+    StatementOut::new(
+        &manifest.name,
+        manifest.root_digest().hex(),
+        OMS_PREDICATE_TYPE,
+        PredicateOut {
             serialization: &manifest.serialization,
             resources: ResourceOut::list(manifest, false),
         },
-    };
-    serde_json::to_vec_pretty(&statement).expect("statements serialise")
+    )
+    .to_vec_pretty()
 }
 
 /// What a verified OMS payload says the model is.

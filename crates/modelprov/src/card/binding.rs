@@ -9,32 +9,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use crate::attest::STATEMENT_TYPE;
+use crate::attest::{STATEMENT_TYPE, Sha256Out, StatementOut};
 use crate::digest::RootDigest;
 
 /// Our predicate type. A name, not a URL anything is fetched from.
 pub const CARD_PREDICATE_TYPE: &str = "https://modelprov.dev/model-card/v1";
-
-#[derive(Serialize)]
-struct StatementOut<'a> {
-    #[serde(rename = "_type")]
-    statement_type: &'static str,
-    subject: [SubjectOut<'a>; 1],
-    #[serde(rename = "predicateType")]
-    predicate_type: &'static str,
-    predicate: PredicateOut<'a>,
-}
-
-#[derive(Serialize)]
-struct SubjectOut<'a> {
-    name: &'a str,
-    digest: Sha256Out,
-}
-
-#[derive(Serialize)]
-struct Sha256Out {
-    sha256: String,
-}
 
 #[derive(Serialize)]
 struct PredicateOut<'a> {
@@ -82,33 +61,29 @@ pub fn card_statement(
     card_bytes: &[u8],
     metadata: &Map<String, Value>,
 ) -> Vec<u8> {
-    let statement = StatementOut {
-        statement_type: STATEMENT_TYPE,
-        subject: [SubjectOut {
-            name: model_name,
-            digest: Sha256Out {
-                sha256: model_digest.hex(),
-            },
-        }],
-        predicate_type: CARD_PREDICATE_TYPE,
-        predicate: PredicateOut {
+    let media_type = if card_name.ends_with(".json") {
+        "application/json"
+    } else if card_name.ends_with(".yaml") || card_name.ends_with(".yml") {
+        "application/yaml"
+    } else {
+        "text/markdown"
+    };
+    StatementOut::new(
+        model_name,
+        model_digest.hex(),
+        CARD_PREDICATE_TYPE,
+        PredicateOut {
             card: CardOut {
                 name: card_name,
-                media_type: if card_name.ends_with(".json") {
-                    "application/json"
-                } else if card_name.ends_with(".yaml") || card_name.ends_with(".yml") {
-                    "application/yaml"
-                } else {
-                    "text/markdown"
-                },
+                media_type,
                 digest: Sha256Out {
                     sha256: card_sha256(card_bytes),
                 },
             },
             metadata,
         },
-    };
-    serde_json::to_vec_pretty(&statement).expect("statements serialise")
+    )
+    .to_vec_pretty()
 }
 
 /// Reads a card Statement payload.
