@@ -202,6 +202,21 @@ fn pyproject(text: &str, source: &str) -> std::result::Result<Vec<Package>, Stri
 /// `[[package]]` tables with `name` and `version` (uv.lock, poetry.lock); uv's own project
 /// (an editable or virtual source) is not a dependency.
 fn python_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
+    toml_lock(text, source, Ecosystem::PyPI, |package| {
+        package
+            .get("source")
+            .and_then(|s| s.as_table())
+            .is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"))
+    })
+}
+
+/// The `[[package]]` tables of a TOML lock file, less the project's own (`is_project`).
+fn toml_lock(
+    text: &str,
+    source: &str,
+    ecosystem: Ecosystem,
+    is_project: fn(&toml::Value) -> bool,
+) -> std::result::Result<Vec<Package>, String> {
     let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
     let mut packages = Vec::new();
     for package in document
@@ -210,20 +225,15 @@ fn python_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, St
         .into_iter()
         .flatten()
     {
-        let local = package
-            .get("source")
-            .and_then(|s| s.as_table())
-            .is_some_and(|s| s.contains_key("editable") || s.contains_key("virtual"));
-        if local {
+        if is_project(package) {
             continue;
         }
-        let (Some(name), version) = (
-            package.get("name").and_then(|n| n.as_str()),
-            package.get("version").and_then(|v| v.as_str()),
-        ) else {
-            return Err("a [[package]] without a name".into());
-        };
-        packages.push(Package::new(Ecosystem::PyPI, name, version, source));
+        let name = package
+            .get("name")
+            .and_then(|n| n.as_str())
+            .ok_or("a [[package]] without a name")?;
+        let version = package.get("version").and_then(|v| v.as_str());
+        packages.push(Package::new(ecosystem, name, version, source));
     }
     Ok(packages)
 }
@@ -250,29 +260,9 @@ fn pipfile_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
 
 /// Registry and git packages; workspace members (no `source`) are the project itself.
 fn cargo_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
-    let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    let mut packages = Vec::new();
-    for package in document
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
-        if package.get("source").is_none() {
-            continue;
-        }
-        let name = package
-            .get("name")
-            .and_then(|n| n.as_str())
-            .ok_or("a [[package]] without a name")?;
-        packages.push(Package::new(
-            Ecosystem::CratesIo,
-            name,
-            package.get("version").and_then(|v| v.as_str()),
-            source,
-        ));
-    }
-    Ok(packages)
+    toml_lock(text, source, Ecosystem::CratesIo, |package| {
+        package.get("source").is_none()
+    })
 }
 
 /// Lockfile v2/v3 `packages` (keys `node_modules/...`), or v1 nested `dependencies`.
