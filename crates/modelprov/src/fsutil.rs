@@ -35,3 +35,82 @@ pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Resul
         .map_err(|e| Error::io("replace", path, e.error))?;
     Ok(())
 }
+
+/// Upper bounds for the small documents modelprov reads whole (keys, certificates, bundles,
+/// manifests, trust files, records, cards, SBOMs, lock files). Each is far above any real file of
+/// its kind and far below what would hurt memory, so `/dev/zero` or a model weight passed by
+/// mistake is an error that names the file, not an out-of-memory abort.
+pub mod limits {
+    /// Keys, passphrases and certificate files (an RSA-16384 key in PEM is about 13 KiB).
+    pub const KEY_BYTES: u64 = 1 << 20;
+    /// Signature bundles: a certificate chain and a manifest of a large model.
+    pub const BUNDLE_BYTES: u64 = 64 << 20;
+    /// Manifests: about 150 bytes per resource, so millions of resources.
+    pub const MANIFEST_BYTES: u64 = 512 << 20;
+    /// Trust files, lineage record files, requirements and lock files, OSV records.
+    pub const DOCUMENT_BYTES: u64 = 64 << 20;
+    /// SBOMs: thousands of files and components.
+    pub const SBOM_BYTES: u64 = 256 << 20;
+}
+
+/// Reads the whole of a small file, refusing it once it passes `limit` bytes (read lazily, so
+/// an endless file such as `/dev/zero` stops at the limit). `what` names the kind of file in the
+/// error ("a public key", "a manifest").
+pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::invalid(
+            path,
+            format!("larger than {} bytes; too large for {what}", limit),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `read_capped` for text files: the bytes must be UTF-8.
+pub fn read_capped_string(path: &Path, limit: u64, what: &str) -> Result<String> {
+    String::from_utf8(read_capped(path, limit, what)?).map_err(|e| {
+        Error::invalid(
+            path,
+            format!(
+                "not UTF-8 text (byte {}), so not {what}",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endless_file_is_refused_at_the_limit() {
+        let error = read_capped(Path::new("/dev/zero"), 4096, "a public key").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/dev/zero: larger than 4096 bytes; too large for a public key"
+        );
+    }
+
+    #[test]
+    fn a_file_at_the_limit_is_read_and_text_must_be_utf8() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("f");
+        fs::write(&path, b"abcd").unwrap();
+        assert_eq!(read_capped(&path, 4, "x").unwrap(), b"abcd");
+        assert!(read_capped(&path, 3, "x").is_err());
+        fs::write(&path, b"ab\xffcd").unwrap();
+        let error = read_capped_string(&path, 10, "a trust file").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .ends_with("not UTF-8 text (byte 2), so not a trust file")
+        );
+    }
+}
