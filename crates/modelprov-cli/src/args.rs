@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use modelprov::cache::DigestCache;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::manifest::{Method, Serialization};
-use modelprov::walk::IgnoreSet;
+use modelprov::walk::{DefaultIgnores, IgnoreSet};
 use modelprov::{Error, Result};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -47,6 +47,11 @@ pub struct SerializationArgs {
     #[arg(long)]
     pub no_ignore_git_paths: bool,
 
+    /// Hash the top-level README.md (the model card) too: model_signing's plain digest of the
+    /// whole folder. By default a model's identity leaves its card out (docs/manifest.md).
+    #[arg(long)]
+    pub no_ignore_readme: bool,
+
     /// Follow symlinks to files (hashed under the link's name) instead of refusing them.
     #[arg(long)]
     pub allow_symlinks: bool,
@@ -58,6 +63,7 @@ impl SerializationArgs {
             && self.shard_size.is_none()
             && self.ignore.is_empty()
             && !self.no_ignore_git_paths
+            && !self.no_ignore_readme
             && !self.allow_symlinks
     }
 
@@ -68,7 +74,10 @@ impl SerializationArgs {
         model: &Path,
         own_outputs: &[&Path],
     ) -> Result<(Serialization, Vec<String>)> {
-        let mut ignore = IgnoreSet::defaults(!self.no_ignore_git_paths);
+        let mut ignore = IgnoreSet::defaults(DefaultIgnores {
+            git_paths: !self.no_ignore_git_paths,
+            model_card: !self.no_ignore_readme,
+        });
         let mut warnings = Vec::new();
         for path in &self.ignore {
             ignore.add_user_path(model, path)?;

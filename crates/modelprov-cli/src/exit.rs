@@ -13,16 +13,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn exit_code(self) -> ExitCode {
-        ExitCode::from(match self {
+    pub fn code(self) -> u8 {
+        match self {
             Outcome::Ok => 0,
             Outcome::VerificationFailed => 1,
             Outcome::InputError => 2,
-        })
+        }
     }
-}
 
-pub fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    Outcome::InputError.exit_code()
+    pub fn exit_code(self) -> ExitCode {
+        ExitCode::from(self.code())
+    }
 }

@@ -4,19 +4,29 @@
 //! Exit codes: 0 ok, 1 verification failed (the model is not what it claims), 2 usage or input
 //! error. Never 0 on doubt.
 
+// Printing goes through output's macros (see there), never through println!, which panics.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+#[macro_use]
+mod output;
+
 mod args;
 mod card_files;
 mod commands;
 mod exit;
 mod model_build;
-mod output;
 mod progress_bar;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use exit::Outcome;
+
+/// More worker threads than this is a mistake, not a tuning: each costs a stack, and thousands
+/// take seconds to start.
+const MAX_THREADS: usize = 1024;
 
 #[derive(Parser)]
 #[command(
@@ -57,19 +67,44 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Some(threads) = cli.threads {
-        if threads == 0 {
-            return exit::usage_error("--threads must be at least 1");
+    let json = json_requested(std::env::args_os());
+    let outcome = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(error) if json && error.use_stderr() => {
+            let text = error.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
+            Err(modelprov::Error::Usage(text.to_string()))
         }
-        if let Err(e) = rayon::ThreadPoolBuilder::new()
+        Err(error) => {
+            // Help and version go to stdout; argument errors to stderr with exit 2.
+            let _ = error.print();
+            return if error.use_stderr() {
+                Outcome::InputError.exit_code()
+            } else {
+                Outcome::Ok.exit_code()
+            };
+        }
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => report_error(&error, json),
+    };
+    finish(outcome)
+}
+
+fn run(cli: Cli) -> modelprov::Result<Outcome> {
+    if let Some(threads) = cli.threads {
+        if !(1..=MAX_THREADS).contains(&threads) {
+            return Err(modelprov::Error::Usage(format!(
+                "--threads takes 1 to {MAX_THREADS}, not {threads}"
+            )));
+        }
+        rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build_global()
-        {
-            return exit::usage_error(&format!("cannot start {threads} threads: {e}"));
-        }
+            .map_err(|e| modelprov::Error::Usage(format!("cannot start {threads} threads: {e}")))?;
     }
-    let outcome = match cli.command {
+    match cli.command {
         Command::Hash(args) => commands::hash::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Sign(args) => commands::sign::run(args),
@@ -78,16 +113,84 @@ fn main() -> ExitCode {
         Command::Lineage(command) => commands::lineage::run(command),
         Command::Sbom(command) => commands::sbom::run(command),
         Command::Scan(args) => commands::scan::run(args),
+    }
+}
+
+/// Whether `--json` was given: every command that prints a result takes it, and no option takes
+/// a value starting with `--`, so it is the flag wherever it stands before a `--`.
+fn json_requested(args: impl Iterator<Item = OsString>) -> bool {
+    args.skip(1)
+        .take_while(|arg| arg != "--")
+        .any(|arg| arg == "--json")
+}
+
+/// Prints an error (as a JSON object on stdout too with `--json`) and returns its outcome: a
+/// signature that does not verify is a failed verification (1), anything else an input error (2).
+fn report_error(error: &modelprov::Error, json: bool) -> Outcome {
+    let outcome = match error {
+        modelprov::Error::NotAuthentic { .. } => Outcome::VerificationFailed,
+        _ => Outcome::InputError,
     };
+    if json {
+        output::print_json(&serde_json::json!({
+            "ok": false,
+            "exit_code": outcome.code(),
+            "error": { "kind": error_kind(error), "message": error.to_string() },
+        }));
+    }
     match outcome {
-        Ok(outcome) => outcome.exit_code(),
-        Err(error @ modelprov::Error::NotAuthentic { .. }) => {
-            println!("FAILED: {error}");
-            Outcome::VerificationFailed.exit_code()
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
+        Outcome::VerificationFailed if !json => outln!("FAILED: {error}"),
+        _ => errln!("error: {error}"),
+    }
+    outcome
+}
+
+fn error_kind(error: &modelprov::Error) -> &'static str {
+    match error {
+        modelprov::Error::Io { .. } => "io",
+        modelprov::Error::Walk { .. } => "model",
+        modelprov::Error::Unstable { .. } => "unstable",
+        modelprov::Error::InvalidInput { .. } => "invalid_input",
+        modelprov::Error::NotAuthentic { .. } => "not_authentic",
+        modelprov::Error::Usage(_) => "usage",
+    }
+}
+
+/// The exit code, once stdout has been dealt with: after a closed pipe the verdict stands (the
+/// reader has gone; nothing to say); when output was lost otherwise, the user never saw the
+/// result, so the command failed (2), whatever the verdict.
+fn finish(outcome: Outcome) -> ExitCode {
+    use std::io::Write as _;
+    let flushed = std::io::stdout().flush();
+    match output::stdout_failure().or(flushed.err()) {
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => outcome.exit_code(),
+        Some(e) => {
+            errln!("error: cannot write to stdout: {e}");
             Outcome::InputError.exit_code()
         }
+        None => outcome.exit_code(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_flag_only_before_a_double_dash() {
+        let args = |list: &[&str]| {
+            list.iter()
+                .map(OsString::from)
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert!(json_requested(args(&["modelprov", "hash", "m", "--json"])));
+        assert!(!json_requested(args(&["modelprov", "hash", "m"])));
+        assert!(!json_requested(args(&[
+            "modelprov",
+            "hash",
+            "--",
+            "--json"
+        ])));
     }
 }

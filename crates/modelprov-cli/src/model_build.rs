@@ -35,19 +35,21 @@ pub fn build_identified_manifest(
     Ok(built)
 }
 
-/// The manifest a card's digest describes: the folder with OMS defaults (whole files, SHA-256),
-/// leaving out the card file and the top-level README.md (a card cannot hold its own hash).
+/// The manifest that gives the model its identity as cards, lineage records and SBOMs record it:
+/// the default serialization (whole files, SHA-256, git paths and README.md left out), the same
+/// digest `modelprov hash` prints. `card`, the card used with it, must be the folder's README.md
+/// or lie outside the model.
 pub fn build_card_model_manifest(
     model: &Path,
     card: Option<&Path>,
     quiet: bool,
     warnings: &mut Vec<String>,
 ) -> Result<BuildOutcome> {
-    let readme = model.join("README.md");
-    let mut own = vec![readme.as_path()];
-    own.extend(card);
+    if let Some(card) = card {
+        modelprov::card::check_card_location(model, card)?;
+    }
     let (serialization, mut resolve_warnings) =
-        crate::args::SerializationArgs::default().resolve(model, &own)?;
+        crate::args::SerializationArgs::default().resolve(model, &[])?;
     warnings.append(&mut resolve_warnings);
     build_identified_manifest(
         model,

@@ -1,19 +1,105 @@
 //! Printing: warnings and summaries on stderr, results on stdout, JSON when asked.
+//!
+//! Everything goes through [`outln!`]/[`out!`] (stdout) and [`errln!`] (stderr) instead of
+//! `println!`, which panics when a write fails. A failed stdout write is remembered and printing
+//! stops; `main` then ends the command as [`stdout_failure`] says: quietly with the verdict's own
+//! exit code after a closed pipe (as ripgrep does: the reader left), or with exit 2 when the
+//! output was lost (a full disk), so a verdict's exit code never becomes a panic's 101.
 
+use std::fmt;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use modelprov::Result;
 use modelprov::manifest::{ManifestDiff, Method, Serialization};
 use modelprov::verify::Verification;
 use serde::Serialize;
 
+/// The first error writing to stdout, after which nothing more is written.
+static STDOUT_ERROR: Mutex<Option<io::Error>> = Mutex::new(None);
+
+/// Writes to stdout unless an earlier write failed; a failure is kept for `main`.
+pub fn write_stdout(args: fmt::Arguments<'_>) {
+    with_stdout(|stdout| stdout.write_fmt(args));
+}
+
+/// Writes bytes (a signature, a document) to stdout as they are; see `write_stdout`.
+pub fn write_stdout_bytes(bytes: &[u8]) {
+    with_stdout(|stdout| stdout.write_all(bytes));
+}
+
+fn with_stdout(write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>) {
+    let mut failure = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+    if failure.is_some() {
+        return;
+    }
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = write(&mut stdout).and_then(|()| stdout.flush()) {
+        *failure = Some(e);
+    }
+}
+
+/// Writes to stderr; a failure there (stderr closed or full) has nowhere to be reported.
+pub fn write_stderr(args: fmt::Arguments<'_>) {
+    let _ = io::stderr().lock().write_fmt(args);
+}
+
+/// The error that stopped stdout, if any (taken: asked once, by `main`).
+pub fn stdout_failure() -> Option<io::Error> {
+    STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+}
+
+/// `println!` to stdout that never panics.
+macro_rules! outln {
+    () => { $crate::output::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` to stdout that never panics.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::output::write_stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Writes a command's output document to FILE, or to stdout when there is no FILE or it is `-`
+/// (every `-o` works this way).
+pub fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<()> {
+    match path {
+        Some(path) if !is_stdout(path) => modelprov::fsutil::write_atomically(path, bytes),
+        _ => {
+            write_stdout_bytes(bytes);
+            Ok(())
+        }
+    }
+}
+
+/// True for the `-` that stands for stdout.
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
 pub fn warn_all(warnings: &[String], quiet: bool) {
     if !quiet {
         for warning in warnings {
-            eprintln!("warning: {warning}");
+            errln!("warning: {warning}");
         }
     }
 }
 
 pub fn print_json(value: &impl Serialize) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("output serialises")
     );
@@ -56,19 +142,19 @@ pub fn describe_serialization(serialization: &Serialization) -> String {
 /// The human report of a verification, one line per difference.
 pub fn print_verification(model: &str, source: &str, verification: &Verification) {
     if verification.ok {
-        println!("OK: {model} matches {source} ({})", verification.actual);
+        outln!("OK: {model} matches {source} ({})", verification.actual);
         return;
     }
-    println!("FAILED: {model} does not match {source}");
+    outln!("FAILED: {model} does not match {source}");
     match &verification.diff {
         Some(diff) => print_diff(diff),
-        None => println!(
+        None => outln!(
             "  the root digest differs; only a digest was given, so the changed files cannot be \
              named (verify against a manifest to see them)"
         ),
     }
-    println!("  expected  {}", verification.expected);
-    println!("  actual    {}", verification.actual);
+    outln!("  expected  {}", verification.expected);
+    outln!("  actual    {}", verification.actual);
 }
 
 fn print_diff(diff: &ManifestDiff) {
@@ -89,16 +175,16 @@ fn print_diff(diff: &ManifestDiff) {
         } else {
             format!(" ({})", details.join("; "))
         };
-        println!("  modified  {}{details}", change.path);
+        outln!("  modified  {}{details}", change.path);
     }
     for change in &diff.added {
-        println!("  added     {}{}", change.path, size(change.size));
+        outln!("  added     {}{}", change.path, size(change.size));
     }
     for change in &diff.missing {
-        println!("  missing   {}{}", change.path, size(change.size));
+        outln!("  missing   {}{}", change.path, size(change.size));
     }
     for change in &diff.renamed {
-        println!(
+        outln!(
             "  renamed   {} -> {}{}",
             change.from,
             change.to,

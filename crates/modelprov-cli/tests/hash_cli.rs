@@ -40,23 +40,16 @@ fn prints_the_reference_digest_for_each_serialization() {
 }
 
 #[test]
-fn writes_a_manifest_that_verifies_and_leaves_itself_out() {
+fn writes_a_manifest_that_verifies() {
     let folder = tempfile::tempdir().unwrap();
     let model = copy_model(folder.path());
-    // Written inside the model: it must not become part of what it describes.
-    let manifest = model.join("model.manifest.json");
+    let manifest = folder.path().join("model.manifest.json");
     let stdout = run(&["hash", path_str(&model), "-o", path_str(&manifest)], 0);
     assert_eq!(stdout.trim(), MODEL_DIGEST);
     let written = json(&fs::read_to_string(&manifest).unwrap());
     assert_eq!(written["format"], "modelprov.manifest/v1");
     assert_eq!(written["name"], "model");
     assert_eq!(written["resources"].as_array().unwrap().len(), 6);
-    assert!(
-        written["serialization"]["ignore_paths"]
-            .as_array()
-            .unwrap()
-            .contains(&"model.manifest.json".into())
-    );
     assert_eq!(written["resources"][4]["name"], "model.safetensors");
     assert_eq!(written["resources"][4]["size"], 3145851);
     let stdout = run(
@@ -69,12 +62,21 @@ fn writes_a_manifest_that_verifies_and_leaves_itself_out() {
         0,
     );
     assert!(stdout.starts_with("OK: "), "{stdout}");
-    // Re-hashing over the existing manifest leaves it out again.
-    let again = run(
-        &["hash", path_str(&model), "-q", "-o", path_str(&manifest)],
-        0,
-    );
-    assert_eq!(again.trim(), MODEL_DIGEST);
+}
+
+#[test]
+fn a_manifest_is_never_written_inside_the_model() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = copy_model(folder.path());
+    let weights = model.join("model.safetensors");
+    let before = fs::read(&weights).unwrap();
+    // Today's regression: `-o model/weights` overwrote the weights with the manifest, exit 0.
+    for target in [weights.clone(), model.join("model.manifest.json")] {
+        let stderr = run_err(&["hash", path_str(&model), "-o", path_str(&target)], 2);
+        assert!(stderr.contains("inside the model"), "{stderr}");
+    }
+    assert_eq!(fs::read(&weights).unwrap(), before);
+    assert!(!model.join("model.manifest.json").exists());
 }
 
 #[test]

@@ -1,39 +1,199 @@
 //! File-system helpers shared by every writer.
 
 use std::fs::{self, Permissions};
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
 /// Writes `bytes` to `path` via a temporary file in the same folder and a rename: readers see
 /// the old file or the new one, never a torn one, and a failure leaves the old file in place.
+/// What is already at `path` decides how (see [`write_atomically_with_mode`]).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically_with_mode(path, bytes, 0o644)
 }
 
 /// `write_atomically` with the given permission bits (0o600 for private keys: the temporary file
 /// is created 0600, so the key is never readable by others, not even briefly).
+///
+/// A regular file (or nothing) at `path` is replaced by a rename. A symlink is followed: its
+/// target is replaced, the link stays (a dangling link is refused). A character device or FIFO
+/// (`/dev/null`, `/dev/stdout`, a pipe) is opened and written in place, never renamed over, which
+/// as root would replace the device with a file. Folders, block devices and sockets are refused.
 pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let folder = match path.parent() {
+    match prepare_output(path)? {
+        Target::InPlace => write_in_place(path, bytes),
+        Target::Replace(target) => {
+            let mut pending = stage_resolved(&target, mode)?;
+            pending.write_all(bytes)?;
+            pending.commit()
+        }
+    }
+}
+
+/// How an output path is written.
+enum Target {
+    /// Through a temporary file renamed over this path (a regular file, or nothing yet).
+    Replace(PathBuf),
+    /// Opened and written as it is (a character device or FIFO).
+    InPlace,
+}
+
+fn prepare_output(path: &Path) -> Result<Target> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Target::Replace(path.to_path_buf()));
+        }
+        Err(e) => return Err(Error::io("inspect", path, e)),
+    };
+    let (path, meta) = if meta.file_type().is_symlink() {
+        let target = fs::canonicalize(path).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Error::invalid(
+                    path,
+                    "is a symlink to nothing; refusing to write through a dangling link",
+                )
+            } else {
+                Error::io("follow symlink", path, e)
+            }
+        })?;
+        let meta = fs::metadata(&target).map_err(|e| Error::io("inspect", &target, e))?;
+        (target, meta)
+    } else {
+        (path.to_path_buf(), meta)
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        Ok(Target::Replace(path))
+    } else if kind.is_char_device() || kind.is_fifo() {
+        Ok(Target::InPlace)
+    } else {
+        let what = if kind.is_dir() {
+            "a folder"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else {
+            "a socket or other special file"
+        };
+        Err(Error::invalid(
+            &path,
+            format!("is {what}; refusing to write output there"),
+        ))
+    }
+}
+
+fn write_in_place(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("open for writing", path, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.flush())
+        .map_err(|e| Error::io("write", path, e))
+}
+
+/// An output file being written: a temporary file beside its destination, renamed over it only
+/// by [`PendingFile::commit`]. Dropped uncommitted, it is removed and the destination is
+/// untouched. Several of them committed one after another write a set of files (a key pair)
+/// that is never left half-made by a failure before the first rename.
+pub struct PendingFile {
+    temporary: tempfile::NamedTempFile,
+    destination: PathBuf,
+}
+
+/// Starts writing a regular file at `destination` (created `mode`), following a symlink there to
+/// its target; see [`PendingFile`]. Devices and FIFOs are refused: a file that must be replaced
+/// whole (a key) cannot go there.
+pub fn stage(destination: &Path, mode: u32) -> Result<PendingFile> {
+    match prepare_output(destination)? {
+        Target::Replace(target) => stage_resolved(&target, mode),
+        Target::InPlace => Err(Error::invalid(
+            destination,
+            "is a device or FIFO; this file must be written as a regular file",
+        )),
+    }
+}
+
+fn stage_resolved(destination: &Path, mode: u32) -> Result<PendingFile> {
+    let folder = match destination.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut temporary = tempfile::Builder::new()
+    let temporary = tempfile::Builder::new()
         .prefix(".modelprov-")
+        .permissions(Permissions::from_mode(mode))
         .tempfile_in(folder)
         .map_err(|e| Error::io("create a temporary file in", folder, e))?;
-    temporary
-        .write_all(bytes)
-        .and_then(|()| temporary.as_file().sync_all())
-        .map_err(|e| Error::io("write", temporary.path().to_path_buf(), e))?;
-    fs::set_permissions(temporary.path(), Permissions::from_mode(mode))
-        .map_err(|e| Error::io("set permissions of", temporary.path().to_path_buf(), e))?;
-    temporary
-        .persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    Ok(())
+    Ok(PendingFile {
+        temporary,
+        destination: destination.to_path_buf(),
+    })
+}
+
+impl PendingFile {
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        self.temporary
+            .write_all(bytes)
+            .map_err(|e| Error::io("write", self.temporary.path().to_path_buf(), e))
+    }
+
+    /// Flushes the file to disk and renames it over the destination.
+    pub fn commit(self) -> Result<()> {
+        self.temporary
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io("write", self.temporary.path().to_path_buf(), e))?;
+        self.temporary
+            .persist(&self.destination)
+            .map_err(|e| Error::io("replace", &self.destination, e.error))?;
+        Ok(())
+    }
+}
+
+/// `path` made absolute with symlinks and `..` resolved, for a path whose last component may not
+/// exist yet (an output file).
+pub fn resolve_lenient(path: &Path) -> Result<PathBuf> {
+    if let Ok(found) = path.canonicalize() {
+        return Ok(found);
+    }
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::io("read the current directory for", path, e))?
+            .join(path)
+    };
+    match (absolute.parent(), absolute.file_name()) {
+        (Some(parent), Some(name)) => match parent.canonicalize() {
+            Ok(parent) => Ok(parent.join(name)),
+            Err(_) => Ok(absolute),
+        },
+        _ => Ok(absolute),
+    }
+}
+
+/// True when both paths exist and are the same file (device and inode), however they are
+/// spelled or linked.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Refuses an output path that is one of the command's own inputs: writing the output would
+/// destroy what it was made from (a signature over the file it signs, a key over its pair).
+pub fn refuse_replacing_input(output: &Path, inputs: &[&Path]) -> Result<()> {
+    match inputs.iter().find(|input| same_file(output, input)) {
+        Some(input) => Err(Error::Usage(format!(
+            "{} is the input {}; writing the output there would destroy it",
+            output.display(),
+            input.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Upper bounds for the small documents modelprov reads whole (keys, certificates, bundles,

@@ -13,6 +13,7 @@ pub mod digest;
 pub mod error;
 pub mod fsutil;
 pub mod hashing;
+pub mod json_strict;
 pub mod keys;
 pub mod lineage;
 pub mod manifest;

@@ -6,7 +6,8 @@
 //!   "org/big@2": { "digest": "sha256:<hex>",
 //!                  "serialization": { "method": "shards", "shard_size": 1000000000 } } }
 //! ```
-//! A bare digest means the default serialization (whole files, SHA-256, git paths ignored).
+//! A bare digest means the model's identity ([`Serialization::model_default`]: whole files,
+//! SHA-256, the git paths and the model card left out).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +16,8 @@ use serde_json::Value;
 
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
+use crate::fsutil::{limits, read_capped};
+use crate::json_strict::reject_duplicate_keys;
 use crate::manifest::{Serialization, parse_serialization};
 use crate::verify::Expectation;
 
@@ -25,17 +28,18 @@ pub struct TrustFile {
 
 impl TrustFile {
     pub fn read(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io("read trust file", path, e))?;
-        let value: Value = serde_json::from_str(&text)
+        let bytes = read_capped(path, limits::DOCUMENT_BYTES, "a trust file")?;
+        let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::invalid(path, format!("not valid JSON: {e}")))?;
+        // A repeated id would otherwise silently trust the last digest listed for it.
+        reject_duplicate_keys(&bytes).map_err(|problem| Error::invalid(path, problem))?;
         let Value::Object(map) = value else {
             return Err(Error::invalid(
                 path,
                 "a trust file is a JSON object mapping model ids to digests",
             ));
         };
-        let defaults = Serialization::oms_default();
+        let defaults = Serialization::model_default();
         let mut entries = BTreeMap::new();
         for (id, entry) in map {
             let expectation = parse_entry(&entry, &defaults)
@@ -60,6 +64,33 @@ impl TrustFile {
     }
 }
 
+/// The fields of a manifest's `serialization` (docs/manifest.md).
+const SERIALIZATION_FIELDS: &[&str] = &[
+    "method",
+    "hash_type",
+    "shard_size",
+    "allow_symlinks",
+    "ignore_paths",
+];
+
+/// A misspelt field (`shard-size`, `digests`) would otherwise be dropped and the entry read with
+/// defaults the team never meant.
+fn refuse_unknown<'a>(
+    keys: impl Iterator<Item = &'a String>,
+    known: &[&str],
+    prefix: &str,
+) -> std::result::Result<(), String> {
+    for key in keys {
+        if !known.contains(&key.as_str()) {
+            return Err(format!(
+                "unknown field '{prefix}{key}' (known: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn parse_entry(
     entry: &Value,
     defaults: &Serialization,
@@ -71,13 +102,17 @@ fn parse_entry(
             serialization: defaults.clone(),
         }),
         Value::Object(object) => {
+            refuse_unknown(object.keys(), &["digest", "serialization"], "")?;
             let Some(Value::String(text)) = object.get("digest") else {
                 return Err("needs a string field 'digest'".to_string());
             };
             let serialization = match object.get("serialization") {
                 None => defaults.clone(),
-                Some(Value::Object(fields)) => parse_serialization(fields, &defaults.ignore_paths)
-                    .map_err(|problem| format!("serialization: {problem}"))?,
+                Some(Value::Object(fields)) => {
+                    refuse_unknown(fields.keys(), SERIALIZATION_FIELDS, "serialization.")?;
+                    parse_serialization(fields, &defaults.ignore_paths)
+                        .map_err(|problem| format!("serialization: {problem}"))?
+                }
                 Some(other) => {
                     return Err(format!("'serialization' must be an object, found {other}"));
                 }

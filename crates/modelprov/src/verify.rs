@@ -49,6 +49,9 @@ pub struct Verification {
     /// File-level differences; `None` when only a digest was expected.
     pub diff: Option<ManifestDiff>,
     pub stats: BuildStats,
+    /// Files of the model folder that this verification did not check because the expectation
+    /// leaves them out: the model card (README.md), which a model's identity does not cover.
+    pub not_covered: Vec<String>,
     pub warnings: Vec<String>,
 }
 
@@ -79,6 +82,16 @@ pub fn verify_model(
         serialization: expectation.serialization().clone(),
         diff,
         stats: built.stats,
+        not_covered: uncovered_card(model, expectation.serialization())
+            .into_iter()
+            .collect(),
         warnings: built.warnings,
     })
+}
+
+/// The model card's name when the folder has one that `serialization` leaves out, so that a
+/// verdict can say what it did not cover.
+pub fn uncovered_card(model: &Path, serialization: &Serialization) -> Option<String> {
+    (serialization.leaves_out_card() && model.join(crate::walk::MODEL_CARD).is_file())
+        .then(|| crate::walk::MODEL_CARD.to_string())
 }

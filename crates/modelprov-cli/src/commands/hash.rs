@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 use modelprov::manifest::{BuildStats, Serialization, manifest_json, write_manifest};
+use modelprov::walk::refuse_output_inside;
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
@@ -18,8 +19,8 @@ pub struct HashArgs {
     /// The model folder, or a single model file.
     pub path: PathBuf,
 
-    /// Write the manifest (docs/manifest.md) to FILE, or to stdout with '-'. A file inside
-    /// the model folder is left out of the manifest.
+    /// Write the manifest (docs/manifest.md) to FILE, or to stdout with '-'; FILE must lie
+    /// outside the model.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -56,13 +57,10 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
             "--json and --output - both want stdout; write the manifest to a file".into(),
         ));
     }
-    let own_outputs: Vec<&Path> = [
-        args.output.as_deref().filter(|_| !to_stdout),
-        args.signature.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    if let Some(output) = args.output.as_deref().filter(|_| !to_stdout) {
+        refuse_output_inside(&args.path, output, "the manifest")?;
+    }
+    let own_outputs: Vec<&Path> = args.signature.as_deref().into_iter().collect();
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
     let started = Instant::now();
     let built = build_identified_manifest(
@@ -78,7 +76,7 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
     let manifest = &built.manifest;
     let digest = manifest.root_digest();
     match &args.output {
-        Some(_) if to_stdout => print!("{}", manifest_json(manifest)),
+        Some(_) if to_stdout => out!("{}", manifest_json(manifest)),
         Some(path) => write_manifest(path, manifest)?,
         None => {}
     }
@@ -97,9 +95,9 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
     }
     warn_all(&warnings, args.output_args.quiet);
     if to_stdout {
-        eprintln!("{digest}");
+        errln!("{digest}");
     } else {
-        println!("{digest}");
+        outln!("{digest}");
     }
     if !args.output_args.quiet {
         let stats = &built.stats;
@@ -122,7 +120,7 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
         if let Some(path) = manifest_path {
             summary += &format!("; manifest written to {}", path.display());
         }
-        eprintln!("{summary}");
+        errln!("{summary}");
     }
     Ok(Outcome::Ok)
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use modelprov::fsutil::{write_atomically, write_atomically_with_mode};
+use modelprov::fsutil;
 use modelprov::keys::{KeyType, PrivateKey};
 use modelprov::{Error, Result};
 
@@ -66,8 +66,16 @@ pub fn run(args: KeygenArgs) -> Result<Outcome> {
         name.push(".pub");
         PathBuf::from(name)
     });
+    if fsutil::resolve_lenient(&args.private_key)? == fsutil::resolve_lenient(&public_path)?
+        || fsutil::same_file(&args.private_key, &public_path)
+    {
+        return Err(Error::Usage(format!(
+            "--private-key and --public-key are both {}; they must be two files",
+            public_path.display()
+        )));
+    }
     for path in [&args.private_key, &public_path] {
-        if path.exists() && !args.force {
+        if std::fs::symlink_metadata(path).is_ok() && !args.force {
             return Err(Error::Usage(format!(
                 "{} exists; pass --force to replace it",
                 path.display()
@@ -78,8 +86,14 @@ pub fn run(args: KeygenArgs) -> Result<Outcome> {
     let key = PrivateKey::generate(args.key_type.into())?;
     let private_pem = key.to_pkcs8_pem(passphrase.as_deref().map(Vec::as_slice))?;
     let public = key.public_key();
-    write_atomically_with_mode(&args.private_key, private_pem.as_bytes(), 0o600)?;
-    write_atomically(&public_path, public.to_pem().as_bytes())?;
+    // Both keys are written in full before either is renamed into place, so a failure (a full
+    // disk, an unwritable folder) never leaves a lost or mismatched pair.
+    let mut private_file = fsutil::stage(&args.private_key, 0o600)?;
+    private_file.write_all(private_pem.as_bytes())?;
+    let mut public_file = fsutil::stage(&public_path, 0o644)?;
+    public_file.write_all(public.to_pem().as_bytes())?;
+    private_file.commit()?;
+    public_file.commit()?;
     if args.json {
         print_json(&serde_json::json!({
             "type": key.key_type().to_string(),
@@ -89,7 +103,7 @@ pub fn run(args: KeygenArgs) -> Result<Outcome> {
             "hint": public.hint(),
         }));
     } else {
-        println!(
+        outln!(
             "{} key pair: {} (private{}), {} (public, hint {})",
             key.key_type(),
             args.private_key.display(),
@@ -102,7 +116,7 @@ pub fn run(args: KeygenArgs) -> Result<Outcome> {
             public.hint()
         );
         if !key.key_type().oms_compatible() {
-            eprintln!(
+            errln!(
                 "warning: model_signing verifies OMS signatures from EC keys (P-256, P-384, P-521) only"
             );
         }

@@ -68,7 +68,7 @@ pub fn report_scans(
             Verdict::Invalid => "INVALID",
             Verdict::Unscannable => "UNSCANNABLE",
         };
-        println!("{label:<11} {} ({:?})", scan.path.display(), scan.format);
+        outln!("{label:<11} {} ({:?})", scan.path.display(), scan.format);
         for found in &scan.findings {
             let f = &found.finding;
             let member = found
@@ -76,7 +76,7 @@ pub fn report_scans(
                 .as_ref()
                 .map(|m| format!("{m}: "))
                 .unwrap_or_default();
-            println!(
+            outln!(
                 "  {:<9} {member}{} at offset {}: {}",
                 format!("{:?}", f.risk).to_lowercase(),
                 f.opcode,
@@ -85,10 +85,10 @@ pub fn report_scans(
             );
         }
         for note in &scan.notes {
-            println!("  note      {note}");
+            outln!("  note      {note}");
         }
     }
-    println!(
+    outln!(
         "{} files: {safe} safe, {unsafe_} unsafe, {invalid} invalid, {unscannable} unscannable{}",
         scans.len(),
         if failed { " - NOT SAFE TO LOAD" } else { "" }

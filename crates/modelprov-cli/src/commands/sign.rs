@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use modelprov::RootDigest;
 use modelprov::card::{Card, sign_card};
-use modelprov::fsutil::write_atomically;
+use modelprov::fsutil::{refuse_replacing_input, write_atomically};
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
 use modelprov::manifest::Method;
 use modelprov::sbom::{described_digest, sbom_statement};
-use modelprov::signing::{sign_file, sign_manifest, sign_statement};
+use modelprov::signing::{check_signature_output, sign_file, sign_manifest, sign_statement};
+use modelprov::walk::path_inside_model;
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
@@ -18,7 +19,7 @@ use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
 use crate::card_files::{attachment_signature_path, card_signature_path};
 use crate::exit::Outcome;
 use crate::model_build::build_identified_manifest;
-use crate::output::{print_json, warn_all};
+use crate::output::{is_stdout, print_json, warn_all, write_output};
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
@@ -48,8 +49,8 @@ pub struct SignArgs {
     pub raw: bool,
 
     /// Also sign this model card (README.md, .yaml or .json) as describing the model: a second
-    /// signed Statement (docs/model-cards.md). The card and the folder's README.md are left out
-    /// of the signed model, so that the card's recorded digest is the signed one.
+    /// signed Statement (docs/model-cards.md). The card must be the folder's README.md (which
+    /// the model's identity leaves out) or lie outside the model.
     #[arg(long, value_name = "FILE", conflicts_with = "raw")]
     pub card: Option<PathBuf>,
 
@@ -58,7 +59,7 @@ pub struct SignArgs {
     pub card_signature: Option<PathBuf>,
 
     /// Also sign this AI-SBOM (from `sbom generate`) as describing the model: a signed Statement
-    /// with the SBOM as predicate. Like --card, it leaves the folder's README.md out of the model.
+    /// with the SBOM as predicate; the SBOM must lie outside the model.
     #[arg(long, value_name = "FILE", conflicts_with = "raw")]
     pub sbom: Option<PathBuf>,
 
@@ -89,6 +90,21 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("model.sig"));
+    let to_stdout = is_stdout(&output);
+    if to_stdout {
+        if args.output_args.json {
+            return Err(Error::Usage(
+                "--json and --output - both want stdout; write the signature to a file".into(),
+            ));
+        }
+        if (args.card.is_some() && args.card_signature.is_none())
+            || (args.sbom.is_some() && args.sbom_signature.is_none())
+        {
+            return Err(Error::Usage(
+                "with --output -, say where the card or SBOM signature goes (--card-signature, --sbom-signature)".into(),
+            ));
+        }
+    }
     let card = match &args.card {
         Some(path) => {
             let bytes = Card::read_bytes(path)?;
@@ -109,18 +125,45 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         .sbom_signature
         .clone()
         .unwrap_or_else(|| attachment_signature_path(&output, "sbom"));
-    // A card or SBOM describes the model without its README.md (a card cannot hold its own
-    // hash), so the signed model leaves it out too and all digests agree.
-    let readme = args.path.join("README.md");
-    let mut own_outputs = vec![output.as_path()];
+    // The card and SBOM describe the model by its identity, which leaves the card out; neither
+    // may be part of the model's content. Signature files may lie inside (they are left out).
     if let Some((card_path, _, _)) = &card {
-        own_outputs.extend([card_output.as_path(), card_path.as_path()]);
+        if args.serialization.no_ignore_readme {
+            return Err(Error::Usage(
+                "--card binds the card to the model's identity, which leaves README.md out; \
+                 drop --no-ignore-readme"
+                    .into(),
+            ));
+        }
+        modelprov::card::check_card_location(&args.path, card_path)?;
     }
-    if let Some((sbom_path, _)) = &sbom {
-        own_outputs.extend([sbom_output.as_path(), sbom_path.as_path()]);
+    if let Some((sbom_path, _)) = &sbom
+        && let Some(name) = path_inside_model(&args.path, sbom_path)?
+    {
+        return Err(Error::Usage(format!(
+            "{} lies inside the model as '{name}', so it would be part of the content it \
+             describes; keep the SBOM outside the model folder",
+            sbom_path.display()
+        )));
     }
-    if card.is_some() || sbom.is_some() {
-        own_outputs.push(readme.as_path());
+    let mut own_outputs: Vec<&Path> = Vec::new();
+    if !to_stdout {
+        own_outputs.push(output.as_path());
+    }
+    if card.is_some() {
+        own_outputs.push(card_output.as_path());
+    }
+    if sbom.is_some() {
+        own_outputs.push(sbom_output.as_path());
+    }
+    let mut inputs = vec![args.key.as_path()];
+    inputs.extend(args.card.as_deref());
+    inputs.extend(args.sbom.as_deref());
+    inputs.extend(args.certificate.as_deref());
+    inputs.extend(args.certificate_chain.iter().map(PathBuf::as_path));
+    for signature in &own_outputs {
+        check_signature_output(&args.path, signature)?;
+        refuse_replacing_input(signature, &inputs)?;
     }
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
     if !key.key_type().oms_compatible() {
@@ -172,7 +215,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         )?),
         None => None,
     };
-    write_atomically(&output, &bundle.to_json())?;
+    write_output(Some(&output), &bundle.to_json())?;
     if let Some(card_bundle) = &card_bundle {
         write_atomically(&card_output, &card_bundle.to_json())?;
     }
@@ -193,9 +236,13 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         }));
     } else {
         warn_all(&warnings, args.output_args.quiet);
-        println!("{digest}");
+        if to_stdout {
+            errln!("{digest}");
+        } else {
+            outln!("{digest}");
+        }
         if !args.output_args.quiet {
-            eprintln!(
+            errln!(
                 "signed {} with {} key {}; signature written to {}",
                 show(&args.path),
                 key.key_type(),
@@ -203,10 +250,10 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
                 show(&output)
             );
             if card_bundle.is_some() {
-                eprintln!("card signature written to {}", show(&card_output));
+                errln!("card signature written to {}", show(&card_output));
             }
             if sbom_bundle.is_some() {
-                eprintln!("SBOM signature written to {}", show(&sbom_output));
+                errln!("SBOM signature written to {}", show(&sbom_output));
             }
         }
     }
@@ -299,8 +346,9 @@ fn sign_raw(args: &SignArgs, key: &PrivateKey) -> Result<Outcome> {
         name.push(".sig");
         PathBuf::from(name)
     });
+    refuse_replacing_input(&output, &[&args.path, &args.key])?;
     let signature = sign_file(&args.path, key)?;
-    write_atomically(&output, &signature)?;
+    write_output(Some(&output), &signature)?;
     if args.output_args.json {
         print_json(&serde_json::json!({
             "file": args.path,
@@ -309,7 +357,7 @@ fn sign_raw(args: &SignArgs, key: &PrivateKey) -> Result<Outcome> {
             "scheme": key.key_type().detached_scheme(),
         }));
     } else if !args.output_args.quiet {
-        eprintln!(
+        errln!(
             "signed {} ({}); signature written to {}",
             show(&args.path),
             key.key_type().detached_scheme(),

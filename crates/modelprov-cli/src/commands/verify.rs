@@ -132,6 +132,7 @@ struct VerifyReport<'a> {
 }
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
+    refuse_options_without_effect(&args)?;
     if args.raw {
         return verify_raw(&args);
     }
@@ -174,11 +175,18 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     } else {
         warn_all(&verification.warnings, args.output_args.quiet);
         print_verification(&model, &source, &verification);
+        if !args.output_args.quiet {
+            for name in &verification.not_covered {
+                errln!("note: {}", not_covered_note(name, &args));
+            }
+        }
         if verification.ok {
             for attachment in &attachments {
-                println!(
+                outln!(
                     "OK: {} {} is signed with the model ({})",
-                    attachment.kind, attachment.file, attachment.signature
+                    attachment.kind,
+                    attachment.file,
+                    attachment.signature
                 );
             }
         }
@@ -191,6 +199,65 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     } else {
         Outcome::VerificationFailed
     })
+}
+
+/// Every option either takes effect or is refused: a check the user asked for and that was
+/// silently skipped would make exit 0 a lie (`--manifest m.json --card README.md` must not pass
+/// without checking the card).
+fn refuse_options_without_effect(args: &VerifyArgs) -> Result<()> {
+    let signature_only: [(&str, bool); 6] = [
+        ("--key", args.key.is_some()),
+        ("--certificate-chain", !args.certificate_chain.is_empty()),
+        ("--card", args.card.is_some()),
+        ("--card-signature", args.card_signature.is_some()),
+        ("--sbom", args.sbom.is_some()),
+        ("--sbom-signature", args.sbom_signature.is_some()),
+    ];
+    if args.signature.is_none()
+        && let Some((option, _)) = signature_only.iter().find(|(_, given)| *given)
+    {
+        return Err(Error::Usage(format!(
+            "{option} goes with --signature; it checks nothing against a manifest, digest or trusted id"
+        )));
+    }
+    if args.raw && (args.cache.requested() || args.scan) {
+        return Err(Error::Usage(
+            "--raw checks one file's detached signature; --cache and --scan do not apply".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What to tell a user about a file the verification did not cover (the model card).
+fn not_covered_note(name: &str, args: &VerifyArgs) -> String {
+    let what = match &args.signature {
+        Some(_) => "this signature",
+        None => "the model's digest",
+    };
+    let mut note = format!("{name}, the model card, is not covered by {what}");
+    match (&args.signature, &args.card) {
+        (Some(_), Some(card)) => note += &format!("; --card checked {}", card.display()),
+        (Some(signature), None) => {
+            let card_signature = card_signature_path(signature);
+            if card_signature.is_file() {
+                note += &format!(
+                    "; {} beside it covers it: add --card {}",
+                    card_signature.display(),
+                    args.path.join(name).display()
+                );
+            } else {
+                note += " (sign it with `modelprov sign --card` to bind it to the model)";
+            }
+        }
+        (None, _) => {
+            note += &format!(
+                " (`modelprov card validate {} --model {}` checks it against these bytes)",
+                args.path.join(name).display(),
+                args.path.display()
+            );
+        }
+    }
+    note
 }
 
 /// A card or SBOM whose signature verified as made with the model's.
@@ -326,7 +393,7 @@ fn expectation(
 
 /// The digest the lineage registry records for `id`: with the manifest kept at recording, every
 /// difference is named; otherwise the digest is compared as `lineage record --model` computed it
-/// (OMS defaults, README.md left out).
+/// (the model's identity: the default serialization).
 fn registry_expectation(args: &VerifyArgs, id: &str) -> Result<(Expectation, String, Vec<String>)> {
     let store = args.registry.open(false)?;
     let entry = find(&store, id, store.path())?;
@@ -339,9 +406,7 @@ fn registry_expectation(args: &VerifyArgs, id: &str) -> Result<(Expectation, Str
         let manifest = parse_manifest(&json, store.path())?;
         return Ok((Expectation::Manifest(manifest), source, Vec::new()));
     }
-    let readme = args.path.join("README.md");
-    let (serialization, warnings) =
-        SerializationArgs::default().resolve(&args.path, &[readme.as_path()])?;
+    let (serialization, warnings) = SerializationArgs::default().resolve(&args.path, &[])?;
     Ok((
         Expectation::Digest {
             digest: entry.record.digest,
@@ -400,13 +465,13 @@ fn verify_raw(args: &VerifyArgs) -> Result<Outcome> {
             "ok": ok,
         }));
     } else if ok {
-        println!(
+        outln!(
             "OK: {file} is signed by {} ({})",
             key_path.display(),
             key.key_type().detached_scheme()
         );
     } else {
-        println!(
+        outln!(
             "FAILED: {} is not a signature of {file} by {} (the file or signature changed, or another key signed)",
             signature_path.display(),
             key_path.display()

@@ -116,6 +116,11 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
             ),
         ));
     }
-    serde_json::from_slice(&text)
-        .map_err(|e| Error::invalid(path, format!("not a valid Sigstore bundle: {e}")))
+    let bundle = serde_json::from_slice(&text)
+        .map_err(|e| Error::invalid(path, format!("not a valid Sigstore bundle: {e}")))?;
+    // A bundle that names a field twice reads differently in different verifiers.
+    crate::json_strict::reject_duplicate_keys(&text).map_err(|problem| {
+        Error::invalid(path, format!("not a valid Sigstore bundle: {problem}"))
+    })?;
+    Ok(bundle)
 }

@@ -101,6 +101,9 @@ pub struct OmsStatement {
 pub fn parse_oms_statement(payload: &[u8]) -> Result<OmsStatement, String> {
     let value: Value = serde_json::from_slice(payload)
         .map_err(|e| format!("the signed payload is not JSON: {e}"))?;
+    // Two `digest` or `resources` keys would let two verifiers see two different models.
+    crate::json_strict::reject_duplicate_keys(payload)
+        .map_err(|problem| format!("the signed payload is ambiguous: {problem}"))?;
     let Value::Object(statement) = value else {
         return Err("the signed payload is not a JSON object".to_string());
     };

@@ -23,6 +23,7 @@ pub fn hash_file_range(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<u8>> {
     let stable = StableFile::open(file)?;
+    let reaches_end = range.end == file.stamp.size;
     let whole_large_blake3 = algorithm == HashAlgorithm::Blake3
         && range.start == 0
         && range.end >= blake3_tree::PARALLEL_THRESHOLD;
@@ -36,6 +37,9 @@ pub fn hash_file_range(
         })?;
         hasher.finalize()
     };
+    if reaches_end {
+        stable.confirm_ends_at_size()?;
+    }
     stable.confirm_unchanged("while it was being hashed")?;
     Ok(digest)
 }
@@ -45,5 +49,6 @@ pub fn hash_file_range(
 pub fn stream_file(file: &ModelFile, sink: &mut dyn FnMut(&[u8])) -> Result<()> {
     let stable = StableFile::open(file)?;
     stable.read_range(0..file.stamp.size, |bytes| sink(bytes))?;
+    stable.confirm_ends_at_size()?;
     stable.confirm_unchanged("while it was being read")
 }

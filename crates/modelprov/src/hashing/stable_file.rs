@@ -84,6 +84,33 @@ impl<'a> StableFile<'a> {
         Ok(())
     }
 
+    /// Fails when the file has bytes past its listed size. A regular file never does; a file on
+    /// a special file system does (`/proc` and `/sys` files report 0 or 4096 bytes and hold
+    /// something else), and hashing only the size it reports would give the digest of bytes
+    /// that are not its content (an empty file, for `/proc`).
+    pub(crate) fn confirm_ends_at_size(&self) -> Result<()> {
+        let mut probe = [0u8; 1];
+        loop {
+            return match self.file.read_at(&mut probe, self.listed.stamp.size) {
+                Ok(0) => Ok(()),
+                // A file that grew is reported as that; one whose size lies without changing is
+                // not a regular file's content.
+                Ok(_) => self.confirm_unchanged("while it was being hashed").and(Err(
+                    Error::Walk {
+                        path: self.listed.path.clone(),
+                        problem: format!(
+                            "holds more than the {} bytes its size says: a file of a special file \
+                         system (such as /proc or /sys), not a model file",
+                            self.listed.stamp.size
+                        ),
+                    },
+                )),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(Error::io("read", &self.listed.path, e)),
+            };
+        }
+    }
+
     /// Fails unless the open file still has the stamp it was listed with.
     pub(crate) fn confirm_unchanged(&self, when: &str) -> Result<()> {
         let metadata = self

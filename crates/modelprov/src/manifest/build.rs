@@ -66,6 +66,9 @@ pub fn build_manifest(
     )?;
     let mut warnings = listing.warnings;
     let files = listing.files;
+    serialization
+        .check_shard_count(&files)
+        .map_err(|problem| Error::walk(model, problem))?;
 
     let tasks: Vec<Task> = files
         .iter()

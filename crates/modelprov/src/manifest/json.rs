@@ -1,8 +1,6 @@
 //! The manifest file (`modelprov.manifest/v1`, documented in docs/manifest.md): reading with
 //! full validation, and writing atomically.
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -13,8 +11,9 @@ use super::serialization::{Method, Serialization};
 use super::{Manifest, Resource};
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomically;
+use crate::fsutil::{limits, read_capped, write_atomically};
 use crate::hashing::HashAlgorithm;
+use crate::json_strict::reject_duplicate_keys;
 use crate::walk::{IgnoreSet, SINGLE_FILE_NAME};
 
 /// The value of the manifest's `format` field.
@@ -132,16 +131,19 @@ struct ResourceIn {
 /// Reads and validates a manifest file. Every problem is reported with the file's path and,
 /// for resources, the resource's position and name.
 pub fn read_manifest(path: &Path) -> Result<Manifest> {
-    let file = File::open(path).map_err(|e| Error::io("open manifest", path, e))?;
-    let raw: ManifestIn = serde_json::from_reader(BufReader::new(file))
-        .map_err(|e| Error::invalid(path, format!("not a valid manifest: {e}")))?;
-    validate(raw).map_err(|problem| Error::invalid(path, problem))
+    let bytes = read_capped(path, limits::MANIFEST_BYTES, "a manifest")?;
+    parse_manifest_bytes(&bytes, path)
 }
 
 /// Parses and validates manifest JSON held in memory; `source` names it in errors.
 pub fn parse_manifest(text: &str, source: &Path) -> Result<Manifest> {
-    let raw: ManifestIn = serde_json::from_str(text)
+    parse_manifest_bytes(text.as_bytes(), source)
+}
+
+fn parse_manifest_bytes(bytes: &[u8], source: &Path) -> Result<Manifest> {
+    let raw: ManifestIn = serde_json::from_slice(bytes)
         .map_err(|e| Error::invalid(source, format!("not a valid manifest: {e}")))?;
+    reject_duplicate_keys(bytes).map_err(|problem| Error::invalid(source, problem))?;
     validate(raw).map_err(|problem| Error::invalid(source, problem))
 }
 

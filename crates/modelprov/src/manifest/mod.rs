@@ -14,7 +14,7 @@ pub(crate) use json::{
     NameRules, ResourceEntry, ResourceOut, parse_serialization, resources_from_entries,
 };
 pub use name::{ByteRange, ResourceName, compare_paths};
-pub use serialization::{DEFAULT_SHARD_SIZE, Method, Serialization};
+pub use serialization::{DEFAULT_SHARD_SIZE, MAX_SHARDS, Method, Serialization};
 
 use crate::digest::RootDigest;
 

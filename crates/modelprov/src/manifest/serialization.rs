@@ -4,12 +4,17 @@
 use serde::Serialize;
 
 use crate::hashing::HashAlgorithm;
-use crate::walk::{IgnoreSet, ModelFile};
+use crate::walk::{DefaultIgnores, IgnoreSet, ModelFile};
 
 use super::name::ResourceName;
 
 /// The OMS library default shard size: 10^9 bytes (not 2^30).
 pub const DEFAULT_SHARD_SIZE: u64 = 1_000_000_000;
+
+/// At most this many shards in one model. Each shard costs memory while hashing (its name and
+/// digest), so a manifest or signature with a tiny shard size (`shard_size: 1`) would otherwise
+/// make verification allocate per byte of model. 2^20 shards is 1 TB in 1 MB shards.
+pub const MAX_SHARDS: u64 = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "method", rename_all = "lowercase")]
@@ -28,15 +33,33 @@ pub struct Serialization {
 }
 
 impl Serialization {
+    /// A model's identity: whole files, SHA-256, no symlinks, the four git paths and the model
+    /// card (README.md) left out. What `hash`, `sign`, cards, lineage, SBOMs and a bare digest
+    /// in a trust file mean by "the model's digest".
+    pub fn model_default() -> Self {
+        Serialization::with_ignores(DefaultIgnores::MODEL)
+    }
+
     /// Whole files, SHA-256, no symlinks, the four git paths ignored: what `model_signing`'s
-    /// CLI signs and verifies.
+    /// CLI signs and verifies by default (the card is hashed with the model).
     pub fn oms_default() -> Self {
+        Serialization::with_ignores(DefaultIgnores::OMS)
+    }
+
+    fn with_ignores(defaults: DefaultIgnores) -> Self {
         Serialization {
             method: Method::Files,
             algorithm: HashAlgorithm::Sha256,
             allow_symlinks: false,
-            ignore_paths: IgnoreSet::defaults(true).paths().to_vec(),
+            ignore_paths: IgnoreSet::defaults(defaults).paths().to_vec(),
         }
+    }
+
+    /// True when this serialization leaves the model card out of the model.
+    pub fn leaves_out_card(&self) -> bool {
+        self.ignore_paths
+            .iter()
+            .any(|p| p == crate::walk::MODEL_CARD)
     }
 
     /// Refuses combinations that OMS cannot express.
@@ -53,6 +76,27 @@ impl Serialization {
             }
         }
         Ok(())
+    }
+
+    /// Refuses a shard size that would cut these files into more than [`MAX_SHARDS`] shards,
+    /// before anything is allocated per shard.
+    pub fn check_shard_count(&self, files: &[ModelFile]) -> Result<(), String> {
+        let Method::Shards { shard_size } = self.method else {
+            return Ok(());
+        };
+        let shards: u64 = files
+            .iter()
+            .map(|file| file.stamp.size.div_ceil(shard_size))
+            .fold(0, u64::saturating_add);
+        if shards <= MAX_SHARDS {
+            return Ok(());
+        }
+        let bytes: u64 = files.iter().map(|file| file.stamp.size).sum();
+        Err(format!(
+            "a shard size of {shard_size} bytes cuts this model into {shards} shards, more than \
+             the {MAX_SHARDS} modelprov hashes; use shards of at least {} bytes",
+            bytes.div_ceil(MAX_SHARDS).max(1)
+        ))
     }
 
     /// The `algorithm` string every resource carries: `sha256`, or `sha256-sharded-<size>`.

@@ -10,6 +10,40 @@ use crate::error::{Error, Result};
 /// The four top-level git paths OMS ignores by default (nested ones are hashed).
 pub const GIT_PATHS: [&str; 4] = [".git", ".gitattributes", ".github", ".gitignore"];
 
+/// The model card: a folder's top-level README.md (Hugging Face's layout). It is documentation
+/// about the model, not its content, and it records the model's digest, which it could not do if
+/// it were hashed with the model. So a model's identity leaves it out, in every command, and
+/// records that in the manifest's ignore paths, so that model_signing verifies the same way.
+pub const MODEL_CARD: &str = "README.md";
+
+/// Which of the default paths a model's identity leaves out of a folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DefaultIgnores {
+    /// The four top-level git paths ([`GIT_PATHS`]), as OMS does.
+    pub git_paths: bool,
+    /// The model card ([`MODEL_CARD`]).
+    pub model_card: bool,
+}
+
+impl DefaultIgnores {
+    /// modelprov's identity of a model: git paths and the model card left out.
+    pub const MODEL: DefaultIgnores = DefaultIgnores {
+        git_paths: true,
+        model_card: true,
+    };
+    /// model_signing's defaults: the git paths only (the card is hashed with the model).
+    pub const OMS: DefaultIgnores = DefaultIgnores {
+        git_paths: true,
+        model_card: false,
+    };
+}
+
+impl Default for DefaultIgnores {
+    fn default() -> Self {
+        DefaultIgnores::MODEL
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IgnoreSet {
     paths: Vec<String>,
@@ -26,15 +60,25 @@ impl IgnoreSet {
         Ok(set)
     }
 
-    /// The default set: the git paths when `ignore_git_paths`, nothing otherwise.
-    pub fn defaults(ignore_git_paths: bool) -> Self {
+    /// The default set for a folder: the git paths and the model card, as `defaults` says.
+    pub fn defaults(defaults: DefaultIgnores) -> Self {
         let mut set = IgnoreSet::default();
-        if ignore_git_paths {
+        if defaults.git_paths {
             for path in GIT_PATHS {
                 set.insert(path.to_string());
             }
         }
+        if defaults.model_card {
+            set.insert(MODEL_CARD.to_string());
+        }
         set
+    }
+
+    /// True when the model card is among the ignored paths.
+    pub fn leaves_out_card(&self) -> bool {
+        self.paths
+            .binary_search_by(|p| p.as_str().cmp(MODEL_CARD))
+            .is_ok()
     }
 
     /// Adds a path given by a user: relative to the model root, or absolute inside it. A path
@@ -42,7 +86,7 @@ impl IgnoreSet {
     pub fn add_user_path(&mut self, model_root: &Path, path: &Path) -> Result<()> {
         let relative = if path.is_absolute() {
             let root = canonical_model_root(model_root)?;
-            let target = canonicalize_lenient(path)?;
+            let target = crate::fsutil::resolve_lenient(path)?;
             target
                 .strip_prefix(&root)
                 .map(Path::to_path_buf)
@@ -69,15 +113,8 @@ impl IgnoreSet {
     /// Adds a file the tool itself writes (a manifest or signature) if it lies inside the model,
     /// so that writing it does not change the model's digest.
     pub fn add_if_inside(&mut self, model_root: &Path, path: &Path) -> Result<()> {
-        let Ok(root) = canonical_model_root(model_root) else {
-            return Ok(());
-        };
-        let target = canonicalize_lenient(path)?;
-        if let Ok(relative) = target.strip_prefix(&root)
-            && let Some(text) = relative.to_str()
-            && let Ok(normalized) = normalize_relative(text)
-        {
-            self.insert(normalized);
+        if let Some(name) = path_inside_model(model_root, path)? {
+            self.insert(name);
         }
         Ok(())
     }
@@ -145,33 +182,43 @@ pub fn normalize_relative(path: &str) -> std::result::Result<String, String> {
     Ok(parts.join("/"))
 }
 
+/// The name (a POSIX path relative to the model root) under which `path` lies inside the model
+/// folder `model_root`, after resolving symlinks and `..`; `None` when it lies outside, or when
+/// the model is not a folder. `path` need not exist yet.
+pub fn path_inside_model(model_root: &Path, path: &Path) -> Result<Option<String>> {
+    if !model_root.is_dir() {
+        return Ok(None);
+    }
+    let root = canonical_model_root(model_root)?;
+    let target = crate::fsutil::resolve_lenient(path)?;
+    Ok(target
+        .strip_prefix(&root)
+        .ok()
+        .and_then(Path::to_str)
+        .and_then(|text| normalize_relative(text).ok()))
+}
+
+/// Refuses an output file of a command that hashes the model when it would land inside the
+/// model: writing it would change the model, or overwrite one of its files. `what` names the
+/// output ("the manifest").
+pub fn refuse_output_inside(model_root: &Path, output: &Path, what: &str) -> Result<()> {
+    match path_inside_model(model_root, output)? {
+        Some(name) => Err(Error::Usage(format!(
+            "{} would put {what} inside the model {} (as '{name}'): it would change the model \
+             it describes, or overwrite one of its files; write it outside the model folder",
+            output.display(),
+            model_root.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The model root with symlinks and `..` resolved, to compare absolute paths against.
 fn canonical_model_root(model_root: &Path) -> Result<PathBuf> {
     let root = model_root
         .canonicalize()
         .map_err(|e| Error::io("resolve", model_root, e))?;
     Ok(root)
-}
-
-/// Canonicalizes a path whose last component may not exist yet (an output file).
-fn canonicalize_lenient(path: &Path) -> Result<PathBuf> {
-    if let Ok(found) = path.canonicalize() {
-        return Ok(found);
-    }
-    let absolute = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| Error::io("read the current directory for", path, e))?
-            .join(path)
-    };
-    match (absolute.parent(), absolute.file_name()) {
-        (Some(parent), Some(name)) => match parent.canonicalize() {
-            Ok(parent) => Ok(parent.join(name)),
-            Err(_) => Ok(absolute),
-        },
-        _ => Ok(absolute),
-    }
 }
 
 #[cfg(test)]
@@ -203,11 +250,27 @@ mod tests {
     }
 
     #[test]
-    fn defaults_hold_the_four_git_paths_sorted() {
+    fn defaults_hold_the_git_paths_and_the_card_sorted() {
+        let model = IgnoreSet::defaults(DefaultIgnores::MODEL);
         assert_eq!(
-            IgnoreSet::defaults(true).paths(),
-            [".git", ".gitattributes", ".github", ".gitignore"]
+            model.paths(),
+            [
+                ".git",
+                ".gitattributes",
+                ".github",
+                ".gitignore",
+                "README.md"
+            ]
         );
-        assert!(IgnoreSet::defaults(false).is_empty());
+        assert!(model.leaves_out_card());
+        assert!(!model.matches("sub/README.md"), "only the top-level card");
+        let oms = IgnoreSet::defaults(DefaultIgnores::OMS);
+        assert_eq!(oms.paths(), GIT_PATHS);
+        assert!(!oms.leaves_out_card());
+        let none = DefaultIgnores {
+            git_paths: false,
+            model_card: false,
+        };
+        assert!(IgnoreSet::defaults(none).is_empty());
     }
 }

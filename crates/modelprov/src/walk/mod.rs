@@ -5,7 +5,10 @@
 mod ignore;
 mod stamp;
 
-pub use ignore::{GIT_PATHS, IgnoreSet, normalize_relative};
+pub use ignore::{
+    DefaultIgnores, GIT_PATHS, IgnoreSet, MODEL_CARD, normalize_relative, path_inside_model,
+    refuse_output_inside,
+};
 pub use stamp::FileStamp;
 
 use std::fs;

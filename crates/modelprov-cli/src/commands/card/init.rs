@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::exit::Outcome;
 use crate::model_build::build_card_model_manifest;
-use crate::output::warn_all;
+use crate::output::{is_stdout, warn_all};
 
 #[derive(Args, Debug)]
 pub struct InitArgs {
@@ -96,6 +96,9 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
         )));
     }
     let readme = args.model.join("README.md");
+    if let Some(output) = args.output.as_deref().filter(|path| !is_stdout(path)) {
+        modelprov::card::check_card_location(&args.model, output)?;
+    }
     if let Some(output) = &args.output
         && output.exists()
         && !args.force
@@ -153,14 +156,14 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
         card.body = render_markdown_body(&CardData::from_metadata(&card.metadata));
     }
 
-    match &args.output {
+    match args.output.as_deref().filter(|path| !is_stdout(path)) {
         Some(path) => card.write(path)?,
-        None => print!("{}", card.to_text()),
+        None => out!("{}", card.to_text()),
     }
     if !args.quiet {
         warn_all(&warnings, false);
         let score = completeness(&card.metadata);
-        eprintln!(
+        errln!(
             "card for {} ({}); completeness {}/{} ({}%){}",
             args.model.display(),
             built.manifest.root_digest(),

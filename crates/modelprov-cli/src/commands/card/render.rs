@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::output::write_output;
 use clap::{Args, ValueEnum};
 use modelprov::Result;
 use modelprov::card::{Card, render_html, render_readme};
-use modelprov::fsutil::write_atomically;
 
 use crate::exit::Outcome;
 
@@ -48,9 +48,6 @@ pub fn run(args: RenderArgs) -> Result<Outcome> {
             json
         }
     };
-    match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
-        None => print!("{text}"),
-    }
+    write_output(args.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Ok)
 }

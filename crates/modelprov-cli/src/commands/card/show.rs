@@ -63,15 +63,18 @@ pub fn run(args: ShowArgs) -> Result<Outcome> {
         ("parameters", facts.parameters.map(|p| p.to_string())),
         ("digest", text(&facts.digest)),
     ];
-    println!("{}", args.card.display());
+    outln!("{}", args.card.display());
     for (label, value) in rows {
         if let Some(value) = value {
-            println!("  {label:<13} {value}");
+            outln!("  {label:<13} {value}");
         }
     }
-    println!(
+    outln!(
         "  {:<13} {}/{} ({}%)",
-        "completeness", score.present, score.total, score.percent
+        "completeness",
+        score.present,
+        score.total,
+        score.percent
     );
     Ok(Outcome::Ok)
 }

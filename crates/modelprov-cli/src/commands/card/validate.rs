@@ -109,20 +109,20 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
             } else {
                 format!("{}: ", finding.path)
             };
-            println!("{place}: {severity}: {field}{}", finding.message);
+            outln!("{place}: {severity}: {field}{}", finding.message);
         }
         if !args.quiet {
             if let Some(model) = &model
                 && model.matches
             {
-                println!("model: {} is {} as the card says", model.path, model.digest);
+                outln!("model: {} is {} as the card says", model.path, model.digest);
             }
             let missing: Vec<String> = score
                 .missing
                 .iter()
                 .map(|m| format!("{} ({})", m.item, m.field))
                 .collect();
-            println!(
+            outln!(
                 "completeness: {}/{} ({}%){}",
                 score.present,
                 score.total,
@@ -133,7 +133,7 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
                     format!("; missing: {}", missing.join(", "))
                 }
             );
-            println!(
+            outln!(
                 "{}: {}, {}{}",
                 name,
                 plural(errors, "error"),

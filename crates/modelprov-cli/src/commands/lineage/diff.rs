@@ -135,25 +135,28 @@ fn field_changes(a: &Entry, b: &Entry) -> Vec<FieldChange> {
 }
 
 fn print_diff(diff: &LineageDiff, a: &Entry, b: &Entry) {
-    println!(
+    outln!(
         "{} ({}) -> {} ({})",
-        diff.from, a.record.digest, diff.to, b.record.digest
+        diff.from,
+        a.record.digest,
+        diff.to,
+        b.record.digest
     );
     match &diff.files {
-        None => println!("files: not compared (record both with --model to keep their manifests)"),
-        Some(files) if files.is_empty() => println!("files: identical"),
+        None => outln!("files: not compared (record both with --model to keep their manifests)"),
+        Some(files) if files.is_empty() => outln!("files: identical"),
         Some(files) => {
             for m in &files.modified {
-                println!("  modified  {}", m.path);
+                outln!("  modified  {}", m.path);
             }
             for f in &files.added {
-                println!("  added     {}", f.path);
+                outln!("  added     {}", f.path);
             }
             for f in &files.missing {
-                println!("  removed   {}", f.path);
+                outln!("  removed   {}", f.path);
             }
             for r in &files.renamed {
-                println!("  renamed   {} -> {}", r.from, r.to);
+                outln!("  renamed   {} -> {}", r.from, r.to);
             }
         }
     }
@@ -163,7 +166,7 @@ fn print_diff(diff: &LineageDiff, a: &Entry, b: &Entry) {
             .delta
             .map(|d| format!(" ({d:+.4})"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "  metric    {}: {} -> {}{delta}",
             metric.metric,
             show(metric.from),
@@ -171,9 +174,11 @@ fn print_diff(diff: &LineageDiff, a: &Entry, b: &Entry) {
         );
     }
     for change in &diff.changes {
-        println!(
+        outln!(
             "  changed   {}: {} -> {}",
-            change.field, change.from, change.to
+            change.field,
+            change.from,
+            change.to
         );
     }
 }

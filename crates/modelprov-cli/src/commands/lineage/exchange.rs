@@ -2,7 +2,7 @@
 //! `{"statement": <base64 Statement>, "bundle": <Sigstore bundle> | null}` per line; and records
 //! drafted from a model card's `base_model`.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 
 use base64::Engine as _;
@@ -67,12 +67,7 @@ pub fn run_export(args: ExportArgs) -> Result<Outcome> {
         );
         text.push('\n');
     }
-    match &args.output {
-        Some(path) => modelprov::fsutil::write_atomically(path, text.as_bytes())?,
-        None => std::io::stdout()
-            .write_all(text.as_bytes())
-            .map_err(|e| Error::io("write", "stdout", e))?,
-    }
+    crate::output::write_output(args.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Ok)
 }
 
@@ -88,7 +83,7 @@ pub fn run_import(args: ImportArgs) -> Result<Outcome> {
         (None, None) => unreachable!("clap requires one"),
     };
     let outcome = store.insert(&entries)?;
-    println!(
+    outln!(
         "imported {} record(s), {} already present, into {}",
         outcome.added,
         outcome.unchanged,

@@ -58,7 +58,7 @@ pub fn run_trace(args: TraceArgs, ancestors: bool) -> Result<Outcome> {
     let mut printed = BTreeSet::new();
     print_tree(&graph, &digest, ancestors, "", None, &mut printed);
     let others = graph.nodes.len() - 1;
-    println!(
+    outln!(
         "{others} {}",
         match (ancestors, others == 1) {
             (true, true) => "ancestor",
@@ -87,7 +87,7 @@ fn print_tree(
     };
     let prefix = relation.map(|r| format!("{r} ")).unwrap_or_default();
     let seen = !printed.insert(*digest);
-    println!(
+    outln!(
         "{indent}{prefix}{label} {digest}{}",
         if seen { " (above)" } else { "" }
     );
@@ -140,7 +140,7 @@ pub fn run_graph(args: GraphArgs) -> Result<Outcome> {
         FormatArg::Mermaid => GraphFormat::Mermaid,
         FormatArg::Json => GraphFormat::Json,
     };
-    print!("{}", render_graph(&graph, format));
+    out!("{}", render_graph(&graph, format));
     Ok(Outcome::Ok)
 }
 

@@ -169,7 +169,7 @@ pub fn run(args: RecordArgs) -> Result<Outcome> {
             "record": entry.record,
         }));
     } else if outcome.added == 1 {
-        println!(
+        outln!(
             "recorded {id} ({}){} in {}",
             entry.record.digest,
             if entry.bundle.is_some() {
@@ -180,7 +180,7 @@ pub fn run(args: RecordArgs) -> Result<Outcome> {
             registry.display()
         );
     } else {
-        println!("{id} was already recorded exactly so; nothing changed");
+        outln!("{id} was already recorded exactly so; nothing changed");
     }
     Ok(Outcome::Ok)
 }

@@ -40,11 +40,11 @@ pub fn run(args: ShowArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     print_record(&entry.record, &store)?;
-    println!(
+    outln!(
         "  signed        {}",
         if entry.bundle.is_some() { "yes" } else { "no" }
     );
-    println!("  recorded at   {}", entry.recorded_at);
+    outln!("  recorded at   {}", entry.recorded_at);
     Ok(Outcome::Ok)
 }
 
@@ -58,12 +58,12 @@ pub fn entry_json(entry: &Entry) -> serde_json::Value {
 }
 
 fn print_record(record: &LineageRecord, store: &dyn Store) -> Result<()> {
-    println!("{} ({})", record.id(), record.digest);
+    outln!("{} ({})", record.id(), record.digest);
     if let Some(created) = &record.created {
-        println!("  created       {created}");
+        outln!("  created       {created}");
     }
     if let Some(trainer) = &record.trainer {
-        println!("  trainer       {trainer}");
+        outln!("  trainer       {trainer}");
     }
     for parent in &record.parents {
         let label = match &parent.name {
@@ -73,9 +73,10 @@ fn print_record(record: &LineageRecord, store: &dyn Store) -> Result<()> {
                 None => "(not recorded)".into(),
             },
         };
-        println!(
+        outln!(
             "  parent        {} {label} ({})",
-            parent.relation, parent.digest
+            parent.relation,
+            parent.digest
         );
     }
     for dataset in &record.datasets {
@@ -89,7 +90,7 @@ fn print_record(record: &LineageRecord, store: &dyn Store) -> Result<()> {
             .as_ref()
             .map(|v| format!("@{v}"))
             .unwrap_or_default();
-        println!("  dataset       {}{version} {reference}", dataset.name);
+        outln!("  dataset       {}{version} {reference}", dataset.name);
     }
     let procedure = &record.procedure;
     for (label, value) in [
@@ -101,14 +102,14 @@ fn print_record(record: &LineageRecord, store: &dyn Store) -> Result<()> {
         ("card", &record.card_digest),
     ] {
         if let Some(value) = value {
-            println!("  {label:<13} {value}");
+            outln!("  {label:<13} {value}");
         }
     }
     for (name, value) in &procedure.hyperparameters {
-        println!("  hyperparameter {name} = {value}");
+        outln!("  hyperparameter {name} = {value}");
     }
     for (name, value) in &record.metrics {
-        println!("  metric        {name} = {value}");
+        outln!("  metric        {name} = {value}");
     }
     Ok(())
 }
@@ -130,7 +131,7 @@ pub fn run_versions(args: VersionsArgs) -> Result<Outcome> {
         print_json(&versions.iter().map(entry_json).collect::<Vec<_>>());
     } else {
         for entry in &versions {
-            println!(
+            outln!(
                 "{:<16} {}  {}{}",
                 entry.record.version,
                 entry.record.digest,

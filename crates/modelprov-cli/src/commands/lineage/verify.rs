@@ -64,24 +64,24 @@ pub fn run(args: LineageVerifyArgs) -> Result<Outcome> {
         for link in &report.links {
             let id = link.id.clone().unwrap_or_else(|| "(not recorded)".into());
             match &link.problem {
-                None => println!("  ok        {id} {}", link.digest),
+                None => outln!("  ok        {id} {}", link.digest),
                 Some(LinkProblem::NotRecorded { child }) => {
-                    println!(
+                    outln!(
                         "  MISSING   {} (a parent of {child}) has no record: the chain is broken here",
                         link.digest
                     )
                 }
-                Some(LinkProblem::Unsigned) => println!("  UNSIGNED  {id} {}", link.digest),
+                Some(LinkProblem::Unsigned) => outln!("  UNSIGNED  {id} {}", link.digest),
                 Some(LinkProblem::BadSignature(problem)) => {
-                    println!("  BAD       {id} {}: {problem}", link.digest)
+                    outln!("  BAD       {id} {}: {problem}", link.digest)
                 }
             }
         }
         if let Some((dir, digest)) = &model {
             if model_ok {
-                println!("  ok        {} hashes to {digest}", dir.display());
+                outln!("  ok        {} hashes to {digest}", dir.display());
             } else {
-                println!(
+                outln!(
                     "  MISMATCH  {} hashes to {digest}, not the recorded {}",
                     dir.display(),
                     entry.record.digest
@@ -90,13 +90,13 @@ pub fn run(args: LineageVerifyArgs) -> Result<Outcome> {
         }
         let links = report.links.len();
         if ok {
-            println!(
+            outln!(
                 "OK: {} and its {} ancestor record(s) verify",
                 entry.record.id(),
                 links - 1
             );
         } else {
-            println!(
+            outln!(
                 "FAILED: the lineage of {} does not verify",
                 entry.record.id()
             );

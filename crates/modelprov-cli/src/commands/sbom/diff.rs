@@ -33,7 +33,7 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
     if args.json {
         print_json(&diff);
     } else if diff.is_empty() {
-        println!("no differences in components, hashes, licences or vulnerabilities");
+        outln!("no differences in components, hashes, licences or vulnerabilities");
     } else {
         let describe = |c: &modelprov::sbom::ComponentFacts| {
             format!(
@@ -47,10 +47,10 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
             )
         };
         for c in &diff.added {
-            println!("added     {}", describe(c));
+            outln!("added     {}", describe(c));
         }
         for c in &diff.removed {
-            println!("removed   {}", describe(c));
+            outln!("removed   {}", describe(c));
         }
         for change in &diff.changed {
             let mut what = Vec::new();
@@ -73,7 +73,7 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
             if change.from.name != change.to.name {
                 what.push(format!("name {} -> {}", change.from.name, change.to.name));
             }
-            println!(
+            outln!(
                 "changed   {} {}: {}",
                 change.to.kind,
                 change.key,
@@ -81,10 +81,10 @@ pub fn run(args: DiffArgs) -> Result<Outcome> {
             );
         }
         for v in &diff.vulnerabilities_added {
-            println!("vulnerability added    {v}");
+            outln!("vulnerability added    {v}");
         }
         for v in &diff.vulnerabilities_removed {
-            println!("vulnerability removed  {v}");
+            outln!("vulnerability removed  {v}");
         }
     }
     Ok(if diff.is_empty() {

@@ -2,15 +2,16 @@
 
 use std::path::PathBuf;
 
+use crate::output::{is_stdout, write_output};
 use clap::{Args, ValueEnum};
 use modelprov::card::{Card, CardData, card_sha256};
-use modelprov::fsutil::write_atomically;
 use modelprov::lineage::{SqliteStore, Store};
 use modelprov::sbom::{
     Ancestor, CardInput, CycloneDxVersion, DEPENDENCY_FILES, DatasetInput, OsvDatabase, Package,
     SbomInputs, ancestors_from_lineage, cyclonedx, datasets_from_record, read_dependency_file,
     spdx,
 };
+use modelprov::walk::refuse_output_inside;
 use modelprov::{Error, Result};
 
 use crate::commands::lineage::RegistryArgs;
@@ -81,6 +82,9 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
             "{} is not a model folder",
             args.model.display()
         )));
+    }
+    if let Some(output) = args.output.as_deref().filter(|path| !is_stdout(path)) {
+        refuse_output_inside(&args.model, output, "the SBOM")?;
     }
     let mut warnings = Vec::new();
     let card_path = args
@@ -265,13 +269,10 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     };
     let mut text = serde_json::to_string_pretty(&document).expect("documents serialise");
     text.push('\n');
-    match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
-        None => print!("{text}"),
-    }
+    write_output(args.output.as_deref(), text.as_bytes())?;
     if !args.quiet {
         warn_all(&warnings, false);
-        eprintln!(
+        errln!(
             "{} files, {} libraries, {} datasets, {} ancestors, {} known vulnerabilities; model {}",
             inputs.manifest.file_count(),
             inputs.packages.len(),

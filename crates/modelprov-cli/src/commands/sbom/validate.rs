@@ -32,12 +32,12 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
             &json!({"file": name, "format": format, "ok": problems.is_empty(), "problems": problems}),
         );
     } else if problems.is_empty() {
-        println!("OK: {name} is valid {format} (schema and references)");
+        outln!("OK: {name} is valid {format} (schema and references)");
     } else {
         for problem in &problems {
-            println!("{name}: {}: {}", problem.path, problem.message);
+            outln!("{name}: {}: {}", problem.path, problem.message);
         }
-        println!(
+        outln!(
             "FAILED: {name} is not valid {format} ({} problem(s))",
             problems.len()
         );
