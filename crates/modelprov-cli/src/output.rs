@@ -139,6 +139,45 @@ pub fn describe_serialization(serialization: &Serialization) -> String {
     }
 }
 
+/// A file name from a manifest, bundle, archive or folder as it is safe to print: control
+/// characters (newlines, terminal escape sequences), bidirectional overrides and backslashes
+/// escaped, so that a hostile name cannot forge report lines or hide what it is.
+pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c == '\\'
+            || c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !name.chars().any(unsafe_char) {
+        return name.into();
+    }
+    let mut text = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            '\n' => text.push_str("\\n"),
+            '\r' => text.push_str("\\r"),
+            '\t' => text.push_str("\\t"),
+            c if unsafe_char(c) => text.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => text.push(c),
+        }
+    }
+    text.into()
+}
+
+/// A name with everything outside printable ASCII escaped, to tell apart names that print alike.
+fn spelled_out(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c.to_string()
+            } else {
+                format!("\\u{{{:x}}}", c as u32)
+            }
+        })
+        .collect()
+}
+
 /// The human report of a verification, one line per difference.
 pub fn print_verification(model: &str, source: &str, verification: &Verification) {
     if verification.ok {
@@ -175,20 +214,44 @@ fn print_diff(diff: &ManifestDiff) {
         } else {
             format!(" ({})", details.join("; "))
         };
-        outln!("  modified  {}{details}", change.path);
+        outln!("  modified  {}{details}", shown(&change.path));
     }
     for change in &diff.added {
-        outln!("  added     {}{}", change.path, size(change.size));
+        outln!("  added     {}{}", shown(&change.path), size(change.size));
     }
     for change in &diff.missing {
-        outln!("  missing   {}{}", change.path, size(change.size));
+        outln!("  missing   {}{}", shown(&change.path), size(change.size));
     }
     for change in &diff.renamed {
         outln!(
             "  renamed   {} -> {}{}",
-            change.from,
-            change.to,
+            shown(&change.from),
+            shown(&change.to),
             size(change.size)
         );
+    }
+    for pair in &diff.lookalikes {
+        outln!(
+            "  note      {} and {} differ only by Unicode normalisation; they print alike",
+            spelled_out(&pair.expected),
+            spelled_out(&pair.actual)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_names_cannot_forge_report_lines() {
+        assert_eq!(shown("weights.bin"), "weights.bin");
+        assert_eq!(
+            shown("a\n  modified  b\x1b[2K"),
+            "a\\n  modified  b\\u{1b}[2K"
+        );
+        assert_eq!(shown("x\u{202e}nib.exe"), "x\\u{202e}nib.exe");
+        assert_eq!(shown("back\\slash"), "back\\\\slash");
+        assert_eq!(spelled_out("cafe\u{301}"), "cafe\\u{301}");
     }
 }

@@ -666,6 +666,47 @@ fn a_signed_payload_or_manifest_with_a_repeated_key_is_refused() {
     assert!(stderr.contains("appears twice"), "{stderr}");
 }
 
+// ---- 6. Messages a person can trust ----
+
+#[test]
+fn hostile_and_lookalike_names_are_shown_for_what_they_are() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = folder.path().join("m");
+    fs::create_dir(&model).unwrap();
+    let forged = "a\n  expected  sha256:0000";
+    fs::write(model.join(forged), "x").unwrap();
+    fs::write(model.join("caf\u{e9}.bin"), "w").unwrap();
+    let manifest = folder.path().join("m.json");
+    run(
+        &["hash", path_str(&model), "-q", "-o", path_str(&manifest)],
+        0,
+    );
+    fs::remove_file(model.join(forged)).unwrap();
+    fs::rename(model.join("caf\u{e9}.bin"), model.join("cafe\u{301}.bin")).unwrap();
+    let stdout = run(
+        &[
+            "verify",
+            path_str(&model),
+            "--manifest",
+            path_str(&manifest),
+        ],
+        1,
+    );
+    assert!(
+        stdout.contains("missing   a\\n  expected  sha256:0000"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("expected")).count(),
+        2,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("caf\\u{e9}.bin and cafe\\u{301}.bin differ only by Unicode normalisation"),
+        "{stdout}"
+    );
+}
+
 // ---- 6. Errors as JSON ----
 
 #[test]

@@ -8,7 +8,7 @@ use modelprov::scan::{FileScan, Verdict, scan_path};
 use serde_json::json;
 
 use crate::exit::Outcome;
-use crate::output::print_json;
+use crate::output::{print_json, shown};
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
@@ -68,24 +68,29 @@ pub fn report_scans(
             Verdict::Invalid => "INVALID",
             Verdict::Unscannable => "UNSCANNABLE",
         };
-        outln!("{label:<11} {} ({:?})", scan.path.display(), scan.format);
+        // Paths, member names and the names a pickle imports are the file's words: escaped.
+        outln!(
+            "{label:<11} {} ({:?})",
+            shown(&scan.path.to_string_lossy()),
+            scan.format
+        );
         for found in &scan.findings {
             let f = &found.finding;
             let member = found
                 .member
                 .as_ref()
-                .map(|m| format!("{m}: "))
+                .map(|m| format!("{}: ", shown(m)))
                 .unwrap_or_default();
             outln!(
                 "  {:<9} {member}{} at offset {}: {}",
                 format!("{:?}", f.risk).to_lowercase(),
                 f.opcode,
                 f.offset,
-                f.message
+                shown(&f.message)
             );
         }
         for note in &scan.notes {
-            outln!("  note      {note}");
+            outln!("  note      {}", shown(note));
         }
     }
     outln!(

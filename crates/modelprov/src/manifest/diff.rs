@@ -15,6 +15,16 @@ pub struct ManifestDiff {
     pub added: Vec<FileChange>,
     pub missing: Vec<FileChange>,
     pub renamed: Vec<Renamed>,
+    /// Expected and actual names that differ only by Unicode normalisation (`café` written as
+    /// NFC and as NFD): they print the same, so a report must point them out.
+    pub lookalikes: Vec<Lookalike>,
+}
+
+/// Two names, one expected and one found, equal once both are in Unicode NFC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Lookalike {
+    pub expected: String,
+    pub actual: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -127,7 +137,39 @@ pub fn diff_manifests(expected: &Manifest, actual: &Manifest) -> ManifestDiff {
     diff.added.sort_by(|a, b| by_path(&a.path, &b.path));
     diff.missing.sort_by(|a, b| by_path(&a.path, &b.path));
     diff.renamed.sort_by(|a, b| by_path(&a.from, &b.from));
+    diff.lookalikes = lookalikes(&diff);
     diff
+}
+
+/// Pairs of an expected name (missing or renamed from) and an actual one (added or renamed to)
+/// that are the same text in NFC.
+fn lookalikes(diff: &ManifestDiff) -> Vec<Lookalike> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let expected = diff
+        .missing
+        .iter()
+        .map(|c| &c.path)
+        .chain(diff.renamed.iter().map(|r| &r.from));
+    let actual: Vec<(&String, String)> = diff
+        .added
+        .iter()
+        .map(|c| &c.path)
+        .chain(diff.renamed.iter().map(|r| &r.to))
+        .map(|name| (name, name.nfc().collect()))
+        .collect();
+    let mut found = Vec::new();
+    for name in expected {
+        let normal: String = name.nfc().collect();
+        for (other, other_normal) in &actual {
+            if *other_normal == normal && *other != name {
+                found.push(Lookalike {
+                    expected: name.clone(),
+                    actual: (*other).clone(),
+                });
+            }
+        }
+    }
+    found
 }
 
 /// The shard ranges present on either side whose digests are not equal, merged where they
@@ -216,6 +258,23 @@ mod tests {
             }]
         );
         assert!(diff_manifests(&expected, &expected).is_empty());
+    }
+
+    #[test]
+    fn names_that_differ_only_by_normalisation_are_pointed_out() {
+        let f = ResourceName::file;
+        let (nfc, nfd) = ("caf\u{e9}.bin", "cafe\u{301}.bin");
+        let expected = manifest(Method::Files, &[(f(nfc), 1), (f("x"), 2)]);
+        let actual = manifest(Method::Files, &[(f(nfd), 1), (f("y"), 3)]);
+        let diff = diff_manifests(&expected, &actual);
+        assert_eq!(diff.renamed.len(), 1);
+        assert_eq!(
+            diff.lookalikes,
+            [Lookalike {
+                expected: nfc.into(),
+                actual: nfd.into()
+            }]
+        );
     }
 
     #[test]

@@ -49,6 +49,25 @@ pub struct Listing {
     pub warnings: Vec<String>,
 }
 
+/// Warnings for names of the model that differ only by Unicode normalisation (`café` as NFC and
+/// as NFD): two files that print as one name.
+fn lookalike_names(files: &[ModelFile]) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization as _;
+    let mut seen = std::collections::HashMap::new();
+    let mut warnings = Vec::new();
+    for file in files.iter().filter(|f| !f.name.is_ascii()) {
+        let normal: String = file.name.nfc().collect();
+        if let Some(first) = seen.insert(normal, &file.name) {
+            warnings.push(format!(
+                "{first:?} and {:?} are two files whose names differ only by Unicode \
+                 normalisation; they look the same",
+                file.name
+            ));
+        }
+    }
+    warnings
+}
+
 /// Lists the files of the model at `root` (a folder or a single file).
 pub fn list_model(root: &Path, options: WalkOptions<'_>) -> Result<Listing> {
     let root_meta = fs::symlink_metadata(root).map_err(|e| Error::io("read model", root, e))?;
@@ -148,6 +167,7 @@ pub fn list_model(root: &Path, options: WalkOptions<'_>) -> Result<Listing> {
             return Err(special_file(path, &file_type));
         }
     }
+    listing.warnings.extend(lookalike_names(&listing.files));
     Ok(listing)
 }
 
