@@ -328,7 +328,7 @@ fn expectation(
 /// difference is named; otherwise the digest is compared as `lineage record --model` computed it
 /// (OMS defaults, README.md left out).
 fn registry_expectation(args: &VerifyArgs, id: &str) -> Result<(Expectation, String, Vec<String>)> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let entry = find(&store, id, store.path())?;
     let source = format!(
         "{} in the lineage registry {}",
