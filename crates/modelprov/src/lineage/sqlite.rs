@@ -1,7 +1,9 @@
 //! The embedded registry: one SQLite file (WAL, every write one IMMEDIATE transaction, so two
 //! processes recording at once serialise instead of losing writes, and a killed process leaves the
 //! last committed state). The schema is versioned with `PRAGMA user_version` and migrated forward
-//! in a transaction; a registry from a newer modelprov is refused, not guessed at.
+//! in a transaction; a registry from a newer modelprov is refused, not guessed at. Readers open it
+//! without creating, migrating or locking anything a writer holds ([`SqliteStore::open_read_only`]),
+//! and every row they read is checked against its Statement, the source of truth.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
