@@ -885,6 +885,17 @@ fn a_read_only_registry_in_a_read_only_folder_can_be_read() {
     );
     assert_eq!(files_in(&folder), before);
     fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
+
+    // A registry the reader may not read at all: the operating system's error, naming it.
+    if running_as_root() {
+        fs::set_permissions(&registry, fs::Permissions::from_mode(0o600)).unwrap();
+        let (code, _, stderr) = run_unprivileged(&["lineage", "trace", "base", "--registry", r]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot open {r}: Permission denied")),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

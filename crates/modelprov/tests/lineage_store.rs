@@ -389,6 +389,15 @@ fn reading_changes_no_file_and_cannot_write() {
         "{error}"
     );
     assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    let error = SqliteStore::open_read_only(dir.path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("a folder, not a lineage registry file"),
+        "{error}"
+    );
 }
 
 /// Runs `sql` on the registry file directly, as damage would.

@@ -101,6 +101,14 @@ impl SqliteStore {
         if !path.exists() {
             return Err(no_registry(path));
         }
+        if path.is_dir() {
+            return Err(Error::invalid(
+                path,
+                "a folder, not a lineage registry file",
+            ));
+        }
+        // A file we may not read gets the operating system's word for it, not SQLite's.
+        std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
         // Read-write (without create) rather than read-only: a read-only connection leaves the
         // -wal and -shm files behind, a read-write one removes them when it is the last to close.
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -118,7 +126,15 @@ impl SqliteStore {
                 let uri = immutable_uri(path);
                 Self::connect(path, std::ffi::OsStr::new(&uri), flags, Access::Read)
             }
-            Err(e) if cannot_create_side_files(&e) => Err(Error::invalid(
+            Err(
+                e @ rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error {
+                        code: rusqlite::ErrorCode::ReadOnly,
+                        ..
+                    },
+                    _,
+                ),
+            ) => Err(Error::invalid(
                 path,
                 format!(
                     "cannot read the registry: SQLite needs to create its -shm file in the registry's folder, which is not writable ({e}); make the folder writable, or make the registry file read-only (chmod a-w) so it is read as an unchanging file"
