@@ -1145,3 +1145,54 @@ fn importing_signed_copies_signs_records_stored_unsigned() {
         0,
     );
 }
+
+#[test]
+fn a_registry_on_a_read_only_file_system_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    family(&lab);
+    let source = lab.path("source");
+    fs::create_dir(&source).unwrap();
+    fs::copy(&lab.registry, source.join("registry.sqlite")).unwrap();
+    // Writable permission bits: only the read-only mount makes the file unchangeable.
+    fs::set_permissions(
+        source.join("registry.sqlite"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let mounted = lab.path("mounted");
+    fs::create_dir(&mounted).unwrap();
+    let registry = mounted.join("registry.sqlite");
+    // A read-only bind mount in a private mount namespace (needs CAP_SYS_ADMIN, so root).
+    let output = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            r#"mount --bind -o ro "$1" "$2" || exit 99; shift 2; exec "$@""#,
+            "sh",
+            path_str(&source),
+            path_str(&mounted),
+        ])
+        .arg(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["lineage", "trace", "merged-q4@1.0.0", "--registry"])
+        .arg(&registry)
+        .output();
+    // 99: the mount failed; 1: unshare itself was refused (`lineage trace` never exits 1).
+    let output = match output {
+        Ok(output) if output.status.code() != Some(99) && output.status.code() != Some(1) => output,
+        _ => {
+            eprintln!("skipped: no read-only bind mount here (unshare -m, mount --bind -o ro)");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.ends_with("4 ancestors\n"), "{stdout}");
+    assert_eq!(
+        files_in(&source).len(),
+        1,
+        "nothing may be left beside the registry"
+    );
+}
