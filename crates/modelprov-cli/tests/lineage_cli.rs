@@ -742,3 +742,457 @@ fn a_writer_killed_mid_transaction_leaves_the_last_committed_state() {
     // The registry is usable afterwards.
     assert!(lab.lineage(&["versions", "f"], 0).lines().count() == 100);
 }
+
+/// `modelprov args...` run as an unprivileged user when the tests run as root (root ignores
+/// permission bits); (exit code, stdout, stderr).
+fn run_unprivileged(args: &[&str]) -> (Option<i32>, String, String) {
+    let binary = assert_cmd::cargo::cargo_bin("modelprov");
+    let mut command = if running_as_root() {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
+        c
+    } else {
+        Command::new(&binary)
+    };
+    let output = command.args(args).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn running_as_root() -> bool {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+}
+
+/// Every file in `dir` with its bytes.
+fn files_in(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `lineage record` of a fresh unsigned model `name@1` (the same command each time), then `extra`.
+fn record_args<'a>(model: &'a Path, name: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "record",
+        "--name",
+        name,
+        "--model-version",
+        "1",
+        "--model",
+        path_str(model),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn a_reader_does_not_wait_for_a_writer() {
+    let lab = Lab::new();
+    family(&lab);
+    // Another process in the middle of a (long) write transaction.
+    let writer = rusqlite::Connection::open(&lab.registry).unwrap();
+    writer
+        .execute_batch(
+            "BEGIN IMMEDIATE; INSERT INTO manifests (digest, manifest) VALUES (x'00', '{}');",
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    let trace = lab.lineage(&["trace", "merged-q4@1.0.0"], 0);
+    assert!(trace.ends_with("4 ancestors\n"), "{trace}");
+    lab.lineage(&["show", "tuned"], 0);
+    let (_, public) = lab.key();
+    lab.lineage(&["verify", "merged-q4", "--key", path_str(&public)], 0);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(20),
+        "readers waited {waited:?} behind the writer"
+    );
+    writer.execute_batch("COMMIT").unwrap();
+}
+
+#[test]
+fn a_read_only_registry_in_a_read_only_folder_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    family(&lab);
+    let (_, public) = lab.key();
+    // The unprivileged reader must get through the temporary folder.
+    fs::set_permissions(lab.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let folder = lab.path("read-only");
+    fs::create_dir(&folder).unwrap();
+    let registry = folder.join("registry.sqlite");
+    fs::copy(&lab.registry, &registry).unwrap();
+    fs::set_permissions(&public, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(&registry, fs::Permissions::from_mode(0o444)).unwrap();
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o555)).unwrap();
+    let before = files_in(&folder);
+    let r = path_str(&registry);
+    for args in [
+        vec!["lineage", "trace", "merged-q4@1.0.0", "--registry", r],
+        vec!["lineage", "descendants", "base", "--registry", r],
+        vec!["lineage", "show", "tuned@1.1.0", "--registry", r],
+        vec!["lineage", "versions", "base", "--registry", r],
+        vec!["lineage", "graph", "--registry", r],
+        vec!["lineage", "export", "--registry", r],
+        vec![
+            "lineage",
+            "verify",
+            "merged-q4",
+            "--key",
+            path_str(&public),
+            "--registry",
+            r,
+        ],
+    ] {
+        let (code, stdout, stderr) = run_unprivileged(&args);
+        assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
+        if args[1] == "trace" {
+            assert!(stdout.ends_with("4 ancestors\n"), "{stdout}");
+        }
+    }
+    assert_eq!(
+        files_in(&folder),
+        before,
+        "a reader created or changed files"
+    );
+
+    // Writable file, folder not: SQLite cannot make its -shm file; the error says what to do.
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&registry, fs::Permissions::from_mode(0o666)).unwrap();
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o555)).unwrap();
+    let (code, _, stderr) = run_unprivileged(&["lineage", "trace", "base", "--registry", r]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("registry.sqlite: cannot read the registry")
+            && stderr.contains("make the folder writable"),
+        "{stderr}"
+    );
+    assert_eq!(files_in(&folder), before);
+    fs::set_permissions(&folder, fs::Permissions::from_mode(0o755)).unwrap();
+
+    // A registry the reader may not read at all: the operating system's error, naming it.
+    if running_as_root() {
+        fs::set_permissions(&registry, fs::Permissions::from_mode(0o600)).unwrap();
+        let (code, _, stderr) = run_unprivileged(&["lineage", "trace", "base", "--registry", r]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot open {r}: Permission denied")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn reading_commands_on_a_missing_registry_create_nothing() {
+    let lab = Lab::new();
+    let model = lab.model("m", "m");
+    let (key, public) = lab.key();
+    let nowhere = lab.path("nowhere");
+    let registry = nowhere.join("registry.sqlite");
+    let r = path_str(&registry);
+    let out = lab.path("export.jsonl");
+    let p = path_str(&public);
+    for args in [
+        vec!["lineage", "show", "m@1"],
+        vec!["lineage", "versions", "m"],
+        vec!["lineage", "trace", "m@1"],
+        vec!["lineage", "descendants", "m@1"],
+        vec!["lineage", "diff", "m@1", "m@2"],
+        vec!["lineage", "graph"],
+        vec!["lineage", "verify", "m@1", "--key", p],
+        vec!["lineage", "export", "-o", path_str(&out)],
+        vec!["lineage", "sign", "m@1", "--key", path_str(&key)],
+        vec!["verify", path_str(&model), "--id", "m@1"],
+        vec!["sbom", "generate", path_str(&model), "--id", "m@1"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--registry", r]);
+        let error = run_err(&all, 2);
+        assert!(
+            error.contains(&format!("{r}: no lineage registry at this path")),
+            "{args:?}: {error}"
+        );
+        assert!(!nowhere.exists(), "{args:?} created {}", nowhere.display());
+        assert!(!out.exists());
+    }
+    // Through the environment too.
+    let output = modelprov()
+        .args(["lineage", "trace", "m@1"])
+        .env("MODELPROV_REGISTRY", &registry)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!nowhere.exists());
+}
+
+#[test]
+fn an_unsigned_record_is_signed_later_without_changing_it() {
+    let lab = Lab::new();
+    let (key, public) = lab.key();
+    let model = lab.model("late", "late");
+    lab.lineage(&record_args(&model, "late", &[]), 0);
+    let statement = |lab: &Lab| lab.registry_contents()[0].3.clone();
+    let unsigned = statement(&lab);
+    let report = lab.lineage(&["verify", "late@1", "--key", path_str(&public)], 1);
+    assert!(report.contains("UNSIGNED  late@1"), "{report}");
+
+    let signed = lab.lineage(&["sign", "late@1", "--key", path_str(&key)], 0);
+    assert!(signed.starts_with("signed late@1 (sha256:"), "{signed}");
+    assert_eq!(statement(&lab), unsigned, "signing changed the record");
+    let ok = lab.lineage(&["verify", "late@1", "--key", path_str(&public)], 0);
+    assert!(ok.contains("OK: late@1"), "{ok}");
+    assert_eq!(
+        json(&lab.lineage(&["show", "late@1", "--json"], 0))["signed"],
+        true
+    );
+
+    // Signing again with the same key is a no-op; another key is refused and changes nothing.
+    let again = lab.lineage(&["sign", "late@1", "--key", path_str(&key)], 0);
+    assert!(again.contains("already signed with this key"), "{again}");
+    let before = lab.registry_contents();
+    let stranger = lab.path("stranger.pem");
+    run(&["keygen", "--private-key", path_str(&stranger)], 0);
+    let error = lab.lineage_err(&["sign", "late@1", "--key", path_str(&stranger)], 2);
+    assert!(
+        error.contains("late@1 is already signed, not by this key"),
+        "{error}"
+    );
+    assert_eq!(lab.registry_contents(), before);
+    // A bare name is not enough to sign; an unknown record is an input error.
+    let error = lab.lineage_err(&["sign", "late", "--key", path_str(&key)], 2);
+    assert!(error.contains("give NAME@VERSION"), "{error}");
+    let error = lab.lineage_err(&["sign", "ghost@1", "--key", path_str(&key)], 2);
+    assert!(error.contains("no model 'ghost@1' is recorded"), "{error}");
+}
+
+#[test]
+fn re_recording_with_a_key_adds_the_signature() {
+    let lab = Lab::new();
+    let (key, public) = lab.key();
+    let model = lab.model("again", "again");
+    lab.lineage(&record_args(&model, "again", &[]), 0);
+    let unsigned = lab.registry_contents();
+    let k = path_str(&key);
+    // The same command with --key (no --created: the first recording's time is kept).
+    let signed = lab.lineage(&record_args(&model, "again", &["--key", k]), 0);
+    assert!(
+        signed.contains("again@1 was already recorded unsigned; its signature is added"),
+        "{signed}"
+    );
+    let now = lab.registry_contents();
+    assert_eq!(now[0].3, unsigned[0].3, "the Statement changed");
+    assert!(now[0].4.is_some());
+    lab.lineage(&["verify", "again@1", "--key", path_str(&public)], 0);
+    let again = lab.lineage(&record_args(&model, "again", &["--key", k]), 0);
+    assert!(
+        again.contains("already recorded exactly so and signed with this key"),
+        "{again}"
+    );
+    let stranger = lab.path("stranger.pem");
+    run(&["keygen", "--private-key", path_str(&stranger)], 0);
+    let error = lab.lineage_err(
+        &record_args(&model, "again", &["--key", path_str(&stranger)]),
+        2,
+    );
+    assert!(error.contains("already signed, not by this key"), "{error}");
+    assert_eq!(lab.registry_contents(), now);
+}
+
+#[test]
+fn a_damaged_record_is_reported_not_skipped() {
+    for damage in [
+        // Not a Statement at all.
+        "UPDATE records SET statement = x'0102' WHERE name = 'tuned'",
+        // Another record's Statement: valid, but not about this digest.
+        "UPDATE records SET statement = (SELECT statement FROM records WHERE name = 'other') WHERE name = 'tuned'",
+    ] {
+        let lab = Lab::new();
+        family(&lab);
+        let (_, public) = lab.key();
+        rusqlite::Connection::open(&lab.registry)
+            .unwrap()
+            .execute_batch(damage)
+            .unwrap();
+        for args in [
+            vec!["trace", "merged-q4@1.0.0"],
+            vec!["trace", "merged-q4@1.0.0", "--json"],
+            vec!["descendants", "base@1.0.0"],
+            vec!["graph"],
+            vec!["graph", "base"],
+            vec!["export"],
+            vec!["show", "tuned@1.1.0"],
+            vec!["verify", "merged-q4@1.0.0", "--key", path_str(&public)],
+        ] {
+            let (stdout, stderr) = {
+                let mut all = vec!["lineage"];
+                all.extend_from_slice(&args);
+                all.extend(["--registry", path_str(&lab.registry)]);
+                run_full(&all, 2)
+            };
+            assert!(
+                stderr.contains("the stored record tuned@1.1.0 (sha256:")
+                    && stderr.contains("is damaged"),
+                "{damage}\n{args:?}\n{stdout}\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn lineage_verify_without_a_trusted_key_is_a_usage_error() {
+    let lab = Lab::new();
+    family(&lab);
+    let error = lab.lineage_err(&["verify", "merged-q4@1.0.0"], 2);
+    assert!(
+        error.contains("at least one trusted public key (--key)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn oversized_record_files_and_import_lines_are_refused() {
+    let lab = Lab::new();
+    // A sparse file just over the cap: refused before it is parsed.
+    let huge = lab.path("huge.yaml");
+    let file = fs::File::create(&huge).unwrap();
+    file.set_len(modelprov::fsutil::limits::DOCUMENT_BYTES + 1)
+        .unwrap();
+    let error = lab.lineage_err(&["record", "--file", path_str(&huge)], 2);
+    assert!(
+        error.contains("huge.yaml: larger than") && error.contains("a lineage record"),
+        "{error}"
+    );
+
+    let lines = lab.path("lines.jsonl");
+    records_file(&lines, "l", 0, 2);
+    let mut text = fs::read_to_string(&lines).unwrap();
+    text.push_str(&"x".repeat(modelprov::lineage::IMPORT_LINE_BYTES as usize + 1));
+    text.push('\n');
+    fs::write(&lines, text).unwrap();
+    let error = lab.lineage_err(&["import", path_str(&lines)], 2);
+    assert!(
+        error.contains("lines.jsonl: line 3: longer than"),
+        "{error}"
+    );
+    assert_eq!(count(&lab.registry), 0, "a refused import stored records");
+}
+
+#[test]
+fn importing_signed_copies_signs_records_stored_unsigned() {
+    let lab = Lab::new();
+    family(&lab);
+    let exported = lab.path("records.jsonl");
+    lab.lineage(&["export", "-o", path_str(&exported)], 0);
+    // The same records, unsigned, in another registry; then the signed export.
+    let other = lab.path("other.sqlite");
+    let text = fs::read_to_string(&exported).unwrap();
+    let unsigned: String = text
+        .lines()
+        .map(|l| {
+            let mut v = json(l);
+            v["bundle"] = serde_json::Value::Null;
+            format!("{v}\n")
+        })
+        .collect();
+    let unsigned_file = lab.path("unsigned.jsonl");
+    fs::write(&unsigned_file, unsigned).unwrap();
+    let o = path_str(&other);
+    run(
+        &[
+            "lineage",
+            "import",
+            path_str(&unsigned_file),
+            "--registry",
+            o,
+        ],
+        0,
+    );
+    let imported = run(
+        &["lineage", "import", path_str(&exported), "--registry", o],
+        0,
+    );
+    assert!(
+        imported.contains("imported 0 record(s), 0 already present, 5 stored unsigned now signed"),
+        "{imported}"
+    );
+    let (_, public) = lab.key();
+    run(
+        &[
+            "lineage",
+            "verify",
+            "merged-q4",
+            "--key",
+            path_str(&public),
+            "--registry",
+            o,
+        ],
+        0,
+    );
+}
+
+#[test]
+fn a_registry_on_a_read_only_file_system_can_be_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let lab = Lab::new();
+    family(&lab);
+    let source = lab.path("source");
+    fs::create_dir(&source).unwrap();
+    fs::copy(&lab.registry, source.join("registry.sqlite")).unwrap();
+    // Writable permission bits: only the read-only mount makes the file unchangeable.
+    fs::set_permissions(
+        source.join("registry.sqlite"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let mounted = lab.path("mounted");
+    fs::create_dir(&mounted).unwrap();
+    let registry = mounted.join("registry.sqlite");
+    // A read-only bind mount in a private mount namespace (needs CAP_SYS_ADMIN, so root).
+    let output = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            r#"mount --bind -o ro "$1" "$2" || exit 99; shift 2; exec "$@""#,
+            "sh",
+            path_str(&source),
+            path_str(&mounted),
+        ])
+        .arg(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["lineage", "trace", "merged-q4@1.0.0", "--registry"])
+        .arg(&registry)
+        .output();
+    // 99: the mount failed; 1: unshare itself was refused (`lineage trace` never exits 1).
+    let output = match output {
+        Ok(output) if output.status.code() != Some(99) && output.status.code() != Some(1) => output,
+        _ => {
+            eprintln!("skipped: no read-only bind mount here (unshare -m, mount --bind -o ro)");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.ends_with("4 ancestors\n"), "{stdout}");
+    assert_eq!(
+        files_in(&source).len(),
+        1,
+        "nothing may be left beside the registry"
+    );
+}

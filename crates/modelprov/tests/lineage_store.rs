@@ -7,8 +7,8 @@ use std::path::Path;
 
 use modelprov::RootDigest;
 use modelprov::lineage::{
-    Entry, LineageRecord, Parent, Procedure, Relation, SCHEMA_VERSION, SqliteStore, Store,
-    lineage_statement, sort_versions,
+    Entry, InsertOutcome, LineageRecord, Parent, Procedure, Relation, SCHEMA_VERSION, SignOutcome,
+    SqliteStore, Store, lineage_statement, sign_record, sort_versions, verify_chain,
 };
 
 fn digest(n: u32) -> RootDigest {
@@ -43,6 +43,14 @@ fn entry(name: &str, version: &str, d: u32, parents: &[(u32, Relation)]) -> Entr
         record,
         bundle: None,
         recorded_at: "2024-01-02T00:00:00Z".into(),
+    }
+}
+
+/// `other@1` (digest 2) with a stand-in bundle (the store keeps bundles as given).
+fn other_signed() -> Entry {
+    Entry {
+        bundle: Some(b"{\"stand-in\": \"signature\"}".to_vec()),
+        ..entry("other", "1", 2, &[])
     }
 }
 
@@ -123,6 +131,71 @@ fn contract(store: &mut dyn Store) {
         .to_string();
     assert!(error.contains("would be its own ancestor"), "{error}");
     store.insert(&[entry("parent", "1", 61, &[])]).unwrap();
+
+    // A record stored unsigned takes a signature later, by re-insertion or `add_signature`; a
+    // stored signature is never replaced, and the Statement (the record) never changes.
+    let mut signed = other_signed();
+    assert_eq!(
+        store.insert(std::slice::from_ref(&signed)).unwrap(),
+        InsertOutcome {
+            signed: 1,
+            ..InsertOutcome::default()
+        }
+    );
+    assert_eq!(store.by_digest(&digest(2)).unwrap().unwrap(), signed);
+    signed.bundle = Some(b"{\"another\": \"signature\"}".to_vec());
+    assert_eq!(
+        store.insert(std::slice::from_ref(&signed)).unwrap(),
+        InsertOutcome {
+            unchanged: 1,
+            signature_kept: 1,
+            ..InsertOutcome::default()
+        }
+    );
+    // An unsigned copy does not strip the signature either.
+    let unsigned = entry("other", "1", 2, &[]);
+    assert_eq!(
+        store
+            .insert(std::slice::from_ref(&unsigned))
+            .unwrap()
+            .unchanged,
+        1
+    );
+    assert_eq!(
+        store.by_digest(&digest(2)).unwrap().unwrap(),
+        other_signed()
+    );
+    assert!(
+        !store
+            .add_signature(&digest(2), &unsigned.statement, b"{}")
+            .unwrap()
+    );
+    assert!(
+        store
+            .add_signature(&digest(1), &base.statement, b"{\"sig\": 1}")
+            .unwrap()
+    );
+    assert_eq!(
+        store.by_digest(&digest(1)).unwrap().unwrap().bundle,
+        Some(b"{\"sig\": 1}".to_vec())
+    );
+    let error = store
+        .add_signature(&digest(3), b"other bytes", b"{}")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("other bytes than the stored record tuned@1.0.0"),
+        "{error}"
+    );
+    assert!(
+        store
+            .by_digest(&digest(3))
+            .unwrap()
+            .unwrap()
+            .bundle
+            .is_none()
+    );
+    assert!(store.add_signature(&digest(77), b"x", b"{}").is_err());
 
     // Manifests for diff.
     store.put_manifest(&digest(1), "{\"m\": 1}").unwrap();
@@ -217,6 +290,212 @@ fn files_that_are_not_our_registry_are_refused_untouched() {
         .err()
         .unwrap()
         .to_string();
-    assert!(error.contains("no lineage registry here yet"), "{error}");
+    assert!(
+        error.contains("no lineage registry at this path"),
+        "{error}"
+    );
     assert!(!missing.exists());
+    let error = SqliteStore::open_read_only(&missing)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("absent.sqlite: no lineage registry at this path"),
+        "{error}"
+    );
+    assert!(!missing.exists());
+}
+
+/// base(1) <- tuned(3) <- merged(4) -> other(2); a registry file with them, closed.
+fn family(dir: &Path) -> std::path::PathBuf {
+    use Relation::*;
+    let mut s = store(dir);
+    s.insert(&[
+        entry("base", "1", 1, &[]),
+        entry("other", "1", 2, &[]),
+        entry("tuned", "1", 3, &[(1, Finetune)]),
+        entry("merged", "1", 4, &[(3, Merge), (2, Merge)]),
+    ])
+    .unwrap();
+    dir.join("registry.sqlite")
+}
+
+#[test]
+fn a_reader_does_not_wait_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = family(dir.path());
+    // Another process in the middle of a write transaction.
+    let writer = rusqlite::Connection::open(&path).unwrap();
+    writer
+        .execute_batch(
+            "BEGIN IMMEDIATE; INSERT INTO manifests (digest, manifest) VALUES (x'00', '{}');",
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    let reader = SqliteStore::open_read_only(&path).unwrap();
+    assert_eq!(reader.ancestors(&digest(4)).unwrap().nodes.len(), 4);
+    assert_eq!(
+        reader.by_id("tuned", "1").unwrap().unwrap().record.digest,
+        digest(3)
+    );
+    assert_eq!(reader.all().unwrap().len(), 4);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(5),
+        "the reader waited {waited:?} behind the writer"
+    );
+    writer.execute_batch("COMMIT").unwrap();
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn reading_changes_no_file_and_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = family(dir.path());
+    let before = snapshot(dir.path());
+    let mut reader = SqliteStore::open_read_only(&path).unwrap();
+    assert_eq!(reader.all().unwrap().len(), 4);
+    let error = reader.insert(&[entry("new", "1", 9, &[])]).unwrap_err();
+    assert!(error.to_string().contains("readonly"), "{error}");
+    drop(reader);
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "a reader left or changed files"
+    );
+
+    // An empty database is not a registry to a reader, and stays empty.
+    let empty = dir.path().join("empty.sqlite");
+    std::fs::write(&empty, "").unwrap();
+    let error = SqliteStore::open_read_only(&empty)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("an empty database, not a lineage registry"),
+        "{error}"
+    );
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+
+    let error = SqliteStore::open_read_only(dir.path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("a folder, not a lineage registry file"),
+        "{error}"
+    );
+}
+
+/// Runs `sql` on the registry file directly, as damage would.
+fn damage(path: &Path, sql: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
+#[test]
+fn a_damaged_row_is_an_error_naming_it_never_skipped() {
+    let statement_of_base = lineage_statement(&entry("base", "1", 1, &[]).record);
+    let cases: [(String, &str); 5] = [
+        (
+            "UPDATE records SET statement = x'7b6e6f' WHERE name = 'tuned'".into(),
+            "the stored record tuned@1 (sha256:00000003",
+        ),
+        (
+            format!(
+                "UPDATE records SET statement = x'{}' WHERE name = 'tuned'",
+                hex::encode(&statement_of_base)
+            ),
+            "is damaged: its statement is about sha256:00000001",
+        ),
+        (
+            "UPDATE records SET name = 'renamed' WHERE name = 'tuned'".into(),
+            "renamed@1 (sha256:00000003",
+        ),
+        (
+            "DELETE FROM edges WHERE relation = 'finetune'".into(),
+            "which the registry's index lacks",
+        ),
+        (
+            "UPDATE edges SET relation = 'adapter' WHERE relation = 'finetune'".into(),
+            "which its statement does not state",
+        ),
+    ];
+    for (sql, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = family(dir.path());
+        damage(&path, &sql);
+        let reader = SqliteStore::open_read_only(&path).unwrap();
+        let error = reader.ancestors(&digest(4)).unwrap_err().to_string();
+        assert!(error.contains(expected), "{sql}: {error}");
+        assert!(error.contains("damaged"), "{sql}: {error}");
+        if !sql.contains("edges") {
+            assert!(reader.all().is_err(), "{sql}");
+            assert!(reader.by_digest(&digest(3)).is_err(), "{sql}");
+            assert!(reader.descendants(&digest(1)).is_err(), "{sql}");
+        }
+    }
+}
+
+#[test]
+fn a_stored_record_is_signed_later_and_never_re_signed_by_another_key() {
+    use modelprov::keys::{KeyType, PrivateKey};
+    let dir = tempfile::tempdir().unwrap();
+    let path = family(dir.path());
+    let registry = path.clone();
+    let mut s = SqliteStore::open(&path, false).unwrap();
+    let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let stranger = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+
+    let error = verify_chain(&s, &digest(3), &[]).unwrap_err();
+    assert!(matches!(error, modelprov::Error::Usage(_)), "{error}");
+    assert!(
+        !verify_chain(&s, &digest(1), &[key.public_key()])
+            .unwrap()
+            .ok
+    );
+
+    let base = s.by_digest(&digest(1)).unwrap().unwrap();
+    assert_eq!(
+        sign_record(&mut s, &base, &key, &registry).unwrap(),
+        SignOutcome::Signed
+    );
+    let signed = s.by_digest(&digest(1)).unwrap().unwrap();
+    assert_eq!(
+        signed.statement, base.statement,
+        "signing changed the record"
+    );
+    assert!(
+        verify_chain(&s, &digest(1), &[key.public_key()])
+            .unwrap()
+            .ok
+    );
+    // Again with the same key (even from a stale copy of the entry): nothing changes.
+    assert_eq!(
+        sign_record(&mut s, &base, &key, &registry).unwrap(),
+        SignOutcome::AlreadySigned
+    );
+    let error = sign_record(&mut s, &signed, &stranger, &registry)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("base@1 is already signed, not by this key"),
+        "{error}"
+    );
+    assert_eq!(s.by_digest(&digest(1)).unwrap().unwrap(), signed);
 }

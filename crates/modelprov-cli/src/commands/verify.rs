@@ -395,7 +395,7 @@ fn expectation(
 /// difference is named; otherwise the digest is compared as `lineage record --model` computed it
 /// (the model's identity: the default serialization).
 fn registry_expectation(args: &VerifyArgs, id: &str) -> Result<(Expectation, String, Vec<String>)> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let entry = find(&store, id, store.path())?;
     let source = format!(
         "{} in the lineage registry {}",

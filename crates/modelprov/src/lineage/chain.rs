@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::store::{Store, Subgraph};
 use crate::attest::Bundle;
 use crate::digest::RootDigest;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::PublicKey;
 use crate::signing::{TrustedSigner, verify_envelope};
 
@@ -43,12 +43,19 @@ pub enum LinkProblem {
     BadSignature(String),
 }
 
-/// Checks the chain from `digest` to its roots.
+/// Checks the chain from `digest` to its roots against `trusted` keys (at least one: no key is a
+/// usage error).
 pub fn verify_chain(
     store: &dyn Store,
     digest: &RootDigest,
     trusted: &[PublicKey],
 ) -> Result<ChainReport> {
+    // Without a key nothing can be trusted: that is misuse, not a chain of bad links.
+    if trusted.is_empty() {
+        return Err(Error::Usage(
+            "lineage verify needs at least one trusted public key (--key)".into(),
+        ));
+    }
     let graph = store.ancestors(digest)?;
     let mut links = Vec::new();
     for node in walk_order(&graph, digest) {
@@ -110,7 +117,8 @@ fn walk_order<'g>(graph: &'g Subgraph, start: &RootDigest) -> Vec<&'g super::sto
     order
 }
 
-fn signature_problem(
+/// Why `bundle` is not a signature of exactly `statement` by one of `trusted`, if it is not.
+pub(super) fn signature_problem(
     bundle: &[u8],
     statement: &[u8],
     trusted: &[PublicKey],
@@ -130,11 +138,6 @@ fn signature_problem(
     if signed_payload.as_deref() != Some(statement) {
         return Some(LinkProblem::BadSignature(
             "the signature covers other bytes than the stored record".into(),
-        ));
-    }
-    if trusted.is_empty() {
-        return Some(LinkProblem::BadSignature(
-            "no trusted key was given (--key)".into(),
         ));
     }
     let mut last = String::new();

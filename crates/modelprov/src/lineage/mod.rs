@@ -3,8 +3,10 @@
 //! verification. docs/lineage.md has the record format and the SLSA mapping.
 
 mod chain;
+mod exchange;
 mod graph;
 mod record;
+mod sign;
 mod slsa;
 mod sqlite;
 mod store;
@@ -13,14 +15,21 @@ mod versions;
 use std::path::PathBuf;
 
 pub use chain::{ChainLink, ChainReport, LinkProblem, verify_chain};
+pub use exchange::{export_line, read_export};
 pub use graph::{GraphFormat, render_graph};
 pub use record::{Dataset, LineageRecord, Parent, Procedure, Relation, split_id};
+pub use sign::{SignOutcome, sign_record};
 pub use slsa::{
     LINEAGE_BUILD_TYPE, SLSA_PROVENANCE_V1, lineage_statement, parse_lineage_statement,
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{Edge, Entry, InsertOutcome, Node, Store, Subgraph};
 pub use versions::sort_versions;
+
+/// The longest line `lineage import` reads: a record's Statement and its bundle (base64 twice)
+/// are some kilobytes; 16 MiB leaves room for huge hyperparameter maps without reading an
+/// endless line into memory.
+pub const IMPORT_LINE_BYTES: u64 = 16 << 20;
 
 /// The environment variable naming the registry file (the `--registry` option wins).
 pub const REGISTRY_ENV: &str = "MODELPROV_REGISTRY";

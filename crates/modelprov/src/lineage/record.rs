@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::card::parse_yaml;
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
+use crate::fsutil::{limits, read_capped_string};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,10 +144,8 @@ impl LineageRecord {
 
     /// Reads a record from a YAML or JSON file, naming the file and field on error.
     pub fn read(path: &Path) -> Result<LineageRecord> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|e| Error::invalid(path, format!("not UTF-8 text: {e}")))?;
-        let document = parse_yaml(text, 1)
+        let text = read_capped_string(path, limits::DOCUMENT_BYTES, "a lineage record")?;
+        let document = parse_yaml(&text, 1)
             .map_err(|e| Error::invalid(path, format!("not YAML or JSON: {e}")))?;
         let record: LineageRecord = serde_json::from_value(document.value)
             .map_err(|e| Error::invalid(path, format!("not a lineage record: {e}")))?;

@@ -1,14 +1,18 @@
 //! The embedded registry: one SQLite file (WAL, every write one IMMEDIATE transaction, so two
 //! processes recording at once serialise instead of losing writes, and a killed process leaves the
 //! last committed state). The schema is versioned with `PRAGMA user_version` and migrated forward
-//! in a transaction; a registry from a newer modelprov is refused, not guessed at.
+//! in a transaction; a registry from a newer modelprov is refused, not guessed at. Readers open it
+//! without creating, migrating or locking anything a writer holds ([`SqliteStore::open_read_only`]),
+//! and every row they read is checked against its Statement, the source of truth.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::record::Relation;
+use super::record::{LineageRecord, Relation};
 use super::slsa::parse_lineage_statement;
 use super::store::{Edge, Entry, InsertOutcome, Node, Store, Subgraph};
 use crate::digest::RootDigest;
@@ -50,59 +54,143 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// How a registry is opened: readers never write, never create, never wait behind a writer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Access {
+    /// Create the registry (and its folder) when missing; migrate an older schema.
+    Create,
+    /// Write an existing registry; migrate an older schema.
+    Write,
+    /// Read an existing registry as it is.
+    Read,
+}
+
 impl SqliteStore {
-    /// Opens the registry at `path`, creating it (and its folder) when `create` is set.
+    /// Opens the registry at `path` for writing, creating it (and its folder) when `create` is
+    /// set. Reading commands use [`SqliteStore::open_read_only`].
     pub fn open(path: &Path, create: bool) -> Result<SqliteStore> {
+        let access = if create {
+            Access::Create
+        } else {
+            Access::Write
+        };
         if !path.exists() {
-            if !create {
-                return Err(Error::invalid(
-                    path,
-                    "no lineage registry here yet (record a model first, or pass --registry)",
-                ));
+            if access == Access::Write {
+                return Err(no_registry(path));
             }
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
             }
         }
-        let connection = Connection::open(path).map_err(|e| database_error(path, e))?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if access == Access::Create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        Self::connect(path, path.as_os_str(), flags, access)
+    }
+
+    /// Opens an existing registry for reading only: nothing is created (a missing file is an
+    /// error), migrated or written (`query_only`), and no lock is taken that a writer holds, so
+    /// a read never waits behind a write transaction (WAL readers see the last commit).
+    ///
+    /// A registry in a folder the reader cannot write (where SQLite cannot create the `-shm` file
+    /// WAL mode needs) is opened `immutable`, but only when the file itself is read-only (no write
+    /// permission bits, or a read-only file system) and no write-ahead log holds changes: then no
+    /// writer can change it while it is read, which is what `immutable` promises SQLite.
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
+        if !path.exists() {
+            return Err(no_registry(path));
+        }
+        if path.is_dir() {
+            return Err(Error::invalid(
+                path,
+                "a folder, not a lineage registry file",
+            ));
+        }
+        // A file we may not read gets the operating system's word for it, not SQLite's.
+        std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
+        // Read-write (without create) rather than read-only: a read-only connection leaves the
+        // -wal and -shm files behind, a read-write one removes them when it is the last to close.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        match Self::try_connect(path, path.as_os_str(), flags, Access::Read) {
+            Ok(Ok(store)) => Ok(store),
+            Ok(Err(refused)) => Err(refused),
+            Err(e)
+                if cannot_create_side_files(&e)
+                    && is_read_only_file(path)
+                    && wal_is_empty(path) =>
+            {
+                let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let uri = immutable_uri(path);
+                Self::connect(path, std::ffi::OsStr::new(&uri), flags, Access::Read)
+            }
+            Err(
+                e @ rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error {
+                        code: rusqlite::ErrorCode::ReadOnly,
+                        ..
+                    },
+                    _,
+                ),
+            ) => Err(Error::invalid(
+                path,
+                format!(
+                    "cannot read the registry: SQLite needs to create its -shm file in the registry's folder, which is not writable ({e}); make the folder writable, or make the registry file read-only (chmod a-w) so it is read as an unchanging file"
+                ),
+            )),
+            Err(e) => Err(database_error(path, e)),
+        }
+    }
+
+    fn connect(
+        path: &Path,
+        name: &std::ffi::OsStr,
+        flags: OpenFlags,
+        access: Access,
+    ) -> Result<SqliteStore> {
+        Self::try_connect(path, name, flags, access)
+            .map_err(|e| database_error(path, e))
+            .and_then(|r| r)
+    }
+
+    /// The outer error is SQLite's, the inner a registry refused by the schema check.
+    fn try_connect(
+        path: &Path,
+        name: &std::ffi::OsStr,
+        flags: OpenFlags,
+        access: Access,
+    ) -> rusqlite::Result<Result<SqliteStore>> {
+        let connection = Connection::open_with_flags(name, flags)?;
         let mut store = SqliteStore {
             connection,
             path: path.to_path_buf(),
         };
-        store
-            .prepare()
-            .map_err(|e| database_error(path, e))
-            .and_then(|r| r)?;
-        Ok(store)
+        Ok(store.prepare(access)?.map(|()| store))
     }
 
-    /// Settings, then the schema check and migrations. The outer error is SQLite's, the inner a
-    /// registry that is not ours or too new.
-    fn prepare(&mut self) -> rusqlite::Result<Result<()>> {
+    /// Settings, then the schema check and, for writers, migrations. The outer error is
+    /// SQLite's, the inner a registry that is not ours, too new, or (for readers) too old.
+    fn prepare(&mut self, access: Access) -> rusqlite::Result<Result<()>> {
         self.connection.busy_timeout(Duration::from_secs(30))?;
+        if access == Access::Read {
+            // Belt and braces: a reading command cannot change the file even by mistake.
+            self.connection.pragma_update(None, "query_only", "ON")?;
+            // A deferred read: in WAL mode it takes no lock a writer holds.
+            let transaction = self.connection.transaction()?;
+            let checked = schema_check(&transaction, &self.path, access)?;
+            transaction.commit()?;
+            return Ok(checked.map(|_| ()));
+        }
         self.connection.pragma_update(None, "foreign_keys", "ON")?;
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let version: i32 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-        let application: i32 =
-            transaction.query_row("PRAGMA application_id", [], |row| row.get(0))?;
-        let tables: i64 =
-            transaction.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
-        if application != APPLICATION_ID && (application != 0 || tables > 0) {
-            return Ok(Err(Error::invalid(
-                &self.path,
-                "an SQLite database, but not a modelprov lineage registry",
-            )));
-        }
-        if version > SCHEMA_VERSION {
-            return Ok(Err(Error::invalid(
-                &self.path,
-                format!(
-                    "the registry has schema version {version}, newer than this modelprov understands ({SCHEMA_VERSION}); upgrade modelprov"
-                ),
-            )));
-        }
+        let version = match schema_check(&transaction, &self.path, access)? {
+            Ok(version) => version,
+            Err(e) => return Ok(Err(e)),
+        };
         // Only an older (or new) registry is written to: opening never touches a current one.
         if version < SCHEMA_VERSION {
             for migration in &MIGRATIONS[version as usize..] {
@@ -125,17 +213,35 @@ impl SqliteStore {
         database_error(&self.path, e)
     }
 
-    fn entry_of(&self, row: (Vec<u8>, Option<Vec<u8>>, String)) -> Result<Entry> {
-        let (statement, bundle, recorded_at) = row;
-        let record = parse_lineage_statement(&statement).map_err(|problem| {
-            Error::invalid(&self.path, format!("a stored record is damaged: {problem}"))
-        })?;
-        Ok(Entry {
-            record,
-            statement,
-            bundle,
-            recorded_at,
-        })
+    /// The record a row holds, parsed from its Statement, which must be the record the row's
+    /// index columns say it is: a damaged row is an error naming it, never skipped.
+    fn checked_record(
+        &self,
+        digest: &[u8],
+        name: &str,
+        version: &str,
+        statement: &[u8],
+    ) -> Result<LineageRecord> {
+        let damaged = |problem: String| {
+            Error::invalid(
+                &self.path,
+                format!(
+                    "the stored record {name}@{version} (sha256:{}) is damaged: {problem}",
+                    hex::encode(digest)
+                ),
+            )
+        };
+        let record = parse_lineage_statement(statement).map_err(damaged)?;
+        if record.digest.0.as_slice() != digest {
+            return Err(damaged(format!(
+                "its statement is about {}, not this digest",
+                record.digest
+            )));
+        }
+        if record.name != name || record.version != version {
+            return Err(damaged(format!("its statement names {}", record.id())));
+        }
+        Ok(record)
     }
 
     fn entries(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>> {
@@ -144,15 +250,36 @@ impl SqliteStore {
             .prepare_cached(sql)
             .map_err(|e| self.db(e))?;
         let rows = statement
-            .query_map(params, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .query_map(params, |row| {
+                Ok((
+                    row.get::<_, Vec<u8>>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Vec<u8>>(3)?,
+                    row.get::<_, Option<Vec<u8>>>(4)?,
+                    row.get::<_, String>(5)?,
+                ))
+            })
             .map_err(|e| self.db(e))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.db(e))?;
-        rows.into_iter().map(|row| self.entry_of(row)).collect()
+        rows.into_iter()
+            .map(|(digest, name, version, statement, bundle, recorded_at)| {
+                Ok(Entry {
+                    record: self.checked_record(&digest, &name, &version, &statement)?,
+                    statement,
+                    bundle,
+                    recorded_at,
+                })
+            })
+            .collect()
     }
 
     /// Nodes and edges reachable from `digest` following `edges` one way, in one recursive
-    /// query: each reached node with its label and its edges onward.
+    /// query: each reached node with its label, its Statement and its edges onward. The edges
+    /// are an index of the Statements, so each is checked against its child's Statement (and,
+    /// walking to the parents, each Statement's parents against the edges): a damaged row fails
+    /// the query instead of dropping out of the answer.
     fn reach(&self, digest: &RootDigest, towards_parents: bool) -> Result<Subgraph> {
         let (from, to) = if towards_parents {
             ("child", "parent")
@@ -161,7 +288,7 @@ impl SqliteStore {
         };
         let sql = format!(
             "WITH RECURSIVE reach(d) AS (SELECT ?1 UNION SELECT e.{to} FROM edges e JOIN reach r ON e.{from} = r.d) \
-             SELECT r.d, rec.name, rec.version, e.{to}, e.relation FROM reach r \
+             SELECT r.d, rec.name, rec.version, rec.statement, e.{to}, e.relation FROM reach r \
              LEFT JOIN records rec ON rec.digest = r.d LEFT JOIN edges e ON e.{from} = r.d"
         );
         let mut statement = self
@@ -175,14 +302,30 @@ impl SqliteStore {
                     row.get::<_, Option<String>>(1)?,
                     row.get::<_, Option<String>>(2)?,
                     row.get::<_, Option<Vec<u8>>>(3)?,
-                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<Vec<u8>>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
                 ))
             })
             .map_err(|e| self.db(e))?;
         let mut graph = Subgraph::default();
+        // Each recorded node's parents as its Statement states them.
+        let mut stated: BTreeMap<RootDigest, BTreeSet<(RootDigest, Relation)>> = BTreeMap::new();
         for row in rows {
-            let (node, name, version, other, relation) = row.map_err(|e| self.db(e))?;
-            let node = digest_of(node);
+            let (raw, name, version, statement, other, relation) = row.map_err(|e| self.db(e))?;
+            let node = digest_of(raw.clone());
+            if let (Some(name), Some(version), Some(statement)) = (&name, &version, &statement)
+                && !stated.contains_key(&node)
+            {
+                let record = self.checked_record(&raw, name, version, statement)?;
+                stated.insert(
+                    node,
+                    record
+                        .parents
+                        .iter()
+                        .map(|p| (p.digest, p.relation))
+                        .collect(),
+                );
+            }
             if graph
                 .nodes
                 .last()
@@ -201,18 +344,188 @@ impl SqliteStore {
                 } else {
                     (other, node)
                 };
+                let relation = Relation::parse(&relation).ok_or_else(|| {
+                    Error::invalid(
+                        &self.path,
+                        format!(
+                            "the stored edge {child} -> {parent} is damaged: '{relation}' is not a relation"
+                        ),
+                    )
+                })?;
                 graph.edges.push(Edge {
                     child,
                     parent,
-                    relation: Relation::parse(&relation).unwrap_or(Relation::Other),
+                    relation,
                 });
             }
         }
         graph.nodes.sort();
         graph.nodes.dedup_by(|a, b| a.digest == b.digest);
         graph.edges.sort();
+        self.check_edges(&graph, &stated, towards_parents)?;
         Ok(graph)
     }
+
+    fn check_edges(
+        &self,
+        graph: &Subgraph,
+        stated: &BTreeMap<RootDigest, BTreeSet<(RootDigest, Relation)>>,
+        towards_parents: bool,
+    ) -> Result<()> {
+        let label = |digest: &RootDigest| {
+            graph
+                .nodes
+                .binary_search_by(|n| n.digest.cmp(digest))
+                .ok()
+                .and_then(|i| {
+                    let node = &graph.nodes[i];
+                    node.name.as_ref().zip(node.version.as_ref())
+                })
+                .map(|(name, version)| format!("{name}@{version} ({digest})"))
+                .unwrap_or_else(|| digest.to_string())
+        };
+        let damaged = |digest: &RootDigest, problem: String| {
+            Error::invalid(
+                &self.path,
+                format!("the stored record {} is damaged: {problem}", label(digest)),
+            )
+        };
+        for edge in &graph.edges {
+            let backed = stated
+                .get(&edge.child)
+                .is_some_and(|parents| parents.contains(&(edge.parent, edge.relation)));
+            if !backed {
+                return Err(damaged(
+                    &edge.child,
+                    format!(
+                        "the registry's index has the parent {} ({}), which its statement does not state",
+                        edge.parent, edge.relation
+                    ),
+                ));
+            }
+        }
+        if towards_parents {
+            // Every parent edge of every reached record was fetched: none may be missing.
+            let indexed: BTreeSet<(RootDigest, RootDigest, Relation)> = graph
+                .edges
+                .iter()
+                .map(|e| (e.child, e.parent, e.relation))
+                .collect();
+            for (child, parents) in stated {
+                if let Some((parent, relation)) = parents
+                    .iter()
+                    .find(|(p, r)| !indexed.contains(&(*child, *p, *r)))
+                {
+                    return Err(damaged(
+                        child,
+                        format!(
+                            "its statement states the parent {parent} ({relation}), which the registry's index lacks"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The version of a registry that is ours (or an empty database, version 0), or why not.
+fn schema_check(
+    connection: &Connection,
+    path: &Path,
+    access: Access,
+) -> rusqlite::Result<Result<i32>> {
+    let version: i32 = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let application: i32 = connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    let tables: i64 =
+        connection.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+    if application != APPLICATION_ID && (application != 0 || tables > 0) {
+        return Ok(Err(Error::invalid(
+            path,
+            "an SQLite database, but not a modelprov lineage registry",
+        )));
+    }
+    if version > SCHEMA_VERSION {
+        return Ok(Err(Error::invalid(
+            path,
+            format!(
+                "the registry has schema version {version}, newer than this modelprov understands ({SCHEMA_VERSION}); upgrade modelprov"
+            ),
+        )));
+    }
+    if access == Access::Read && version < SCHEMA_VERSION {
+        // A reader never migrates: the next `lineage record` or `import` does.
+        let problem = if version == 0 {
+            "an empty database, not a lineage registry yet (record a model first)".to_string()
+        } else {
+            format!(
+                "the registry has schema version {version}, older than this modelprov's ({SCHEMA_VERSION}); a writing command (lineage record, import) upgrades it"
+            )
+        };
+        return Ok(Err(Error::invalid(path, problem)));
+    }
+    Ok(Ok(version))
+}
+
+fn no_registry(path: &Path) -> Error {
+    Error::invalid(
+        path,
+        format!(
+            "no lineage registry at this path (record a model first, or pass --registry or set {})",
+            super::REGISTRY_ENV
+        ),
+    )
+}
+
+/// SQLite could not create (or lock) the -shm/-wal files next to the registry.
+fn cannot_create_side_files(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(code, _)
+            if matches!(code.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+    )
+}
+
+/// Nobody can write the file: it has no write permission bits, or its file system is mounted
+/// read-only. (Lacking permission ourselves is not enough: its owner could be writing it.)
+fn is_read_only_file(path: &Path) -> bool {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return false;
+    };
+    if metadata.permissions().readonly() {
+        return true;
+    }
+    // Opening for writing neither truncates nor changes the file; only the error is wanted.
+    matches!(
+        std::fs::OpenOptions::new().write(true).open(path),
+        Err(e) if e.kind() == std::io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+/// No write-ahead log holds changes that an `immutable` read would miss.
+fn wal_is_empty(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    match std::fs::metadata(PathBuf::from(wal)) {
+        Ok(metadata) => metadata.len() == 0,
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    }
+}
+
+/// `file:<path>?mode=ro&immutable=1`, the path percent-encoded so that `?`, `#` and `%` in it
+/// stay part of the name.
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &byte in absolute.as_os_str().as_encoded_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            uri.push(char::from(byte));
+        } else {
+            let _ = write!(uri, "%{byte:02X}");
+        }
+    }
+    uri.push_str("?mode=ro&immutable=1");
+    uri
 }
 
 fn digest_of(bytes: Vec<u8>) -> RootDigest {
@@ -235,6 +548,9 @@ fn database_error(path: &Path, error: rusqlite::Error) -> Error {
     Error::invalid(path, problem)
 }
 
+/// Name, version, Statement and bundle of a stored record.
+type StoredRecord = (String, String, Vec<u8>, Option<Vec<u8>>);
+
 impl Store for SqliteStore {
     fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome> {
         let path = self.path.clone();
@@ -247,18 +563,34 @@ impl Store for SqliteStore {
         for entry in entries {
             let record = &entry.record;
             let key = record.digest.0.to_vec();
-            let existing: Option<(String, String, Vec<u8>)> = transaction
+            let existing: Option<StoredRecord> = transaction
                 .query_row(
-                    "SELECT name, version, statement FROM records WHERE digest = ?1",
+                    "SELECT name, version, statement, bundle FROM records WHERE digest = ?1",
                     [&key],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
                 )
                 .optional()
                 .map_err(db)?;
-            if let Some((name, version, statement)) = existing {
+            if let Some((name, version, statement, bundle)) = existing {
                 if name == record.name && version == record.version && statement == entry.statement
                 {
-                    outcome.unchanged += 1;
+                    // The same record: only a signature can be new, and only where none is.
+                    match (&bundle, &entry.bundle) {
+                        (None, Some(new)) => {
+                            transaction
+                                .execute(
+                                    "UPDATE records SET bundle = ?1 WHERE digest = ?2 AND bundle IS NULL",
+                                    params![new, key],
+                                )
+                                .map_err(db)?;
+                            outcome.signed += 1;
+                        }
+                        (Some(old), Some(new)) if old != new => {
+                            outcome.unchanged += 1;
+                            outcome.signature_kept += 1;
+                        }
+                        _ => outcome.unchanged += 1,
+                    }
                     continue;
                 }
                 let refusal = if name == record.name && version == record.version {
@@ -347,7 +679,7 @@ impl Store for SqliteStore {
     fn by_digest(&self, digest: &RootDigest) -> Result<Option<Entry>> {
         Ok(self
             .entries(
-                "SELECT statement, bundle, recorded_at FROM records WHERE digest = ?1",
+                "SELECT digest, name, version, statement, bundle, recorded_at FROM records WHERE digest = ?1",
                 [digest.0.to_vec()],
             )?
             .pop())
@@ -355,13 +687,13 @@ impl Store for SqliteStore {
 
     fn by_id(&self, name: &str, version: &str) -> Result<Option<Entry>> {
         Ok(self
-            .entries("SELECT statement, bundle, recorded_at FROM records WHERE name = ?1 AND version = ?2", [name, version])?
+            .entries("SELECT digest, name, version, statement, bundle, recorded_at FROM records WHERE name = ?1 AND version = ?2", [name, version])?
             .pop())
     }
 
     fn versions(&self, name: &str) -> Result<Vec<Entry>> {
         self.entries(
-            "SELECT statement, bundle, recorded_at FROM records WHERE name = ?1 ORDER BY id",
+            "SELECT digest, name, version, statement, bundle, recorded_at FROM records WHERE name = ?1 ORDER BY id",
             [name],
         )
     }
@@ -376,9 +708,56 @@ impl Store for SqliteStore {
 
     fn all(&self) -> Result<Vec<Entry>> {
         self.entries(
-            "SELECT statement, bundle, recorded_at FROM records ORDER BY id",
+            "SELECT digest, name, version, statement, bundle, recorded_at FROM records ORDER BY id",
             [],
         )
+    }
+
+    fn add_signature(
+        &mut self,
+        digest: &RootDigest,
+        statement: &[u8],
+        bundle: &[u8],
+    ) -> Result<bool> {
+        let path = self.path.clone();
+        let db = |e: rusqlite::Error| database_error(&path, e);
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let stored: Option<(String, String, Vec<u8>, bool)> = transaction
+            .query_row(
+                "SELECT name, version, statement, bundle IS NOT NULL FROM records WHERE digest = ?1",
+                [digest.0.to_vec()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        let Some((name, version, stored_statement, signed)) = stored else {
+            return Err(Error::invalid(
+                &path,
+                format!("no record holds {digest}; nothing signed"),
+            ));
+        };
+        if stored_statement != statement {
+            return Err(Error::invalid(
+                &path,
+                format!(
+                    "refused, nothing signed: the signature is over other bytes than the stored record {name}@{version}"
+                ),
+            ));
+        }
+        if signed {
+            return Ok(false);
+        }
+        transaction
+            .execute(
+                "UPDATE records SET bundle = ?1 WHERE digest = ?2 AND bundle IS NULL",
+                params![bundle, digest.0.to_vec()],
+            )
+            .map_err(db)?;
+        transaction.commit().map_err(db)?;
+        Ok(true)
     }
 
     fn manifest(&self, digest: &RootDigest) -> Result<Option<String>> {

@@ -47,8 +47,21 @@ pub struct Edge {
 pub trait Store {
     /// Stores new entries in one transaction. Refused, with nothing stored: a digest already held
     /// by another name@version, a name@version already held by another digest, or an edge that
-    /// would close a cycle. An entry identical to the stored one is accepted as a no-op.
+    /// would close a cycle. An entry whose Statement is the stored one changes nothing, except
+    /// that its signature is added to a record stored unsigned; a stored signature is never
+    /// replaced (a different one is counted in `signature_kept`).
     fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome>;
+
+    /// Adds `bundle` as the signature of the record `digest`, whose stored Statement must be
+    /// `statement` (a signature never changes what is recorded, so the record's identity stays).
+    /// `Ok(false)`, with nothing changed, when the record is already signed: a stored signature
+    /// is never replaced. An error when no record holds `digest` or its Statement differs.
+    fn add_signature(
+        &mut self,
+        digest: &RootDigest,
+        statement: &[u8],
+        bundle: &[u8],
+    ) -> Result<bool>;
 
     fn by_digest(&self, digest: &RootDigest) -> Result<Option<Entry>>;
 
@@ -76,6 +89,11 @@ pub trait Store {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InsertOutcome {
     pub added: usize,
-    /// Entries that were already stored exactly so.
+    /// Entries whose Statement was stored unsigned and whose signature was added.
+    pub signed: usize,
+    /// Entries that were already stored so (their Statement, and any signature kept).
     pub unchanged: usize,
+    /// Of `unchanged`: entries signed otherwise than the stored, signed record, whose stored
+    /// signature was kept.
+    pub signature_kept: usize,
 }

@@ -53,7 +53,7 @@ struct FieldChange {
 }
 
 pub fn run(args: DiffArgs) -> Result<Outcome> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let a = find(&store, &args.from, store.path())?;
     let b = find(&store, &args.to, store.path())?;
     let files = match (

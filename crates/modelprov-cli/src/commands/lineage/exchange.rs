@@ -2,22 +2,17 @@
 //! `{"statement": <base64 Statement>, "bundle": <Sigstore bundle> | null}` per line; and records
 //! drafted from a model card's `base_model`.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use clap::Args;
-use modelprov::attest::Bundle;
 use modelprov::card::{Card, card_sha256};
 use modelprov::keys::PublicKey;
 use modelprov::lineage::{
-    Entry, LineageRecord, Parent, Procedure, Relation, Store, lineage_statement,
-    parse_lineage_statement, sort_versions,
+    Entry, LineageRecord, Parent, Procedure, Relation, Store, export_line, lineage_statement,
+    read_export, sort_versions,
 };
-use modelprov::signing::{TrustedSigner, verify_envelope};
 use modelprov::{Error, Result, RootDigest};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::RegistryArgs;
 use super::record::now;
@@ -53,18 +48,10 @@ pub struct ImportArgs {
 }
 
 pub fn run_export(args: ExportArgs) -> Result<Outcome> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let mut text = String::new();
     for entry in store.all()? {
-        let bundle = match &entry.bundle {
-            Some(bytes) => serde_json::from_slice::<Value>(bytes).map_err(|e| {
-                Error::invalid(store.path(), format!("a stored bundle is damaged: {e}"))
-            })?,
-            None => Value::Null,
-        };
-        text.push_str(
-            &json!({"statement": STANDARD.encode(&entry.statement), "bundle": bundle}).to_string(),
-        );
+        text.push_str(&export_line(&entry, store.path())?);
         text.push('\n');
     }
     crate::output::write_output(args.output.as_deref(), text.as_bytes())?;
@@ -78,74 +65,28 @@ pub fn run_import(args: ImportArgs) -> Result<Outcome> {
     }
     let mut store = args.registry.open(true)?;
     let entries = match (&args.file, &args.card) {
-        (Some(file), _) => read_lines(file, &keys)?,
+        (Some(file), _) => read_export(file, &keys, &now())?,
         (None, Some(card)) => vec![from_card(card, &store)?],
         (None, None) => unreachable!("clap requires one"),
     };
     let outcome = store.insert(&entries)?;
+    let mut signed = String::new();
+    if outcome.signed > 0 {
+        signed.push_str(&format!(", {} stored unsigned now signed", outcome.signed));
+    }
+    if outcome.signature_kept > 0 {
+        signed.push_str(&format!(
+            " ({} signed otherwise here: the stored signature is kept)",
+            outcome.signature_kept
+        ));
+    }
     outln!(
-        "imported {} record(s), {} already present, into {}",
+        "imported {} record(s), {} already present{signed}, into {}",
         outcome.added,
         outcome.unchanged,
         store.path().display()
     );
     Ok(Outcome::Ok)
-}
-
-/// Every line must be a valid record (and, with keys, signed by one of them): one bad line
-/// refuses the whole file, so an import is all or nothing.
-fn read_lines(path: &PathBuf, keys: &[PublicKey]) -> Result<Vec<Entry>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let mut entries = Vec::new();
-    for (number, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io("read", path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |problem: String| Error::invalid(path, format!("line {}: {problem}", number + 1));
-        let value: Value =
-            serde_json::from_str(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
-        let statement = value["statement"]
-            .as_str()
-            .and_then(|s| STANDARD.decode(s).ok())
-            .ok_or_else(|| bad("no base64 'statement'".into()))?;
-        let record = parse_lineage_statement(&statement).map_err(&bad)?;
-        let bundle = match &value["bundle"] {
-            Value::Null => None,
-            bundle => {
-                let parsed: Bundle = serde_json::from_value(bundle.clone())
-                    .map_err(|e| bad(format!("bundle: {e}")))?;
-                let payload = parsed
-                    .dsse_envelope
-                    .as_ref()
-                    .and_then(|e| STANDARD.decode(&e.payload).ok());
-                if payload.as_deref() != Some(statement.as_slice()) {
-                    return Err(bad("the bundle signs other bytes than the statement".into()));
-                }
-                if !keys.is_empty()
-                    && !keys
-                        .iter()
-                        .any(|key| verify_envelope(&parsed, TrustedSigner::Key(key), path).is_ok())
-                {
-                    return Err(bad(format!(
-                        "{} is not signed by any of the given keys",
-                        record.id()
-                    )));
-                }
-                Some(bundle.to_string().into_bytes())
-            }
-        };
-        if bundle.is_none() && !keys.is_empty() {
-            return Err(bad(format!("{} is not signed", record.id())));
-        }
-        entries.push(Entry {
-            record,
-            statement,
-            bundle,
-            recorded_at: now(),
-        });
-    }
-    Ok(entries)
 }
 
 /// A record for the model a card describes: its name, version and digest from the provenance

@@ -6,6 +6,7 @@ mod exchange;
 mod query;
 mod record;
 mod show;
+mod sign;
 mod verify;
 
 pub use record::now;
@@ -37,6 +38,9 @@ pub enum LineageCommand {
     Diff(diff::DiffArgs),
     /// Draw the lineage of a model (or the whole registry) as DOT, Mermaid or JSON.
     Graph(query::GraphArgs),
+    /// Sign a record stored unsigned (the signature is over the stored Statement, so the record
+    /// does not change); a record already signed by another key is refused.
+    Sign(sign::SignArgs),
     /// Check a model's chain of records to its roots: signatures, missing links, the bytes on disk.
     Verify(verify::LineageVerifyArgs),
     /// Write records (with their signatures) as JSON Lines.
@@ -54,6 +58,7 @@ pub fn run(command: LineageCommand) -> Result<Outcome> {
         LineageCommand::Descendants(args) => query::run_trace(args, false),
         LineageCommand::Diff(args) => diff::run(args),
         LineageCommand::Graph(args) => query::run_graph(args),
+        LineageCommand::Sign(args) => sign::run(args),
         LineageCommand::Verify(args) => verify::run(args),
         LineageCommand::Export(args) => exchange::run_export(args),
         LineageCommand::Import(args) => exchange::run_import(args),
@@ -80,9 +85,15 @@ impl RegistryArgs {
             })
     }
 
-    /// Opens the registry; `create` for commands that write.
+    /// Opens the registry for writing; `create` for commands that may start one.
     pub fn open(&self, create: bool) -> Result<SqliteStore> {
         SqliteStore::open(&self.path()?, create)
+    }
+
+    /// Opens an existing registry for a reading command: nothing is created or changed, and no
+    /// writer is waited for.
+    pub fn open_read_only(&self) -> Result<SqliteStore> {
+        SqliteStore::open_read_only(&self.path()?)
     }
 }
 

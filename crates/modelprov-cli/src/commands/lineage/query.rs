@@ -43,7 +43,7 @@ pub struct GraphArgs {
 }
 
 pub fn run_trace(args: TraceArgs, ancestors: bool) -> Result<Outcome> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let entry = find(&store, &args.id, store.path())?;
     let digest = entry.record.digest;
     let graph = if ancestors {
@@ -119,7 +119,7 @@ fn print_tree(
 }
 
 pub fn run_graph(args: GraphArgs) -> Result<Outcome> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let graph = match &args.id {
         Some(id) => {
             let digest = find(&store, id, store.path())?.record.digest;

@@ -7,7 +7,8 @@ use clap::Args;
 use modelprov::card::{Card, card_sha256};
 use modelprov::keys::PrivateKey;
 use modelprov::lineage::{
-    Dataset, Entry, LineageRecord, Parent, Procedure, Relation, Store, lineage_statement, split_id,
+    Dataset, Entry, LineageRecord, Parent, Procedure, Relation, Store, lineage_statement,
+    sign_record, split_id,
 };
 use modelprov::manifest::manifest_json;
 use modelprov::signing::sign_statement;
@@ -155,16 +156,28 @@ pub fn run(args: RecordArgs) -> Result<Outcome> {
         recorded_at: now(),
     };
     let outcome = store.insert(std::slice::from_ref(&entry))?;
+    if let (Some(key), 1) = (&key, outcome.signature_kept) {
+        // Stored signed by some key: fine if it is this one, refused (nothing changed) if not.
+        let stored = store.by_digest(&entry.record.digest)?.ok_or_else(|| {
+            Error::invalid(
+                &registry,
+                format!("{} is no longer recorded", entry.record.id()),
+            )
+        })?;
+        sign_record(&mut store, &stored, key, &registry)?;
+    }
     if let Some(manifest) = manifest {
         store.put_manifest(&entry.record.digest, &manifest)?;
     }
     let id = entry.record.id();
+    let signed_now = outcome.signed == 1;
     if args.json {
         print_json(&json!({
             "id": id,
             "digest": entry.record.digest,
             "signed": entry.bundle.is_some(),
             "added": outcome.added == 1,
+            "signature_added": signed_now,
             "registry": registry,
             "record": entry.record,
         }));
@@ -179,6 +192,10 @@ pub fn run(args: RecordArgs) -> Result<Outcome> {
             },
             registry.display()
         );
+    } else if signed_now {
+        outln!("{id} was already recorded unsigned; its signature is added");
+    } else if key.is_some() {
+        outln!("{id} was already recorded exactly so and signed with this key; nothing changed");
     } else {
         outln!("{id} was already recorded exactly so; nothing changed");
     }
@@ -277,7 +294,15 @@ fn apply_flags(
         record.created = Some(created.clone());
     }
     if record.created.is_none() {
-        record.created = Some(now());
+        // Recording a model again (to sign it, say) keeps the time it was first recorded with,
+        // so that the same command gives the same record.
+        let stored = store
+            .by_digest(&record.digest)?
+            .filter(|e| e.record.name == record.name && e.record.version == record.version);
+        record.created = Some(match stored.and_then(|e| e.record.created) {
+            Some(created) => created,
+            None => now(),
+        });
     }
     record.check().map_err(Error::Usage)?;
     Ok(record)

@@ -33,7 +33,7 @@ pub struct VersionsArgs {
 }
 
 pub fn run(args: ShowArgs) -> Result<Outcome> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let entry = find(&store, &args.id, store.path())?;
     if args.json {
         print_json(&entry_json(&entry));
@@ -115,7 +115,7 @@ fn print_record(record: &LineageRecord, store: &dyn Store) -> Result<()> {
 }
 
 pub fn run_versions(args: VersionsArgs) -> Result<Outcome> {
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let mut versions = store.versions(&args.name)?;
     if versions.is_empty() {
         return Err(modelprov::Error::invalid(

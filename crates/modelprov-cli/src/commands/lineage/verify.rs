@@ -38,7 +38,7 @@ pub fn run(args: LineageVerifyArgs) -> Result<Outcome> {
     for path in &args.keys {
         keys.push(PublicKey::read(path)?);
     }
-    let store = args.registry.open(false)?;
+    let store = args.registry.open_read_only()?;
     let entry = find(&store, &args.id, store.path())?;
     let report = verify_chain(&store, &entry.record.digest, &keys)?;
     let model = match &args.model {

@@ -117,7 +117,7 @@ pub fn run(args: GenerateArgs) -> Result<Outcome> {
     let mut record_version = None;
     let registry = args.registry.path()?;
     if args.id.is_some() || registry.exists() {
-        let store = SqliteStore::open(&registry, false)?;
+        let store = SqliteStore::open_read_only(&registry)?;
         let entry = match &args.id {
             Some(id) => {
                 let entry = crate::commands::lineage::find(&store, id, store.path())?;
