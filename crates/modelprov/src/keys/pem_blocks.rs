@@ -32,6 +32,11 @@ pub(crate) fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
             pem::PemError::InvalidData(e) => {
                 format!("PEM block '{label}' is malformed: its base64 does not decode ({e})")
             }
+            // The "header" is base64 text before a blank line, which may be key material: never
+            // quoted in a message.
+            pem::PemError::InvalidHeader(_) => format!(
+                "PEM block '{label}' is malformed: a blank line splits its base64, or a header line has no ':'"
+            ),
             e => format!("PEM block '{label}' is malformed: {e}"),
         })?;
         if let Some(proc_type) = parsed.headers().get("Proc-Type") {
@@ -106,6 +111,14 @@ mod tests {
             let blocks = pem_blocks(&wrapped(width, line_end)).unwrap();
             assert_eq!(blocks[0].der, strict[0].der, "{width}");
         }
+    }
+
+    #[test]
+    fn a_blank_line_inside_the_base64_is_malformed_and_the_text_is_not_quoted() {
+        let text = wrapped(20, "\n").replacen('\n', "\n\n", 2);
+        let problem = pem_blocks(&text).err().unwrap();
+        assert!(problem.contains("blank line"), "{problem}");
+        assert!(!problem.contains(&SPKI[20..40]), "{problem}");
     }
 
     #[test]
