@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use modelprov::cache::DigestCache;
 use modelprov::hashing::HashAlgorithm;
+use modelprov::keys::{passphrase_from_env, read_passphrase_file};
 use modelprov::manifest::{Method, Serialization};
 use modelprov::walk::{DefaultIgnores, IgnoreSet};
 use modelprov::{Error, Result};
@@ -168,39 +169,23 @@ pub struct OutputArgs {
 /// read it in the process list.
 #[derive(Args, Debug, Default)]
 pub struct PassphraseArgs {
-    /// Read the key's passphrase from this file (one trailing newline is dropped).
+    /// Read the key's passphrase from this file (one trailing newline is dropped; empty is refused).
     #[arg(long, value_name = "FILE", conflicts_with = "passphrase_env")]
     pub passphrase_file: Option<PathBuf>,
 
-    /// Read the key's passphrase from this environment variable.
+    /// Read the key's passphrase from this environment variable (empty is refused).
     #[arg(long, value_name = "VAR")]
     pub passphrase_env: Option<String>,
 }
 
 impl PassphraseArgs {
+    /// The passphrase, by the library's rule (`modelprov::keys::read_passphrase_file`).
     pub fn read(&self) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
         if let Some(path) = &self.passphrase_file {
-            let mut bytes = std::fs::read(path).map_err(|e| Error::Io {
-                action: "read passphrase file",
-                path: path.clone(),
-                source: e,
-            })?;
-            if bytes.last() == Some(&b'\n') {
-                bytes.pop();
-                if bytes.last() == Some(&b'\r') {
-                    bytes.pop();
-                }
-            }
-            return Ok(Some(zeroize::Zeroizing::new(bytes)));
+            return read_passphrase_file(path).map(Some);
         }
         if let Some(variable) = &self.passphrase_env {
-            let value = std::env::var_os(variable).ok_or_else(|| {
-                Error::Usage(format!(
-                    "environment variable {variable} (--passphrase-env) is not set"
-                ))
-            })?;
-            use std::os::unix::ffi::OsStringExt;
-            return Ok(Some(zeroize::Zeroizing::new(value.into_vec())));
+            return passphrase_from_env(variable).map(Some);
         }
         Ok(None)
     }

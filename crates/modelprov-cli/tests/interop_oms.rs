@@ -207,3 +207,155 @@ fn certificate_signatures_both_ways() {
     assert_eq!(model_signing(&their_verify).status.code(), Some(1));
     run(&verify, 1);
 }
+
+/// `openssl verify` of `leaf` through `intermediates` to `root`, optionally at a unix time.
+fn openssl_verify(
+    root: &Path,
+    intermediates: &[&Path],
+    leaf: &Path,
+    at: Option<i64>,
+) -> std::process::Output {
+    let mut command = std::process::Command::new("openssl");
+    command.args(["verify", "-CAfile", path_str(root)]);
+    for intermediate in intermediates {
+        command.args(["-untrusted", path_str(intermediate)]);
+    }
+    if let Some(at) = at {
+        command.args(["-attime", &at.to_string()]);
+    }
+    command.arg(path_str(leaf)).output().unwrap()
+}
+
+/// PKIs that differ from a good one in one constraint: modelprov, `openssl verify` and
+/// model_signing 1.1.1 all refuse them, and all accept the good one.
+#[test]
+fn certificate_constraints_are_judged_as_openssl_and_model_signing_judge_them() {
+    use common::pki::{Validity, ca, leaf};
+    use rcgen::BasicConstraints::{Constrained, Unconstrained};
+    let folder = tempfile::tempdir().unwrap();
+    let dir = folder.path();
+    let model = copy_model(dir);
+    let days = time::Duration::days;
+    let two_days_ago = Validity::new(days(-2), days(30));
+    // An instant after the leaves' notBefore (two days ago) and before the young root's.
+    let leaf_not_before = time::OffsetDateTime::now_utc().unix_timestamp() - 2 * 86400 + 60;
+
+    struct Case {
+        name: &'static str,
+        root_constraints: rcgen::BasicConstraints,
+        root_validity: Validity,
+        accepted: bool,
+        reason: &'static str,
+        openssl_says: &'static str,
+    }
+    for case in [
+        Case {
+            name: "good",
+            root_constraints: Constrained(1),
+            root_validity: Validity::new(days(-10), days(365)),
+            accepted: true,
+            reason: "",
+            openssl_says: "OK",
+        },
+        Case {
+            name: "pathlen0",
+            root_constraints: Constrained(0),
+            root_validity: Validity::new(days(-10), days(365)),
+            accepted: false,
+            reason: "has the path length constraint pathlen:0",
+            openssl_says: "path length constraint exceeded",
+        },
+        Case {
+            name: "young",
+            root_constraints: Unconstrained,
+            root_validity: Validity::new(days(-1), days(365)),
+            accepted: false,
+            reason: "is not valid at the signing certificate's notBefore",
+            openssl_says: "certificate is not yet valid",
+        },
+    ] {
+        let name = case.name;
+        let root = ca(
+            dir,
+            &format!("{name}-root"),
+            &format!("{name} root"),
+            case.root_constraints,
+            case.root_validity,
+            None,
+        );
+        let intermediate = ca(
+            dir,
+            &format!("{name}-int"),
+            &format!("{name} intermediate"),
+            Unconstrained,
+            Validity::new(days(-10), days(365)),
+            Some(&root),
+        );
+        let (cert, key) = leaf(dir, &format!("{name}-leaf"), &intermediate, two_days_ago);
+        let signature = dir.join(format!("{name}.sig"));
+        run(
+            &[
+                "sign",
+                path_str(&model),
+                "--key",
+                path_str(&key),
+                "--certificate",
+                path_str(&cert),
+                "--certificate-chain",
+                path_str(&intermediate.cert),
+                "-o",
+                path_str(&signature),
+                "-q",
+            ],
+            0,
+        );
+
+        let stdout = run(
+            &[
+                "verify",
+                path_str(&model),
+                "--signature",
+                path_str(&signature),
+                "--certificate-chain",
+                path_str(&root.cert),
+            ],
+            if case.accepted { 0 } else { 1 },
+        );
+        assert!(stdout.contains(case.reason), "{name}: {stdout}");
+
+        let theirs = model_signing(&[
+            "verify",
+            "certificate",
+            path_str(&model),
+            "--signature",
+            path_str(&signature),
+            "--certificate_chain",
+            path_str(&root.cert),
+        ]);
+        assert_eq!(
+            theirs.status.success(),
+            case.accepted,
+            "{name}: {}",
+            text(&theirs)
+        );
+
+        let checked = openssl_verify(
+            &root.cert,
+            &[&intermediate.cert],
+            &cert,
+            Some(leaf_not_before),
+        );
+        assert_eq!(
+            checked.status.success(),
+            case.accepted,
+            "{name}: {}",
+            text(&checked)
+        );
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&checked.stdout),
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        assert!(said.contains(case.openssl_says), "{name}: {said}");
+    }
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::interop::{python, text};
@@ -219,5 +219,124 @@ fn raw_signatures_interoperate_with_openssl_and_cryptography_both_ways() {
         bytes[middle] ^= 0x10;
         fs::write(&signature, bytes).unwrap();
         verify(&signature, &file, 1);
+    }
+}
+
+/// An SPKI file for `private` at `public`, written by openssl.
+fn openssl_public(private: &Path, public: &Path) {
+    let made = openssl(&[
+        "pkey",
+        "-in",
+        path_str(private),
+        "-pubout",
+        "-out",
+        path_str(public),
+    ]);
+    assert!(made.status.success(), "{}", text(&made));
+}
+
+#[test]
+fn every_key_that_sign_accepts_verifies_both_as_oms_and_raw() {
+    let folder = tempfile::tempdir().unwrap();
+    let root = folder.path();
+    let model = copy_model(root);
+    let file = root.join("weights.bin");
+    fs::write(&file, b"weights").unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
+
+    // (name, private key, public key): keygen's types, then RSA keys made by openssl up to
+    // OpenSSL's largest (8192 and 16384 bits come from fixtures: making them takes minutes).
+    let mut keys = Vec::new();
+    for key_type in ["p256", "p384", "p521", "ed25519", "rsa3072", "rsa4096"] {
+        let private = root.join(format!("{key_type}.key"));
+        run(
+            &[
+                "keygen",
+                "--type",
+                key_type,
+                "--private-key",
+                path_str(&private),
+            ],
+            0,
+        );
+        keys.push((
+            key_type.to_string(),
+            private.clone(),
+            root.join(format!("{key_type}.key.pub")),
+        ));
+    }
+    for bits in [2048, 3072, 4096] {
+        let private = root.join(format!("openssl-rsa{bits}.pem"));
+        let made = openssl(&[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            &format!("rsa_keygen_bits:{bits}"),
+            "-out",
+            path_str(&private),
+        ]);
+        assert!(made.status.success(), "{}", text(&made));
+        keys.push((format!("openssl RSA-{bits}"), private, PathBuf::new()));
+    }
+    for bits in [8192, 16384] {
+        keys.push((
+            format!("openssl RSA-{bits}"),
+            fixtures.join(format!("rsa{bits}.pem")),
+            PathBuf::new(),
+        ));
+    }
+
+    for (name, private, public) in &mut keys {
+        if public.as_os_str().is_empty() {
+            *public = root.join(format!("{}.pub", name.replace(' ', "-")));
+            openssl_public(private, public);
+        }
+        let signature = root.join("model.sig");
+        sign(&model, private, &signature);
+        let stdout = run(
+            &[
+                "verify",
+                path_str(&model),
+                "--signature",
+                path_str(&signature),
+                "--key",
+                path_str(public),
+            ],
+            0,
+        );
+        assert!(stdout.starts_with("OK"), "{name}: {stdout}");
+
+        let raw = root.join("weights.sig");
+        run(
+            &[
+                "sign",
+                path_str(&file),
+                "--raw",
+                "--key",
+                path_str(private),
+                "-o",
+                path_str(&raw),
+                "-q",
+            ],
+            0,
+        );
+        let stdout = run(
+            &[
+                "verify",
+                path_str(&file),
+                "--raw",
+                "--signature",
+                path_str(&raw),
+                "--key",
+                path_str(public),
+            ],
+            0,
+        );
+        assert!(stdout.starts_with("OK"), "{name}: {stdout}");
+        if name.starts_with("openssl") {
+            let checked = openssl_verify("rsa", path_str(public), path_str(&file), path_str(&raw));
+            assert!(checked.status.success(), "{name}: {}", text(&checked));
+        }
     }
 }

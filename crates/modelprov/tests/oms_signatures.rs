@@ -442,3 +442,67 @@ fn older_and_looser_bundle_forms_are_accepted_as_the_reference_tool_accepts_them
         );
     }
 }
+
+/// An RSA-256 key pair (openssl refuses to make one, but such files exist).
+const RSA256_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----
+MIHDAgEAMA0GCSqGSIb3DQEBAQUABIGuMIGrAgEAAiEA1Irt2FEfQqWVjOr7gDNC
+uMqhQG7iW4x/ujGrl+phX5ECAwEAAQIgRvB/5j1dQ69ktP4RJ370e4ECloOdOsqd
+7SzYOg56DikCEQDZ0w9X7b1GJwqqzR9Y6ezDAhEA+crln7Ny81xo5kg2V5qNGwIQ
+H5hPp29ifuR21aN/IoR7xQIRAJRM9qkrA/siCRF3G/REyLMCEQCHEr2DZ4rEpJb+
+WQBqY73+
+-----END PRIVATE KEY-----
+";
+const RSA256_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----
+MDwwDQYJKoZIhvcNAQEBBQADKwAwKAIhANSK7dhRH0KllYzq+4AzQrjKoUBu4luM
+f7oxq5fqYV+RAgMBAAE=
+-----END PUBLIC KEY-----
+";
+
+#[test]
+fn rsa_keys_below_2048_bits_neither_sign_nor_verify() {
+    let error = PrivateKey::from_pem(RSA256_PRIVATE, None, Path::new("k.pem"))
+        .err()
+        .unwrap();
+    assert!(
+        error.to_string().contains("RSA-256 keys are too small"),
+        "{error}"
+    );
+    assert!(PrivateKey::generate(KeyType::Rsa(1024)).is_err());
+    let public = PublicKey::from_pem(RSA256_PUBLIC, Path::new("k.pub")).unwrap();
+    assert_eq!(public.key_type(), KeyType::Rsa(256));
+    assert!(public.key_type().weakness().unwrap().contains("2048"));
+    assert!(KeyType::Rsa(2048).weakness().is_none());
+    // Whatever the bytes, nothing verifies with it, and a bundle says why.
+    assert!(!public.verify(b"message", &[0u8; 32]));
+    let bundle = read_bundle(&vectors().join("sigs/p256_files.sig")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&bundle.to_json()).unwrap();
+    json["verificationMaterial"]["publicKey"]["hint"] = public.hint().into();
+    let bundle: modelprov::attest::Bundle = serde_json::from_value(json).unwrap();
+    let error =
+        verify_bundle(&bundle, TrustedSigner::Key(&public), Path::new("w.sig")).unwrap_err();
+    assert!(
+        matches!(error, Error::NotAuthentic { .. })
+            && error.to_string().contains("signed with an RSA-256 key"),
+        "{error}"
+    );
+}
+
+#[test]
+fn certificates_must_be_valid_at_the_signing_time() {
+    use modelprov::x509::check_valid_at;
+    use std::time::{Duration, UNIX_EPOCH};
+    let pki = vectors().join("pki");
+    let mut chain = read_certificates(&pki.join("leaf_cert.pem")).unwrap();
+    chain.extend(read_certificates(&pki.join("int_cert.pem")).unwrap());
+    // The vectors' certificates run from 2026-11-27 to 2036-11-24.
+    let at = |unix_seconds: u64| UNIX_EPOCH + Duration::from_secs(unix_seconds);
+    check_valid_at(&chain, at(1_830_000_000)).unwrap();
+    let early = check_valid_at(&chain, at(1_700_000_000)).unwrap_err();
+    assert!(
+        early.contains("the signing certificate (O=Example,CN=OMS Test Signer)")
+            && early.contains("not valid yet"),
+        "{early}"
+    );
+    let late = check_valid_at(&chain, at(2_200_000_000)).unwrap_err();
+    assert!(late.contains("expired"), "{late}");
+}

@@ -3,6 +3,7 @@
 
 pub mod corpus;
 pub mod interop;
+pub mod pki;
 pub mod sbom;
 
 use std::fs;

@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256, Sha512};
 use signature::hazmat::{PrehashSigner, PrehashVerifier, RandomizedPrehashSigner};
 
 use super::private::{Inner as PrivateInner, PrivateKey, max_pss_salt};
-use super::public::{Inner as PublicInner, PublicKey};
+use super::public::{Inner as PublicInner, PublicKey, rsa_signature};
 use crate::error::{Error, Result};
 
 /// Feeds the signed bytes, in order, to the sink it is given; may be called more than once and
@@ -45,7 +45,7 @@ impl PrivateKey {
             PrivateInner::Rsa(key) => {
                 let signer = pss::SigningKey::<Sha256>::new_with_salt_len(
                     (**key).clone(),
-                    max_pss_salt(key),
+                    max_pss_salt(key)?,
                 );
                 let s = signer
                     .sign_prehash_with_rng(&mut getrandom::SysRng, &sha256_of(feed)?)
@@ -78,7 +78,7 @@ impl PrivateKey {
 
 impl PublicKey {
     /// Whether `signature` is a detached signature by this key over the bytes `feed` produces.
-    /// Any RSA-PSS salt length is accepted.
+    /// Any RSA-PSS salt length is accepted; a key with a `KeyType::weakness` verifies nothing.
     pub fn verify_detached(&self, feed: Feed<'_>, signature: &[u8]) -> Result<bool> {
         Ok(match &self.0 {
             PublicInner::P256(key) => {
@@ -96,9 +96,11 @@ impl PublicKey {
                 p521::ecdsa::Signature::from_der(signature)
                     .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok())
             }
+            // Never a signature by a key too small to be safe (`KeyType::weakness`).
+            PublicInner::Rsa(_) if self.key_type().weakness().is_some() => false,
             PublicInner::Rsa(key) => {
                 let digest = sha256_of(feed)?;
-                pss::Signature::try_from(signature).is_ok_and(|s| {
+                rsa_signature(signature).is_some_and(|s| {
                     pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(key.clone())
                         .verify_prehash(&digest, &s)
                         .is_ok()

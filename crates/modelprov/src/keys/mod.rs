@@ -7,16 +7,29 @@
 //! | RSA | RSASSA-PSS, SHA-256, MGF1-SHA-256; signs with the maximum salt, verifies any | modulus length |
 //!
 //! Private keys load from PKCS#8 (plain or encrypted) and SEC1 PEM; public keys from SPKI PEM.
+//!
+//! RSA keys sign only from [`RSA_MIN_BITS`] to [`RSA_MAX_BITS`]; a signature by a smaller RSA key
+//! never verifies, whatever its bytes (see [`KeyType::weakness`]).
 
 mod detached;
+mod passphrase;
 mod pem_blocks;
 mod private;
 mod public;
 
 pub use detached::Feed;
+pub use passphrase::{passphrase_from_env, read_passphrase_file};
 pub(crate) use pem_blocks::pem_certificates;
 pub use private::PrivateKey;
 pub use public::PublicKey;
+
+/// The smallest RSA modulus modelprov signs with or accepts signatures from: NIST SP 800-131A
+/// disallows smaller ones for signatures since 2014.
+pub const RSA_MIN_BITS: usize = 2048;
+
+/// The largest RSA modulus modelprov handles: OpenSSL's limit (`OPENSSL_RSA_MAX_MODULUS_BITS`),
+/// so every key openssl makes signs and verifies here.
+pub const RSA_MAX_BITS: usize = 16384;
 
 use std::fmt;
 
@@ -36,6 +49,18 @@ impl KeyType {
     /// the NIST EC curves only.
     pub fn oms_compatible(self) -> bool {
         matches!(self, Self::EcdsaP256 | Self::EcdsaP384 | Self::EcdsaP521)
+    }
+
+    /// Why signatures by a key of this type cannot be trusted, if they cannot: RSA keys below
+    /// [`RSA_MIN_BITS`] can be factored with enough computing power, so a signature by one proves
+    /// nothing. Verification reports this reason instead of checking the signature.
+    pub fn weakness(self) -> Option<String> {
+        match self {
+            Self::Rsa(bits) if bits < RSA_MIN_BITS => Some(format!(
+                "{self} keys are too small to be safe (RSA keys need at least {RSA_MIN_BITS} bits)"
+            )),
+            _ => None,
+        }
     }
 
     /// The scheme of raw detached signatures made with this key type.

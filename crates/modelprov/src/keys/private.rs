@@ -11,10 +11,11 @@ use sha2::Sha256;
 use signature::{RandomizedSigner, Signer};
 use zeroize::Zeroizing;
 
-use super::KeyType;
 use super::pem_blocks::pem_blocks;
-use super::public::PublicKey;
+use super::public::{PublicKey, bit_length, oids, rsa_out_of_range};
+use super::{KeyType, RSA_MAX_BITS, RSA_MIN_BITS};
 use crate::error::{Error, Result};
+use crate::fsutil::{limits, read_capped_string};
 
 pub struct PrivateKey(pub(super) Inner);
 
@@ -44,9 +45,9 @@ impl PrivateKey {
                 Inner::Ed25519(ed25519_dalek::SigningKey::generate(&mut system_rng()))
             }
             KeyType::Rsa(bits) => {
-                if !(2048..=16384).contains(&bits) {
+                if !(RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
                     return Err(Error::Usage(format!(
-                        "RSA keys must have 2048 to 16384 bits, not {bits}"
+                        "RSA keys must have {RSA_MIN_BITS} to {RSA_MAX_BITS} bits, not {bits}"
                     )));
                 }
                 Inner::Rsa(Box::new(
@@ -58,8 +59,10 @@ impl PrivateKey {
     }
 
     /// Reads a private key from PEM: PKCS#8 (`PRIVATE KEY`), encrypted PKCS#8 (`ENCRYPTED
-    /// PRIVATE KEY`, needs `passphrase`) or SEC1 (`EC PRIVATE KEY`). `path` names the source in
-    /// errors; the key material itself never appears in one.
+    /// PRIVATE KEY`, needs `passphrase`), SEC1 (`EC PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
+    /// RSA keys outside [`RSA_MIN_BITS`]..=[`RSA_MAX_BITS`] are refused: a key modelprov loads
+    /// is one it signs with. `path` names the source in errors; the key material itself never
+    /// appears in one.
     pub fn from_pem(text: &str, passphrase: Option<&[u8]>, path: &Path) -> Result<Self> {
         let invalid = |problem: String| Error::invalid(path, problem);
         let blocks = pem_blocks(text).map_err(invalid)?;
@@ -81,9 +84,7 @@ impl PrivateKey {
                 }
                 "EC PRIVATE KEY" => return from_sec1_der(&block.der).map_err(invalid),
                 "RSA PRIVATE KEY" => {
-                    use rsa::pkcs1::DecodeRsaPrivateKey as _;
-                    let key = rsa::PrivateKey::from_pkcs1_der(&block.der)
-                        .map_err(|e| invalid(format!("malformed RSA private key: {e}")))?;
+                    let key = rsa_private_key(&block.der).map_err(invalid)?;
                     return Ok(PrivateKey(Inner::Rsa(Box::new(key))));
                 }
                 _ => {}
@@ -96,10 +97,13 @@ impl PrivateKey {
         )))
     }
 
-    /// Reads a private key file.
+    /// Reads a private key file (at most [`limits::KEY_BYTES`]).
     pub fn read(path: &Path, passphrase: Option<&[u8]>) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io("read private key", path, e))?;
+        let text = Zeroizing::new(read_capped_string(
+            path,
+            limits::KEY_BYTES,
+            "a private key",
+        )?);
         Self::from_pem(&text, passphrase, path)
     }
 
@@ -117,8 +121,15 @@ impl PrivateKey {
         }
     }
 
-    /// PKCS#8 PEM, encrypted (PBKDF2-HMAC-SHA256, AES-256-CBC) when a passphrase is given.
+    /// PKCS#8 PEM, encrypted (PBKDF2-HMAC-SHA256, AES-256-CBC) when a passphrase is given. An
+    /// empty passphrase is refused: the key would be marked encrypted yet open to anyone.
     pub fn to_pkcs8_pem(&self, passphrase: Option<&[u8]>) -> Result<Zeroizing<String>> {
+        if passphrase.is_some_and(<[u8]>::is_empty) {
+            return Err(Error::Usage(
+                "an empty passphrase protects nothing; give a real one, or none for an unencrypted key"
+                    .into(),
+            ));
+        }
         let document = match &self.0 {
             Inner::P256(key) => key.to_pkcs8_der(),
             Inner::P384(key) => key.to_pkcs8_der(),
@@ -174,7 +185,7 @@ impl PrivateKey {
             Inner::Rsa(key) => {
                 let signer = pss::SigningKey::<Sha256>::new_with_salt_len(
                     (**key).clone(),
-                    max_pss_salt(key),
+                    max_pss_salt(key)?,
                 );
                 let signature = signer
                     .try_sign_with_rng(&mut getrandom::SysRng, message)
@@ -185,64 +196,128 @@ impl PrivateKey {
     }
 }
 
-/// The largest PSS salt the modulus allows (what OpenSSL's `rsa_pss_saltlen:max` gives).
-pub(super) fn max_pss_salt(key: &rsa::PrivateKey) -> usize {
-    let em_len = (key.n().bit_width() as usize - 1).div_ceil(8);
-    em_len - 32 - 2
+/// The largest PSS salt the modulus allows (what OpenSSL's `rsa_pss_saltlen:max` gives). Keys
+/// load only from `RSA_MIN_BITS`, so there is always room; the check keeps a tiny key an error.
+pub(super) fn max_pss_salt(key: &rsa::PrivateKey) -> Result<usize> {
+    let bits = key.n().bit_width() as usize;
+    (bits.saturating_sub(1))
+        .div_ceil(8)
+        .checked_sub(32 + 2)
+        .filter(|_| bits >= RSA_MIN_BITS)
+        .ok_or_else(|| Error::Usage(format!("RSA-{bits} keys are too small to sign with")))
 }
 
 fn from_pkcs8_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
     use pkcs8::DecodePrivateKey as _;
-    if let Ok(key) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
-        return Ok(PrivateKey(Inner::P256(key)));
-    }
-    if let Ok(key) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
-        return Ok(PrivateKey(Inner::P384(key)));
-    }
-    if let Ok(key) = p521::ecdsa::SigningKey::from_pkcs8_der(der) {
-        return Ok(PrivateKey(Inner::P521(key)));
-    }
-    if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
-        return Ok(PrivateKey(Inner::Ed25519(key)));
-    }
-    if let Ok(key) = rsa::PrivateKey::from_pkcs8_der(der) {
-        return Ok(PrivateKey(Inner::Rsa(Box::new(key))));
-    }
-    Err(unsupported_algorithm(der))
+    let info = PrivateKeyInfoRef::from_der(der)
+        .map_err(|e| format!("malformed PKCS#8 private key: {e}"))?;
+    let invalid_scalar = |curve: &str| {
+        format!(
+            "the {curve} private key is out of range (zero, or not below the curve order) or malformed"
+        )
+    };
+    let inner = match (info.algorithm.oid, info.algorithm.parameters_oid().ok()) {
+        (oids::EC_PUBLIC_KEY, Some(oids::SECP256R1)) => {
+            p256::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(Inner::P256)
+                .map_err(|_| invalid_scalar("P-256"))?
+        }
+        (oids::EC_PUBLIC_KEY, Some(oids::SECP384R1)) => {
+            p384::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(Inner::P384)
+                .map_err(|_| invalid_scalar("P-384"))?
+        }
+        (oids::EC_PUBLIC_KEY, Some(oids::SECP521R1)) => {
+            p521::ecdsa::SigningKey::from_pkcs8_der(der)
+                .map(Inner::P521)
+                .map_err(|_| invalid_scalar("P-521"))?
+        }
+        // The curve may be named inside the SEC1 structure instead.
+        (oids::EC_PUBLIC_KEY, None) => return from_sec1_der(info.private_key.as_bytes()),
+        (oids::ED25519, _) => ed25519_dalek::SigningKey::from_pkcs8_der(der)
+            .map(Inner::Ed25519)
+            .map_err(|e| format!("malformed Ed25519 private key: {e}"))?,
+        (oids::RSA_ENCRYPTION, _) => {
+            Inner::Rsa(Box::new(rsa_private_key(info.private_key.as_bytes())?))
+        }
+        (oid, parameters) => {
+            return Err(format!(
+                "unsupported key algorithm {oid}{} (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)",
+                parameters
+                    .map(|oid| format!(" with parameters {oid}"))
+                    .unwrap_or_default()
+            ));
+        }
+    };
+    Ok(PrivateKey(inner))
 }
 
 fn from_sec1_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
-    if let Ok(key) = p256::SecretKey::from_sec1_der(der) {
-        return Ok(PrivateKey(Inner::P256(key.into())));
-    }
-    if let Ok(key) = p384::SecretKey::from_sec1_der(der) {
-        return Ok(PrivateKey(Inner::P384(key.into())));
-    }
-    if let Ok(key) = p521::SecretKey::from_sec1_der(der) {
-        return Ok(PrivateKey(Inner::P521(key.into())));
-    }
-    Err(
-        "unsupported or malformed EC private key (supported curves: P-256, P-384, P-521)"
-            .to_string(),
-    )
-}
-
-/// Names what a PKCS#8 key is when none of the supported types accepted it.
-fn unsupported_algorithm(der: &[u8]) -> String {
-    match PrivateKeyInfoRef::from_der(der) {
-        Err(e) => format!("malformed PKCS#8 private key: {e}"),
-        Ok(info) => {
-            let curve = info
-                .algorithm
-                .parameters_oid()
-                .map(|oid| format!(" with parameters {oid}"))
-                .unwrap_or_default();
-            format!(
-                "unsupported key algorithm {}{curve} (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)",
-                info.algorithm.oid
-            )
+    let curve = sec1::EcPrivateKey::from_der(der)
+        .map_err(|e| format!("malformed EC private key: {e}"))?
+        .parameters
+        .and_then(|parameters| parameters.named_curve());
+    let invalid_scalar = |curve: &str| {
+        format!(
+            "the {curve} private key is out of range (zero, or not below the curve order) or malformed"
+        )
+    };
+    let any = curve.is_none();
+    if any || curve == Some(oids::SECP256R1) {
+        match p256::SecretKey::from_sec1_der(der) {
+            Ok(key) => return Ok(PrivateKey(Inner::P256(key.into()))),
+            Err(_) if !any => return Err(invalid_scalar("P-256")),
+            Err(_) => {}
         }
     }
+    if any || curve == Some(oids::SECP384R1) {
+        match p384::SecretKey::from_sec1_der(der) {
+            Ok(key) => return Ok(PrivateKey(Inner::P384(key.into()))),
+            Err(_) if !any => return Err(invalid_scalar("P-384")),
+            Err(_) => {}
+        }
+    }
+    if any || curve == Some(oids::SECP521R1) {
+        match p521::SecretKey::from_sec1_der(der) {
+            Ok(key) => return Ok(PrivateKey(Inner::P521(key.into()))),
+            Err(_) if !any => return Err(invalid_scalar("P-521")),
+            Err(_) => {}
+        }
+    }
+    Err(match curve {
+        Some(oid) => format!("unsupported EC curve {oid} (supported curves: P-256, P-384, P-521)"),
+        None => "malformed EC private key, or not on P-256, P-384 or P-521".to_string(),
+    })
+}
+
+/// A PKCS#1 RSA private key of `RSA_MIN_BITS` to `RSA_MAX_BITS`; out-of-range components are
+/// named as such.
+fn rsa_private_key(der: &[u8]) -> std::result::Result<rsa::PrivateKey, String> {
+    let key = rsa::pkcs1::RsaPrivateKeyRef::from_der(der)
+        .map_err(|e| format!("malformed RSA private key: {e}"))?;
+    let n = key.modulus.as_bytes();
+    let bits = bit_length(n);
+    if let Some(weakness) = KeyType::Rsa(bits).weakness() {
+        return Err(format!("{weakness}; modelprov does not sign with them"));
+    }
+    if bits > RSA_MAX_BITS {
+        return Err(format!(
+            "the RSA key has a {bits}-bit modulus, out of range: at most {RSA_MAX_BITS} bits (OpenSSL's limit)"
+        ));
+    }
+    // The public half first, for a message that says which bound was crossed.
+    let uint = |bytes: &[u8]| {
+        rsa::BoxedUint::from_be_slice(bytes, (bytes.len().max(1) * 8) as u32)
+            .map_err(|_| "malformed RSA private key".to_string())
+    };
+    let e = key.public_exponent.as_bytes();
+    rsa::PublicKey::new_with_size_limits(uint(n)?, uint(e)?, 1..=RSA_MAX_BITS)
+        .map_err(|error| rsa_out_of_range(bits, &error))?;
+    rsa::PrivateKey::try_from(key).map_err(|_| {
+        format!(
+            "the RSA private key (modulus of {bits} bits) is invalid: its primes and exponents do not fit together"
+        )
+    })
 }
 
 fn system_rng() -> impl rand_core::CryptoRng {

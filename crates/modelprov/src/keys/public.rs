@@ -9,11 +9,12 @@ use rsa::pss;
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest as _, Sha256};
 use signature::Verifier;
-use spki::{DecodePublicKey, EncodePublicKey};
+use spki::{DecodePublicKey as _, EncodePublicKey as _};
 
-use super::KeyType;
 use super::pem_blocks::pem_blocks;
+use super::{KeyType, RSA_MAX_BITS};
 use crate::error::{Error, Result};
+use crate::fsutil::{limits, read_capped_string};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicKey(pub(super) Inner);
@@ -88,37 +89,43 @@ impl PublicKey {
         )))
     }
 
-    /// Reads a public key or certificate file.
+    /// Reads a public key or certificate file (at most [`limits::KEY_BYTES`]).
     pub fn read(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io("read public key", path, e))?;
+        let text = read_capped_string(path, limits::KEY_BYTES, "a public key")?;
         Self::from_pem(&text, path)
     }
 
-    /// Parses a DER SubjectPublicKeyInfo.
+    /// Parses a DER SubjectPublicKeyInfo. A supported algorithm with a bad key (an EC point not
+    /// on its curve, an RSA modulus or exponent out of range) is named as such.
     pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, String> {
-        if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
-            return Ok(key.into());
-        }
-        if let Ok(key) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
-            return Ok(key.into());
-        }
-        if let Ok(key) = p521::ecdsa::VerifyingKey::from_public_key_der(der) {
-            return Ok(key.into());
-        }
-        if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
-            return Ok(key.into());
-        }
-        if let Ok(key) = rsa::PublicKey::from_public_key_der(der) {
-            return Ok(key.into());
-        }
-        match spki::SubjectPublicKeyInfoRef::from_der(der) {
-            Err(e) => Err(format!("malformed public key: {e}")),
-            Ok(info) => Err(format!(
-                "unsupported public key algorithm {}{} (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)",
-                info.algorithm.oid,
-                info.algorithm
-                    .parameters_oid()
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der)
+            .map_err(|e| format!("malformed public key: {e}"))?;
+        let not_on = |curve: &str| {
+            format!("the {curve} public key is not a point on the curve (or is not encoded as one)")
+        };
+        match (info.algorithm.oid, info.algorithm.parameters_oid().ok()) {
+            (oids::EC_PUBLIC_KEY, Some(oids::SECP256R1)) => {
+                p256::ecdsa::VerifyingKey::from_public_key_der(der)
+                    .map(Into::into)
+                    .map_err(|_| not_on("P-256"))
+            }
+            (oids::EC_PUBLIC_KEY, Some(oids::SECP384R1)) => {
+                p384::ecdsa::VerifyingKey::from_public_key_der(der)
+                    .map(Into::into)
+                    .map_err(|_| not_on("P-384"))
+            }
+            (oids::EC_PUBLIC_KEY, Some(oids::SECP521R1)) => {
+                p521::ecdsa::VerifyingKey::from_public_key_der(der)
+                    .map(Into::into)
+                    .map_err(|_| not_on("P-521"))
+            }
+            (oids::ED25519, _) => ed25519_dalek::VerifyingKey::from_public_key_der(der)
+                .map(Into::into)
+                .map_err(|_| not_on("Ed25519")),
+            (oids::RSA_ENCRYPTION, _) => rsa_public_key(&info).map(Into::into),
+            (oid, parameters) => Err(format!(
+                "unsupported public key algorithm {oid}{} (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)",
+                parameters
                     .map(|oid| format!(" with parameters {oid}"))
                     .unwrap_or_default()
             )),
@@ -160,7 +167,7 @@ impl PublicKey {
     }
 
     /// Checks `signature` over `message` with the key type's scheme; false for any malformed
-    /// signature.
+    /// signature, and for any signature by a key with a [`KeyType::weakness`].
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.0 {
             Inner::P256(key) => p256::ecdsa::Signature::from_der(signature)
@@ -171,11 +178,84 @@ impl PublicKey {
                 .is_ok_and(|s| key.verify(message, &s).is_ok()),
             Inner::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|s| key.verify_strict(message, &s).is_ok()),
-            Inner::Rsa(key) => pss::Signature::try_from(signature).is_ok_and(|s| {
+            // Never a signature by a key too small to be safe (`KeyType::weakness`).
+            Inner::Rsa(_) if self.key_type().weakness().is_some() => false,
+            Inner::Rsa(key) => rsa_signature(signature).is_some_and(|s| {
                 pss::VerifyingKey::<Sha256>::new_with_auto_salt_len(key.clone())
                     .verify(message, &s)
                     .is_ok()
             }),
         }
     }
+}
+
+/// Algorithm identifiers of the supported key types.
+pub(super) mod oids {
+    use spki::ObjectIdentifier;
+    pub const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+    pub const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+    pub const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+    pub const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
+    pub const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+    pub const RSA_ENCRYPTION: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+}
+
+/// The bit length of a big-endian unsigned integer (no leading zero bytes, as DER writes it).
+pub(super) fn bit_length(bytes: &[u8]) -> usize {
+    match bytes.iter().position(|&b| b != 0) {
+        None => 0,
+        Some(first) => (bytes.len() - first) * 8 - bytes[first].leading_zeros() as usize,
+    }
+}
+
+/// An RSA public key of any size up to [`RSA_MAX_BITS`]: keys below `RSA_MIN_BITS` load (the
+/// `rsa` crate's default would refuse them as malformed) so that verification can say why their
+/// signatures are refused.
+fn rsa_public_key(
+    info: &spki::SubjectPublicKeyInfoRef<'_>,
+) -> std::result::Result<rsa::PublicKey, String> {
+    use rsa::pkcs1::RsaPublicKeyRef;
+    let bytes = info
+        .subject_public_key
+        .as_bytes()
+        .ok_or("malformed RSA public key: the key is not a whole number of bytes")?;
+    let key =
+        RsaPublicKeyRef::from_der(bytes).map_err(|e| format!("malformed RSA public key: {e}"))?;
+    let n = key.modulus.as_bytes();
+    let e = key.public_exponent.as_bytes();
+    let bits = bit_length(n);
+    if bits > RSA_MAX_BITS {
+        return Err(format!(
+            "the RSA key has a {bits}-bit modulus, out of range: at most {RSA_MAX_BITS} bits (OpenSSL's limit)"
+        ));
+    }
+    let uint = |bytes: &[u8]| {
+        rsa::BoxedUint::from_be_slice(bytes, (bytes.len().max(1) * 8) as u32)
+            .map_err(|_| "malformed RSA public key".to_string())
+    };
+    rsa::PublicKey::new_with_size_limits(uint(n)?, uint(e)?, 1..=RSA_MAX_BITS)
+        .map_err(|error| rsa_out_of_range(bits, &error))
+}
+
+/// Why RSA key components were refused, in words.
+pub(super) fn rsa_out_of_range(bits: usize, error: &rsa::Error) -> String {
+    let problem = match error {
+        rsa::Error::PublicExponentTooSmall => "the public exponent is below 2".to_string(),
+        rsa::Error::PublicExponentTooLarge => format!(
+            "the public exponent is above 2^33-1 (at most {}, the bound that keeps verification cheap)",
+            rsa::PublicKey::MAX_PUB_EXPONENT
+        ),
+        rsa::Error::InvalidModulus => {
+            "the modulus is even or not larger than the public exponent".to_string()
+        }
+        rsa::Error::ModulusTooLarge => format!("at most {RSA_MAX_BITS} bits are supported"),
+        other => other.to_string(),
+    };
+    format!("the RSA key (modulus of {bits} bits) is out of range: {problem}")
+}
+
+/// An RSA-PSS signature of up to `RSA_MAX_BITS` (the `rsa` crate's default stops at 8192).
+pub(super) fn rsa_signature(bytes: &[u8]) -> Option<pss::Signature> {
+    pss::Signature::from_bytes_with_max_len(bytes, RSA_MAX_BITS / 8).ok()
 }

@@ -3,6 +3,7 @@
 //! Statement; the caller then re-hashes the model against the signed manifest.
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -17,11 +18,12 @@ use crate::attest::{CertificateChain, RawBytes};
 use crate::error::{Error, Result};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::manifest::Manifest;
-use crate::x509::verify_leaf;
+use crate::x509::{check_valid_at, verify_leaf};
 
 /// Signs `manifest` with `key`. Without certificates the bundle carries the key's hint, as
 /// `model_signing sign key` writes; with them (DER, the leaf first, then its chain) it carries
-/// the chain, as `sign certificate` writes. The leaf must hold `key`'s public key.
+/// the chain, as `sign certificate` writes. The leaf must hold `key`'s public key, and every
+/// certificate must be valid now ([`check_valid_at`]).
 pub fn sign_manifest(
     manifest: &Manifest,
     key: &PrivateKey,
@@ -49,6 +51,7 @@ pub fn sign_statement(
                         .into(),
                 ));
             }
+            check_valid_at(certificates, SystemTime::now()).map_err(Error::Usage)?;
             VerificationMaterial {
                 x509_certificate_chain: Some(CertificateChain {
                     certificates: certificates
@@ -123,8 +126,8 @@ pub struct VerifiedEnvelope {
 
 /// Checks a bundle (read from `path`): media type, the signer (key hint, or certificate chain
 /// and leaf usage) and the DSSE signature over the exact payload bytes of an in-toto payload.
-/// `NotAuthentic` when the signer or signature does not match; `InvalidInput` when the bundle
-/// cannot be used at all.
+/// `NotAuthentic` when the signer or signature does not match, or the signer's key is too weak
+/// to prove anything (`KeyType::weakness`); `InvalidInput` when the bundle cannot be used at all.
 pub fn verify_envelope(
     bundle: &Bundle,
     trusted: TrustedSigner<'_>,
@@ -191,6 +194,12 @@ pub fn verify_envelope(
             verified.public_key
         }
     };
+    if let Some(weakness) = key.key_type().weakness() {
+        return Err(not_authentic(format!(
+            "signed with an {} key: {weakness}, so the signature is not accepted",
+            key.key_type()
+        )));
+    }
     let Some(envelope) = &bundle.dsse_envelope else {
         return Err(invalid(
             "the bundle has no DSSE envelope (message signatures are not OMS signatures)".into(),

@@ -14,9 +14,19 @@ pub fn sign_file(path: &Path, key: &PrivateKey) -> Result<Vec<u8>> {
     key.sign_detached(&|sink| stream_file(&file, sink))
 }
 
-/// Whether `signature` is `key`'s signature of the file at `path`.
+/// Whether `signature` is `key`'s signature of the file at `path`. A key with a
+/// `KeyType::weakness` is `NotAuthentic` whatever the signature: a valid one proves nothing.
 pub fn verify_file(path: &Path, key: &PublicKey, signature: &[u8]) -> Result<bool> {
     let file = single_file(path)?;
+    if let Some(weakness) = key.key_type().weakness() {
+        return Err(Error::NotAuthentic {
+            path: path.to_path_buf(),
+            problem: format!(
+                "the key is {}: {weakness}, so no signature by it is accepted",
+                key.key_type()
+            ),
+        });
+    }
     key.verify_detached(&|sink| stream_file(&file, sink), signature)
 }
 
