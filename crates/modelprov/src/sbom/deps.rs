@@ -166,6 +166,26 @@ fn requirements(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
     Ok(packages)
 }
 
+/// A TOML error as "line L, column C: message". toml's own display quotes the whole offending
+/// line, which for a generated or hostile file can be megabytes.
+fn toml_problem(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    let Some(at) = error.span().map(|span| span.start.min(text.len())) else {
+        return message.to_string();
+    };
+    let before = &text.as_bytes()[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
 /// One PEP 508 requirement, refused before parsing when its parentheses nest too deep.
 fn requirement(
     line: &str,
@@ -205,7 +225,7 @@ fn pinned(requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>) -> Optio
 }
 
 fn pyproject(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
-    let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let document: toml::Table = toml::from_str(text).map_err(|e| toml_problem(text, &e))?;
     let mut packages = Vec::new();
     let dependencies = document
         .get("project")
@@ -246,7 +266,7 @@ fn toml_lock(
     ecosystem: Ecosystem,
     is_project: fn(&toml::Value) -> bool,
 ) -> std::result::Result<Vec<Package>, String> {
-    let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let document: toml::Table = toml::from_str(text).map_err(|e| toml_problem(text, &e))?;
     let mut packages = Vec::new();
     for package in document
         .get("package")
@@ -415,6 +435,11 @@ mod tests {
             names(&pyproject(project, "pyproject.toml").unwrap()),
             ["accelerate@0.30.0", "safetensors@*"]
         );
+        let error = python_lock("[[package]]\nname = 1\nx = [[[\n", "uv.lock").unwrap_err();
+        assert!(error.starts_with("line 3, column "), "{error}");
+        let deep = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let error = cargo_lock(&deep, "Cargo.lock").unwrap_err();
+        assert!(error.len() < 200 && error.contains("recursion"), "{error}");
         let config = r#"{"architectures": ["GPT2LMHeadModel"], "transformers_version": "4.30.0"}"#;
         let packages = config_json(config, "config.json").unwrap();
         assert_eq!(packages[0].purl(), "pkg:pypi/transformers@4.30.0");
