@@ -716,3 +716,255 @@ fn cards_that_are_not_text_or_not_files_are_input_errors() {
         "{error}"
     );
 }
+
+/// `depth` nested flow lists around `1`.
+fn nested_lists(depth: usize) -> String {
+    format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+#[test]
+fn deeply_nested_cards_are_input_errors_not_stack_overflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let readme = dir.path().join("README.md");
+    fs::write(
+        &readme,
+        format!("---\nlicense: mit\ntags: {}\n---\n", nested_lists(100_000)),
+    )
+    .unwrap();
+    // Block sequences: two bytes a level, not bounded by the YAML scanner.
+    let block = dir.path().join("block.md");
+    fs::write(
+        &block,
+        format!("---\nlicense: mit\ntags:\n{}1\n---\n", "- ".repeat(100_000)),
+    )
+    .unwrap();
+    let yaml = dir.path().join("fields.yaml");
+    fs::write(&yaml, format!("extra: {}\n", nested_lists(100_000))).unwrap();
+    let json_card = dir.path().join("card.json");
+    fs::write(
+        &json_card,
+        format!(
+            "{{\"license\": \"mit\", \"x\": {}{}}}",
+            "{\"a\": ".repeat(100_000),
+            "}".repeat(100_000)
+        ),
+    )
+    .unwrap();
+    for (args, file) in [
+        (vec!["card", "validate", path_str(&readme)], &readme),
+        (vec!["card", "validate", path_str(&block)], &block),
+        (vec!["card", "show", path_str(&json_card)], &json_card),
+        (vec!["card", "render", path_str(&yaml)], &yaml),
+    ] {
+        let error = run_err(&args, 2);
+        assert!(
+            error.contains(path_str(file)) && error.contains("nested deeper than 128 levels"),
+            "{error}"
+        );
+    }
+    let model = copy_example_model(dir.path());
+    let out = dir.path().join("out.md");
+    let error = run_err(
+        &[
+            "card",
+            "init",
+            path_str(&model),
+            "--from",
+            path_str(&yaml),
+            "-o",
+            path_str(&out),
+        ],
+        2,
+    );
+    assert!(error.contains("nested deeper than 128 levels"), "{error}");
+    assert!(!out.exists());
+    // At the bound, the card reads.
+    fs::write(
+        &readme,
+        format!("---\nlicense: mit\nx: {}\n---\n", nested_lists(127)),
+    )
+    .unwrap();
+    run(&["card", "show", path_str(&readme)], 0);
+}
+
+#[test]
+fn one_long_string_aliased_thousands_of_times_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let readme = dir.path().join("README.md");
+    let big = "x".repeat(4 << 20);
+    let aliases = vec!["*big"; 3000].join(", ");
+    fs::write(
+        &readme,
+        format!("---\nlicense: mit\nnote: &big {big}\ntags: [{aliases}]\n---\n"),
+    )
+    .unwrap();
+    let error = run_err(&["card", "validate", path_str(&readme)], 2);
+    assert!(
+        error.contains("README.md: the card's YAML cannot be read: line 4")
+            && error.contains("expands to more than 67108864 bytes of text"),
+        "{error}"
+    );
+}
+
+#[test]
+fn init_refuses_impossible_dates_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    let out = dir.path().join("card.md");
+    for (flag, date) in [
+        ("--created", "2024-02-30"),
+        ("--last-updated", "2023-13-01"),
+    ] {
+        let error = run_err(
+            &[
+                "card",
+                "init",
+                path_str(&model),
+                flag,
+                date,
+                "-o",
+                path_str(&out),
+            ],
+            2,
+        );
+        assert!(
+            error.contains(&format!("{flag}: '{date}' is not a date")),
+            "{error}"
+        );
+        assert!(!out.exists());
+    }
+    let from = dir.path().join("fields.yaml");
+    for fields in [
+        "provenance:\n  created: 2024-02-30\n",
+        "provenance:\n  last_updated: '2021-04-31'\n",
+        "provenance:\n  created: 20240101\n",
+    ] {
+        fs::write(&from, fields).unwrap();
+        let error = run_err(
+            &[
+                "card",
+                "init",
+                path_str(&model),
+                "--from",
+                path_str(&from),
+                "-o",
+                path_str(&out),
+            ],
+            2,
+        );
+        assert!(
+            error.contains("fields.yaml: provenance.")
+                && (error.contains("is not a date") || error.contains("expected a date")),
+            "{error}"
+        );
+        assert!(!out.exists());
+    }
+    // A real leap day is a date.
+    run(
+        &[
+            "card",
+            "init",
+            path_str(&model),
+            "--created",
+            "2024-02-29",
+            "-o",
+            path_str(&out),
+            "-q",
+        ],
+        0,
+    );
+    let card = json(&run(&["card", "show", path_str(&out), "--json"], 0));
+    assert_eq!(card["metadata"]["provenance"]["created"], "2024-02-29");
+}
+
+#[test]
+fn init_on_a_copied_folder_does_not_keep_the_other_models_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    // The example's README records the example's digest; a new file makes this another model.
+    let model = copy_example_model(dir.path());
+    let readme = model.join("README.md");
+    let parent = fs::read_to_string(&readme).unwrap();
+    assert!(parent.contains("name: tiny-linear") && parent.contains("digest: sha256:"));
+    let with_metrics = parent.replacen(
+        "---\n",
+        "---\nmodel-index:\n- name: tiny-linear\n  results:\n  - task: {type: feature-extraction}\n    dataset: {name: none, type: none}\n    metrics:\n    - {type: accuracy, value: 0.99}\n",
+        1,
+    );
+    fs::write(&readme, &with_metrics).unwrap();
+    fs::write(model.join("extra.txt"), "a different model").unwrap();
+    let (_, stderr) = run_full(
+        &["card", "init", path_str(&model), "-o", path_str(&readme)],
+        0,
+    );
+    for (field, set_with) in [
+        ("provenance.name", "--name"),
+        ("provenance.version", "--model-version"),
+        ("model-index", "a model-index in --from FILE"),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "warning: dropped {field} from the existing card: it describes the model sha256:"
+            )) && stderr.contains(&format!("set it with {set_with}")),
+            "{field}\n{stderr}"
+        );
+    }
+    let card = json(&run(&["card", "show", path_str(&readme), "--json"], 0))["metadata"].take();
+    assert_eq!(card["provenance"].get("name"), None, "{card}");
+    assert_eq!(card["provenance"].get("version"), None, "{card}");
+    assert_eq!(card.get("model-index"), None, "{card}");
+    // What describes the model in general stays; the digest is this folder's.
+    assert_eq!(card["license"], "apache-2.0");
+    assert_eq!(
+        card["provenance"]["creators"],
+        json!(["modelprov maintainers"])
+    );
+    run(
+        &[
+            "card",
+            "validate",
+            path_str(&readme),
+            "--model",
+            path_str(&model),
+            "-q",
+        ],
+        0,
+    );
+
+    // Flags set the identity anew, without a warning for what they set.
+    fs::write(&readme, &with_metrics).unwrap();
+    let (_, stderr) = run_full(
+        &[
+            "card",
+            "init",
+            path_str(&model),
+            "--name",
+            "tiny-copy",
+            "-o",
+            path_str(&readme),
+        ],
+        0,
+    );
+    assert!(!stderr.contains("dropped provenance.name"), "{stderr}");
+    assert!(stderr.contains("dropped provenance.version"), "{stderr}");
+    let card = json(&run(&["card", "show", path_str(&readme), "--json"], 0));
+    assert_eq!(card["metadata"]["provenance"]["name"], "tiny-copy");
+
+    // The card of the folder it was written for keeps everything.
+    let own = copy_example_model(&dir.path().join("own"));
+    let (_, stderr) = run_full(&["card", "init", path_str(&own)], 0);
+    assert!(!stderr.contains("dropped"), "{stderr}");
+}
+
+#[test]
+fn an_endless_file_as_card_fields_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    let error = run_err(
+        &["card", "init", path_str(&model), "--from", "/dev/zero"],
+        2,
+    );
+    assert!(
+        error.contains("/dev/zero: larger than 16777216 bytes; too large for a model card"),
+        "{error}"
+    );
+}

@@ -435,3 +435,308 @@ fn an_sbom_is_signed_with_the_model_and_checked_by_verify() {
         "{error}"
     );
 }
+
+#[test]
+fn endless_files_are_named_wherever_an_sbom_input_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, registry) = tutorial_model(dir.path());
+    let too_large = "/dev/zero: larger than 268435456 bytes; too large for an SBOM";
+    let error = run_err(&["sbom", "validate", "/dev/zero"], 2);
+    assert!(error.contains(too_large), "{error}");
+    let sbom = write(
+        &generate(&[path_str(&model)], &registry),
+        &dir.path().join("model.cdx.json"),
+    );
+    for args in [
+        ["sbom", "diff", "/dev/zero", path_str(&sbom)],
+        ["sbom", "diff", path_str(&sbom), "/dev/zero"],
+    ] {
+        let error = run_err(&args, 2);
+        assert!(error.contains(too_large), "{error}");
+    }
+    let key = dir.path().join("signer.pem");
+    run(&["keygen", "--private-key", path_str(&key)], 0);
+    let signature = dir.path().join("model.sig");
+    let sign = |sbom: &str, code: i32| {
+        run_full(
+            &[
+                "sign",
+                path_str(&model),
+                "--key",
+                path_str(&key),
+                "--sbom",
+                sbom,
+                "--sbom-signature",
+                path_str(&dir.path().join("model.sbom.sig")),
+                "-o",
+                path_str(&signature),
+                "-q",
+            ],
+            code,
+        )
+    };
+    assert!(sign("/dev/zero", 2).1.contains(too_large));
+    sign(path_str(&sbom), 0);
+    let error = run_err(
+        &[
+            "verify",
+            path_str(&model),
+            "--signature",
+            path_str(&signature),
+            "--key",
+            path_str(&dir.path().join("signer.pem.pub")),
+            "--sbom",
+            "/dev/zero",
+            "--sbom-signature",
+            path_str(&dir.path().join("model.sbom.sig")),
+        ],
+        2,
+    );
+    assert!(error.contains(too_large), "{error}");
+
+    // Dependency files and OSV records: a link to /dev/zero under the name modelprov reads.
+    let links = dir.path().join("links");
+    fs::create_dir(&links).unwrap();
+    for name in ["requirements.txt", "uv.lock", "package-lock.json"] {
+        let link = links.join(name);
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        let error = run_err(
+            &[
+                "sbom",
+                "generate",
+                path_str(&model),
+                "--requirements",
+                path_str(&link),
+                "--registry",
+                path_str(&registry),
+            ],
+            2,
+        );
+        assert!(
+            error.contains(&format!(
+                "{}: larger than 67108864 bytes; too large for a dependency file",
+                link.display()
+            )),
+            "{error}"
+        );
+    }
+    let error = run_err(
+        &[
+            "sbom",
+            "generate",
+            path_str(&model),
+            "--requirements",
+            "/dev/zero",
+        ],
+        2,
+    );
+    assert!(error.contains("'zero' is not a dependency file"), "{error}");
+    let osv = dir.path().join("osv");
+    fs::create_dir(&osv).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", osv.join("GHSA-zero.json")).unwrap();
+    let error = run_err(
+        &[
+            "sbom",
+            "generate",
+            path_str(&model),
+            "--osv",
+            path_str(&osv),
+            "--registry",
+            path_str(&registry),
+        ],
+        2,
+    );
+    assert!(
+        error.contains("GHSA-zero.json: not a regular file, so not an OSV record"),
+        "{error}"
+    );
+}
+
+#[test]
+fn deeply_nested_inputs_are_input_errors_not_stack_overflows() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = copy_example_model(dir.path());
+    let deep_json = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let bom = dir.path().join("bom.json");
+    fs::write(
+        &bom,
+        format!(
+            "{{\"bomFormat\": \"CycloneDX\", \"x\": {}}}",
+            deep_json(100_000)
+        ),
+    )
+    .unwrap();
+    for args in [
+        vec!["sbom", "validate", path_str(&bom)],
+        vec!["sbom", "diff", path_str(&bom), path_str(&bom)],
+    ] {
+        let error = run_err(&args, 2);
+        assert!(
+            error.contains("bom.json: not JSON: nested deeper than 127 levels"),
+            "{error}"
+        );
+    }
+    let deps = dir.path().join("deps");
+    fs::create_dir(&deps).unwrap();
+    let marker = format!(
+        "torch==2.3.1 ; {}python_version > '3'{}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let toml_deep = format!("x = {}\n", deep_json(100_000));
+    let toml_tables = format!("x = {}1{}\n", "{c = ".repeat(100_000), "}".repeat(100_000));
+    let toml_keys = format!("{} = 1\n", vec!["a"; 100_000].join("."));
+    for (name, text, expected) in [
+        (
+            "requirements.txt",
+            marker.clone(),
+            "line 1: parentheses nested deeper than 32 levels",
+        ),
+        (
+            "pyproject.toml",
+            format!(
+                "[project]\nname = \"me\"\ndependencies = [\"{}\"]\n",
+                marker.trim().replace('\'', "\\\"")
+            ),
+            "project.dependencies: parentheses nested deeper than 32 levels",
+        ),
+        ("uv.lock", toml_deep.clone(), "recursion"),
+        ("Cargo.lock", toml_tables.clone(), "recursion"),
+        ("poetry.lock", toml_keys.clone(), "recursion"),
+        (
+            "package-lock.json",
+            deep_json(100_000),
+            "nested deeper than 127 levels",
+        ),
+        (
+            "Pipfile.lock",
+            deep_json(100_000),
+            "nested deeper than 127 levels",
+        ),
+    ] {
+        let file = deps.join(name);
+        fs::write(&file, text).unwrap();
+        let error = run_err(
+            &[
+                "sbom",
+                "generate",
+                path_str(&model),
+                "--requirements",
+                path_str(&file),
+                "--registry",
+                "/nonexistent/r.sqlite",
+            ],
+            2,
+        );
+        // The message names the place, without quoting a 200 KB line back.
+        assert!(
+            error.contains(&format!("{}: ", file.display()))
+                && error.contains(expected)
+                && error.len() < 500,
+            "{name}: {error}"
+        );
+        fs::remove_file(&file).unwrap();
+    }
+    // Markers as deep as real ones are read.
+    let file = deps.join("requirements.txt");
+    fs::write(
+        &file,
+        "torch==2.3.1 ; ((python_version > '3') and (os_name == 'posix'))\n",
+    )
+    .unwrap();
+    let bom = generate(
+        &[path_str(&model), "--requirements", path_str(&file)],
+        &dir.path().join("r.sqlite"),
+    );
+    assert!(bom.to_string().contains("pkg:pypi/torch@2.3.1"));
+
+    let osv = dir.path().join("osv");
+    fs::create_dir(&osv).unwrap();
+    fs::write(osv.join("deep.json"), deep_json(100_000)).unwrap();
+    let error = run_err(
+        &[
+            "sbom",
+            "generate",
+            path_str(&model),
+            "--osv",
+            path_str(&osv),
+            "--registry",
+            "/nonexistent/r.sqlite",
+        ],
+        2,
+    );
+    assert!(
+        error.contains("deep.json: not JSON: nested deeper than 127 levels"),
+        "{error}"
+    );
+}
+
+#[test]
+fn schema_validation_of_the_deepest_readable_sbom_does_not_overflow() {
+    // Components nested in components as deep as JSON's bound allows (two levels each), which
+    // the CycloneDX schema validates recursively.
+    let dir = tempfile::tempdir().unwrap();
+    let mut component = json!({"type": "library", "name": "leaf", "bom-ref": "c0"});
+    for i in 1..62 {
+        component = json!({"type": "library", "name": format!("c{i}"), "bom-ref": format!("c{i}"), "components": [component]});
+    }
+    let bom = write(
+        &json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [component]}),
+        &dir.path().join("deep.cdx.json"),
+    );
+    let out = run(&["sbom", "validate", path_str(&bom)], 0);
+    assert!(out.starts_with("OK: "), "{out}");
+    let diff = run(&["sbom", "diff", path_str(&bom), path_str(&bom)], 0);
+    assert!(diff.contains("no differences"), "{diff}");
+}
+
+#[test]
+fn diff_matches_ancestors_by_digest_not_by_a_purl_from_base_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, registry) = tutorial_model(dir.path());
+    for format in ["cyclonedx", "spdx"] {
+        let named = generate(&[path_str(&model), "--format", format], &registry);
+        // The same lineage, without the card's base_model: no purl for the ancestor.
+        let mut unnamed = named.clone();
+        let ancestor_digest = if format == "cyclonedx" {
+            let ancestor = &mut unnamed["metadata"]["component"]["pedigree"]["ancestors"][0];
+            let ancestor = ancestor.as_object_mut().unwrap();
+            assert!(ancestor.remove("purl").is_some());
+            ancestor.remove("externalReferences");
+            ancestor["hashes"][0]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        } else {
+            let graph = unnamed["@graph"].as_array_mut().unwrap();
+            let ancestor = graph
+                .iter_mut()
+                .find(|e| e["type"] == "ai_AIPackage" && e.get("software_packageUrl").is_some())
+                .unwrap()
+                .as_object_mut()
+                .unwrap();
+            ancestor.remove("software_packageUrl");
+            ancestor.remove("software_downloadLocation");
+            ancestor["verifiedUsing"][0]["hashValue"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let a = write(&named, &dir.path().join(format!("named.{format}.json")));
+        let b = write(&unnamed, &dir.path().join(format!("unnamed.{format}.json")));
+        let same = run(&["sbom", "diff", path_str(&a), path_str(&b)], 0);
+        assert!(same.contains("no differences"), "{format}\n{same}");
+
+        // Another ancestor under the same Hub id is another ancestor.
+        let mut other = named.clone();
+        let replaced = other.to_string().replace(&ancestor_digest, &"0".repeat(64));
+        other = json(&replaced);
+        let c = write(&other, &dir.path().join(format!("other.{format}.json")));
+        let diff = run(&["sbom", "diff", path_str(&a), path_str(&c)], 1);
+        assert!(
+            diff.contains("removed   model openai-community/gpt2")
+                && diff.contains("added     model openai-community/gpt2"),
+            "{format}\n{diff}"
+        );
+    }
+}

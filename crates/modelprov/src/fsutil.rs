@@ -211,6 +211,10 @@ pub mod limits {
     pub const DOCUMENT_BYTES: u64 = 64 << 20;
     /// SBOMs: thousands of files and components.
     pub const SBOM_BYTES: u64 = 256 << 20;
+    /// Model cards and card field files (a 100 KB model-index is a big card).
+    pub const CARD_BYTES: u64 = 16 << 20;
+    /// A model's config.json (real ones are a few KB).
+    pub const CONFIG_BYTES: u64 = 4 << 20;
 }
 
 /// Reads the whole of a small file, refusing it once it passes `limit` bytes (read lazily, so
@@ -245,6 +249,28 @@ pub fn read_capped_string(path: &Path, limit: u64, what: &str) -> Result<String>
     })
 }
 
+/// The deepest nesting serde_json reads: it refuses a 128th level before recursing into it.
+pub const JSON_DEPTH: usize = 127;
+
+/// Parses a JSON document. serde_json's recursion limit stays on (no `unbounded_depth`), so a
+/// deeply nested document is an error, not a stack overflow; that error says so plainly.
+pub fn parse_json(bytes: &[u8]) -> std::result::Result<serde_json::Value, String> {
+    serde_json::from_slice(bytes).map_err(|e| json_problem(&e))
+}
+
+/// A serde_json error as a message, naming the nesting bound when that is what was hit.
+pub fn json_problem(error: &serde_json::Error) -> String {
+    if error.to_string().starts_with("recursion limit exceeded") {
+        format!(
+            "nested deeper than {JSON_DEPTH} levels (line {}, column {})",
+            error.line(),
+            error.column()
+        )
+    } else {
+        error.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +298,16 @@ mod tests {
                 .to_string()
                 .ends_with("not UTF-8 text (byte 2), so not a trust file")
         );
+    }
+
+    #[test]
+    fn deep_json_is_refused_by_its_nesting_bound() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(
+            parse_json(deep.as_bytes()).unwrap_err(),
+            "nested deeper than 127 levels (line 1, column 128)"
+        );
+        let limit = format!("{}{}", "[".repeat(JSON_DEPTH), "]".repeat(JSON_DEPTH));
+        parse_json(limit.as_bytes()).unwrap();
     }
 }

@@ -118,7 +118,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         .clone()
         .unwrap_or_else(|| card_signature_path(&output));
     let sbom = match &args.sbom {
-        Some(path) => Some((path, crate::commands::sbom::read_json(path)?)),
+        Some(path) => Some((path, modelprov::sbom::read_sbom(path)?)),
         None => None,
     };
     let sbom_output = args

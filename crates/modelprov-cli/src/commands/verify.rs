@@ -338,7 +338,7 @@ fn expectation(
                 .clone()
                 .unwrap_or_else(|| attachment_signature_path(signature, "sbom"));
             let sbom_bundle = read_bundle(&sbom_signature)?;
-            let document = crate::commands::sbom::read_json(sbom_path)?;
+            let document = modelprov::sbom::read_sbom(sbom_path)?;
             verify_sbom_bundle(
                 &sbom_bundle,
                 trusted,

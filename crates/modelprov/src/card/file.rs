@@ -10,9 +10,6 @@ use super::emit::{emit_entry, emit_mapping};
 use super::yaml::{YamlDocument, parse_yaml};
 use crate::error::{Error, Result};
 
-/// Cards are text; anything this large is not one (a 100 KB model-index is a big card).
-const MAX_CARD_BYTES: u64 = 16 << 20;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CardFormat {
     /// README.md: YAML front matter and a Markdown body.
@@ -63,19 +60,7 @@ impl Card {
     /// A card file's bytes, refusing files too large to be a card. Read once, they can be both
     /// parsed and hashed (`sign --card`), so what is checked is what is signed.
     pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
-        let mut bytes = Vec::new();
-        use std::io::Read as _;
-        file.take(MAX_CARD_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("read", path, e))?;
-        if bytes.len() as u64 > MAX_CARD_BYTES {
-            return Err(Error::invalid(
-                path,
-                format!("too large for a model card (limit {MAX_CARD_BYTES} bytes)"),
-            ));
-        }
-        Ok(bytes)
+        crate::fsutil::read_capped(path, crate::fsutil::limits::CARD_BYTES, "a model card")
     }
 
     /// Parses a card file's bytes (format from `path`'s extension).
@@ -298,6 +283,26 @@ impl Card {
             }
         }
         value
+    }
+
+    /// Removes a (possibly nested) field, and the mappings it leaves empty, returning its value.
+    pub fn remove(&mut self, dotted: &str) -> Option<Value> {
+        fn remove_in(map: &mut Map<String, Value>, parts: &[&str]) -> Option<Value> {
+            match parts {
+                [] => None,
+                [last] => map.remove(*last),
+                [first, rest @ ..] => {
+                    let child = map.get_mut(*first)?.as_object_mut()?;
+                    let removed = remove_in(child, rest)?;
+                    if child.is_empty() {
+                        map.remove(*first);
+                    }
+                    Some(removed)
+                }
+            }
+        }
+        let parts: Vec<&str> = dotted.split('.').collect();
+        remove_in(&mut self.metadata, &parts)
     }
 
     /// Sets a (possibly nested) field, creating the mappings on the way: `provenance.model.digest`.

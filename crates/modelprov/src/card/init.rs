@@ -7,13 +7,14 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::fields::{FileSummary, FormatSummary, ModelFacts, Text};
+use super::fields::{FileSummary, FormatSummary, ModelFacts, Text, kind};
+use super::file::Card;
 use super::safetensors_header::{SafetensorsSummary, read_safetensors_summary};
+use super::validate::parse_date;
+use crate::digest::RootDigest;
 use crate::error::{Error, Result};
+use crate::fsutil::{limits, parse_json, read_capped};
 use crate::manifest::Manifest;
-
-/// Largest config.json read (real ones are a few KB).
-const MAX_CONFIG_BYTES: u64 = 4 << 20;
 
 #[derive(Clone, Debug, Default)]
 pub struct ModelSurvey {
@@ -92,17 +93,8 @@ pub fn survey_model(dir: &Path, manifest: &Manifest) -> Result<ModelSurvey> {
 }
 
 fn read_config(path: &Path) -> Result<serde_json::Map<String, Value>> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io("read", path, e))?
-        .len();
-    if size > MAX_CONFIG_BYTES {
-        return Err(Error::invalid(
-            path,
-            format!("{size} bytes is too large for a config.json"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    match serde_json::from_slice(&bytes) {
+    let bytes = read_capped(path, limits::CONFIG_BYTES, "a config.json")?;
+    match parse_json(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::invalid(path, "config.json is not a JSON object")),
         Err(e) => Err(Error::invalid(
@@ -110,6 +102,83 @@ fn read_config(path: &Path) -> Result<serde_json::Map<String, Value>> {
             format!("config.json is not valid JSON: {e}"),
         )),
     }
+}
+
+/// The card's date fields.
+pub const DATE_FIELDS: &[&str] = &["provenance.created", "provenance.last_updated"];
+
+/// A date as `card init` takes it (`--created`, `provenance.created`): `YYYY-MM-DD` or RFC 3339,
+/// and a day that exists (`2024-02-30` does not). The error says what was wrong.
+pub fn check_date(text: &str) -> std::result::Result<time::Date, String> {
+    parse_date(text).ok_or_else(|| {
+        format!("'{text}' is not a date (YYYY-MM-DD or RFC 3339, a day that exists)")
+    })
+}
+
+/// The first date field of `card` that holds no real date, as `field: problem`.
+pub fn impossible_date(card: &Card) -> Option<String> {
+    DATE_FIELDS.iter().find_map(|field| {
+        let problem = match card.metadata_value(field)? {
+            Value::String(text) => check_date(text).err()?,
+            other => format!("expected a date (YYYY-MM-DD), found {}", kind(other)),
+        };
+        Some(format!("{field}: {problem}"))
+    })
+}
+
+/// The fields that say which model a card is about and what was measured on it, with the
+/// `card init` input that sets each anew.
+pub const IDENTITY_FIELDS: &[(&str, &str)] = &[
+    ("provenance.name", "--name"),
+    ("provenance.version", "--model-version"),
+    ("model-index", "a model-index in --from FILE"),
+    (
+        "provenance.evaluation.results",
+        "provenance.evaluation.results in --from FILE",
+    ),
+];
+
+/// A field `card init` dropped because the card it came from describes another model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignField {
+    /// The field path (`provenance.name`).
+    pub field: &'static str,
+    /// The digest the card recorded (the other model's).
+    pub recorded: String,
+    /// How to set the field for this model.
+    pub set_with: &'static str,
+}
+
+impl std::fmt::Display for ForeignField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "dropped {} from the existing card: it describes the model {}, not this folder \
+             (a copied folder?); set it with {}",
+            self.field, self.recorded, self.set_with
+        )
+    }
+}
+
+/// When `card` records a model digest other than `digest` (the folder was copied from another
+/// model, or its files changed), removes the identity fields (`IDENTITY_FIELDS`) that describe
+/// that other model, and says which. A card that records no digest, or this digest, is left alone.
+pub fn drop_foreign_identity(card: &mut Card, digest: &RootDigest) -> Vec<ForeignField> {
+    let Some(recorded) = card.recorded_digest().map(str::to_string) else {
+        return Vec::new();
+    };
+    if recorded.parse::<RootDigest>().ok().as_ref() == Some(digest) {
+        return Vec::new();
+    }
+    IDENTITY_FIELDS
+        .iter()
+        .filter(|(field, _)| card.remove(field).is_some())
+        .map(|&(field, set_with)| ForeignField {
+            field,
+            recorded: recorded.clone(),
+            set_with,
+        })
+        .collect()
 }
 
 /// Files per format: the extension (lower case), or the whole name for files without one.

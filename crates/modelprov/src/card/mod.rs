@@ -30,7 +30,10 @@ pub use document::{CardText, FrontMatter};
 pub use emit::emit_mapping;
 pub use fields::*;
 pub use file::{Card, CardFormat};
-pub use init::{ModelSurvey, survey_model};
+pub use init::{
+    DATE_FIELDS, ForeignField, IDENTITY_FIELDS, ModelSurvey, check_date, drop_foreign_identity,
+    impossible_date, survey_model,
+};
 pub use known::{LicenseInfo, license_info};
 pub use location::check_card_location;
 pub use render::{render_html, render_markdown_body, render_readme};

@@ -4,8 +4,11 @@
 //! Norwegian.
 //!
 //! Composing ourselves (rather than loading saphyr's tree) gives three things the loader does not:
-//! a line for every collection, duplicate keys reported instead of silently overwritten, and a
-//! bound on alias expansion (a "billion laughs" card is refused, not expanded).
+//! a line for every collection, duplicate keys reported instead of silently overwritten, and
+//! bounds on nesting and on alias expansion (a "billion laughs" card, or one long string aliased
+//! thousands of times, is refused, not expanded). The composer keeps its own stack rather than
+//! recursing, and the nesting bound keeps every later walk over the value (validation, emitting,
+//! `Drop`) shallow.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +20,14 @@ use serde_json::{Map, Number, Value};
 /// More nodes than any real card has (a 100 KB model-index is about 10,000), few enough that
 /// alias expansion cannot exhaust memory.
 const MAX_NODES: usize = 2_000_000;
+
+/// Bytes of scalar text (keys and values) the document may expand to: four times the largest card
+/// file, so only alias expansion reaches it (one 4 MB string aliased 3,000 times would be 12 GB).
+const MAX_BYTES: usize = 64 << 20;
+
+/// Nested mappings and sequences allowed, as serde_json allows JSON (128): real cards nest about
+/// six deep, and code that walks the value recursively stays far from the end of its stack.
+pub const MAX_DEPTH: usize = 128;
 
 /// A parsed YAML document and where its parts are.
 #[derive(Clone, Debug, Default)]
@@ -83,7 +94,13 @@ pub fn parse_yaml(text: &str, first_line: usize) -> Result<YamlDocument, YamlErr
         let (event, span) = event.map_err(|e| YamlError {
             line: e.marker().line() + first_line - 1,
             column: e.marker().col() + 1,
-            message: e.info().to_string(),
+            // saphyr's scanner counts flow nesting in a byte and stops at 255 levels (it may
+            // scan ahead of the composer's bound): the same refusal, said the same way.
+            message: if e.info() == "recursion limit exceeded" {
+                too_deep()
+            } else {
+                e.info().to_string()
+            },
         })?;
         match event {
             Event::DocumentStart(_) => {
@@ -114,8 +131,18 @@ struct Composer {
     first_line: usize,
     document: YamlDocument,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Value, usize)>,
+    anchors: HashMap<usize, Anchored>,
     nodes: usize,
+    bytes: usize,
+}
+
+/// What an anchor names, and what each alias to it adds.
+struct Anchored {
+    value: Value,
+    nodes: usize,
+    bytes: usize,
+    /// Nesting levels inside the value (0 for a scalar, 1 for `[a]`).
+    depth: usize,
 }
 
 struct Frame {
@@ -124,6 +151,9 @@ struct Frame {
     path: String,
     anchor: usize,
     nodes_before: usize,
+    bytes_before: usize,
+    /// The deepest nesting among the children attached so far.
+    depth_below: usize,
     /// In a mapping: the key read, waiting for its value (with its line).
     key: Option<(String, usize)>,
 }
@@ -141,13 +171,32 @@ impl Composer {
         }
     }
 
-    fn count(&mut self, nodes: usize, span: &Span) -> Result<(), YamlError> {
+    /// Counts what a node adds, refusing the document before anything is copied once it passes a
+    /// bound.
+    fn count(&mut self, nodes: usize, bytes: usize, span: &Span) -> Result<(), YamlError> {
         self.nodes += nodes;
+        self.bytes = self.bytes.saturating_add(bytes);
         if self.nodes > MAX_NODES {
             return Err(self.error(
                 span,
                 format!("the document expands to more than {MAX_NODES} values (alias expansion?)"),
             ));
+        }
+        if self.bytes > MAX_BYTES {
+            return Err(self.error(
+                span,
+                format!(
+                    "the document expands to more than {MAX_BYTES} bytes of text (alias expansion?)"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a node that would put `depth` levels below the collections now open.
+    fn check_depth(&self, depth: usize, span: &Span) -> Result<(), YamlError> {
+        if self.stack.len() + depth > MAX_DEPTH {
+            return Err(self.error(span, too_deep()));
         }
         Ok(())
     }
@@ -174,7 +223,7 @@ impl Composer {
         tag: Option<&Cow<'_, Tag>>,
         span: &Span,
     ) -> Result<(), YamlError> {
-        self.count(1, span)?;
+        self.count(1, text.len(), span)?;
         let value = match Scalar::parse_from_cow_and_metadata(text.clone(), style, tag) {
             Some(scalar) => scalar_value(scalar, &text),
             None => {
@@ -182,7 +231,15 @@ impl Composer {
             }
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, (value.clone(), 1));
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    value: value.clone(),
+                    nodes: 1,
+                    bytes: text.len(),
+                    depth: 0,
+                },
+            );
         }
         match self.place(span) {
             Placement::Key => {
@@ -211,13 +268,14 @@ impl Composer {
                 {
                     self.document.yaml11_booleans.push(path.clone());
                 }
-                self.attach(value, path, line)
+                self.attach(value, path, line, 0)
             }
         }
     }
 
     fn open(&mut self, value: Value, anchor: usize, span: &Span) -> Result<(), YamlError> {
-        self.count(1, span)?;
+        self.check_depth(1, span)?;
+        self.count(1, 0, span)?;
         let path = match self.place(span) {
             Placement::Key => {
                 return Err(self.error(span, "a mapping key must be a plain value".into()));
@@ -232,6 +290,8 @@ impl Composer {
             path,
             anchor,
             nodes_before: self.nodes,
+            bytes_before: self.bytes,
+            depth_below: 0,
             key: None,
         });
         Ok(())
@@ -239,10 +299,17 @@ impl Composer {
 
     fn close(&mut self, span: &Span) -> Result<(), YamlError> {
         let frame = self.stack.pop().expect("the parser balances collections");
+        let depth = frame.depth_below + 1;
         if frame.anchor != 0 {
-            let nodes = self.nodes - frame.nodes_before + 1;
-            self.anchors
-                .insert(frame.anchor, (frame.value.clone(), nodes));
+            self.anchors.insert(
+                frame.anchor,
+                Anchored {
+                    value: frame.value.clone(),
+                    nodes: self.nodes - frame.nodes_before + 1,
+                    bytes: self.bytes - frame.bytes_before,
+                    depth,
+                },
+            );
         }
         let line = self
             .document
@@ -250,27 +317,38 @@ impl Composer {
             .get(&frame.path)
             .copied()
             .unwrap_or_else(|| self.line(span));
-        self.attach(frame.value, frame.path, line)
+        self.attach(frame.value, frame.path, line, depth)
     }
 
     fn alias(&mut self, anchor: usize, span: &Span) -> Result<(), YamlError> {
-        let Some((value, nodes)) = self.anchors.get(&anchor).cloned() else {
+        let Some(anchored) = self.anchors.get(&anchor) else {
             return Err(self.error(span, "alias to an unknown anchor".into()));
         };
-        self.count(nodes, span)?;
+        let (nodes, bytes, depth) = (anchored.nodes, anchored.bytes, anchored.depth);
+        // Checked before the copy: an expansion past a bound is never made.
+        self.check_depth(depth, span)?;
+        self.count(nodes, bytes, span)?;
+        let value = self.anchors[&anchor].value.clone();
         match self.place(span) {
             Placement::Key => Err(self.error(span, "an alias cannot be a mapping key".into())),
-            Placement::Value(path, line) => self.attach(value, path, line),
+            Placement::Value(path, line) => self.attach(value, path, line, depth),
         }
     }
 
-    /// Puts a finished node into its parent (or makes it the document).
-    fn attach(&mut self, value: Value, path: String, line: usize) -> Result<(), YamlError> {
+    /// Puts a finished node (`depth` levels deep) into its parent (or makes it the document).
+    fn attach(
+        &mut self,
+        value: Value,
+        path: String,
+        line: usize,
+        depth: usize,
+    ) -> Result<(), YamlError> {
         self.document.lines.entry(path.clone()).or_insert(line);
         let Some(frame) = self.stack.last_mut() else {
             self.document.value = value;
             return Ok(());
         };
+        frame.depth_below = frame.depth_below.max(depth);
         match &mut frame.value {
             Value::Array(items) => items.push(value),
             Value::Object(map) => {
@@ -289,6 +367,10 @@ impl Composer {
         }
         Ok(())
     }
+}
+
+fn too_deep() -> String {
+    format!("mappings and lists nested deeper than {MAX_DEPTH} levels")
 }
 
 enum Placement {
@@ -387,5 +469,47 @@ mod tests {
         }
         let error = parse_yaml(&laughs, 1).unwrap_err();
         assert!(error.message.contains("expands to more than"), "{error}");
+    }
+
+    #[test]
+    fn aliases_are_bounded_by_the_bytes_they_expand_to() {
+        // 100 aliases of one 1 MiB string: few nodes, but 100 MiB of text.
+        let big = "x".repeat(1 << 20);
+        let refs = vec!["*a"; 100].join(", ");
+        let error = parse_yaml(&format!("a: &a {big}\nb: [{refs}]\n"), 1).unwrap_err();
+        assert!(
+            error.message.contains("more than 67108864 bytes of text"),
+            "{error}"
+        );
+        assert_eq!(error.line, 2);
+        // Under the bound, the same card reads.
+        let refs = vec!["*a"; 20].join(", ");
+        let doc = parse_yaml(&format!("a: &a {big}\nb: [{refs}]\n"), 1).unwrap();
+        assert_eq!(doc.value["b"].as_array().unwrap().len(), 20);
+    }
+
+    #[test]
+    fn nesting_is_bounded_without_recursion() {
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let deep = format!("{}1{}", open.repeat(100_000), close.repeat(100_000));
+            let error = parse_yaml(&deep, 1).unwrap_err();
+            assert_eq!(
+                error.message, "mappings and lists nested deeper than 128 levels",
+                "{error}"
+            );
+            let limit = format!("{}1{}", open.repeat(MAX_DEPTH), close.repeat(MAX_DEPTH));
+            parse_yaml(&limit, 1).unwrap();
+        }
+        // Block sequences nest two bytes a level ("- - - 1"), and saphyr's scanner does not
+        // bound them: only the composer does.
+        let block = format!("tags:\n{}1\n", "- ".repeat(100_000));
+        let error = parse_yaml(&block, 1).unwrap_err();
+        assert!(error.message.contains("deeper than 128"), "{error}");
+        assert_eq!((error.line, error.column), (2, 255));
+        // An alias counts with the depth of what it names.
+        let nested = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let inner = format!("{}*a{}", "[".repeat(40), "]".repeat(40));
+        let error = parse_yaml(&format!("a: &a {nested}\nb: {inner}\n"), 1).unwrap_err();
+        assert!(error.message.contains("deeper than 128"), "{error}");
     }
 }

@@ -10,6 +10,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::fsutil::{limits, parse_json, read_capped_string};
+
+/// Parentheses nested in one requirement (markers such as `(a or (b and c))`). pep508_rs parses
+/// markers by recursive descent, so the depth is checked before the line reaches it; real markers
+/// nest two or three deep.
+const MAX_MARKER_DEPTH: usize = 32;
 
 /// OSV's ecosystem names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -113,18 +119,15 @@ pub fn read_dependency_file(path: &Path) -> Result<Vec<Package>> {
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let invalid = |problem: String| Error::invalid(path, problem);
-    let mut packages = match name.as_str() {
-        "pyproject.toml" => pyproject(&text, &name).map_err(invalid)?,
-        "uv.lock" | "poetry.lock" => python_lock(&text, &name).map_err(invalid)?,
-        "Pipfile.lock" => pipfile_lock(&text, &name).map_err(invalid)?,
-        "Cargo.lock" => cargo_lock(&text, &name).map_err(invalid)?,
-        "package-lock.json" => package_lock(&text, &name).map_err(invalid)?,
-        "config.json" => config_json(&text, &name).map_err(invalid)?,
-        other if other.ends_with(".txt") && other.contains("requirements") => {
-            requirements(&text, &name).map_err(invalid)?
-        }
+    let parse: fn(&str, &str) -> std::result::Result<Vec<Package>, String> = match name.as_str() {
+        "pyproject.toml" => pyproject,
+        "uv.lock" | "poetry.lock" => python_lock,
+        "Pipfile.lock" => pipfile_lock,
+        "Cargo.lock" => cargo_lock,
+        "package-lock.json" => package_lock,
+        "config.json" => config_json,
+        other if other.ends_with(".txt") && other.contains("requirements") => requirements,
         other => {
             return Err(invalid(format!(
                 "'{other}' is not a dependency file modelprov reads ({})",
@@ -132,6 +135,8 @@ pub fn read_dependency_file(path: &Path) -> Result<Vec<Package>> {
             )));
         }
     };
+    let text = read_capped_string(path, limits::DOCUMENT_BYTES, "a dependency file")?;
+    let mut packages = parse(&text, &name).map_err(invalid)?;
     packages.sort();
     packages.dedup();
     Ok(packages)
@@ -150,8 +155,7 @@ fn requirements(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
         if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
             continue;
         }
-        let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(line)
-            .map_err(|e| format!("line {}: {e}", number + 1))?;
+        let requirement = requirement(line).map_err(|e| format!("line {}: {e}", number + 1))?;
         packages.push(Package::new(
             Ecosystem::PyPI,
             requirement.name.as_ref(),
@@ -160,6 +164,52 @@ fn requirements(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
         ));
     }
     Ok(packages)
+}
+
+/// A TOML error as "line L, column C: message". toml's own display quotes the whole offending
+/// line, which for a generated or hostile file can be megabytes.
+fn toml_problem(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end();
+    let Some(at) = error.span().map(|span| span.start.min(text.len())) else {
+        return message.to_string();
+    };
+    let before = &text.as_bytes()[..at];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    format!("line {line}, column {column}: {message}")
+}
+
+/// One PEP 508 requirement, refused before parsing when its parentheses nest too deep.
+fn requirement(
+    line: &str,
+) -> std::result::Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, String> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => {
+                depth += 1;
+                if depth > MAX_MARKER_DEPTH {
+                    return Err(format!(
+                        "parentheses nested deeper than {MAX_MARKER_DEPTH} levels"
+                    ));
+                }
+            }
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+    }
+    pep508_rs::Requirement::from_str(line).map_err(|e| e.to_string())
 }
 
 /// The version of `name==X` (exactly one `==` specifier), else none.
@@ -175,7 +225,7 @@ fn pinned(requirement: &pep508_rs::Requirement<pep508_rs::VerbatimUrl>) -> Optio
 }
 
 fn pyproject(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
-    let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let document: toml::Table = toml::from_str(text).map_err(|e| toml_problem(text, &e))?;
     let mut packages = Vec::new();
     let dependencies = document
         .get("project")
@@ -187,8 +237,7 @@ fn pyproject(text: &str, source: &str) -> std::result::Result<Vec<Package>, Stri
         let Some(line) = dependency.as_str() else {
             return Err("project.dependencies holds a value that is not a string".into());
         };
-        let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(line)
-            .map_err(|e| format!("project.dependencies: {e}"))?;
+        let requirement = requirement(line).map_err(|e| format!("project.dependencies: {e}"))?;
         packages.push(Package::new(
             Ecosystem::PyPI,
             requirement.name.as_ref(),
@@ -217,7 +266,7 @@ fn toml_lock(
     ecosystem: Ecosystem,
     is_project: fn(&toml::Value) -> bool,
 ) -> std::result::Result<Vec<Package>, String> {
-    let document: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    let document: toml::Table = toml::from_str(text).map_err(|e| toml_problem(text, &e))?;
     let mut packages = Vec::new();
     for package in document
         .get("package")
@@ -239,7 +288,7 @@ fn toml_lock(
 }
 
 fn pipfile_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
-    let document: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let document: Value = parse_json(text.as_bytes())?;
     let mut packages = Vec::new();
     for section in ["default", "develop"] {
         for (name, entry) in document
@@ -267,7 +316,7 @@ fn cargo_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, Str
 
 /// Lockfile v2/v3 `packages` (keys `node_modules/...`), or v1 nested `dependencies`.
 fn package_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
-    let document: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let document: Value = parse_json(text.as_bytes())?;
     let mut packages = Vec::new();
     if let Some(entries) = document.get("packages").and_then(Value::as_object) {
         for (path, entry) in entries {
@@ -313,7 +362,7 @@ fn package_lock(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
 
 /// `transformers_version`, `_diffusers_version` and the like: the library that wrote the config.
 fn config_json(text: &str, source: &str) -> std::result::Result<Vec<Package>, String> {
-    let document: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let document: Value = parse_json(text.as_bytes())?;
     let mut packages = Vec::new();
     for (key, library) in [
         ("transformers_version", "transformers"),
@@ -386,6 +435,11 @@ mod tests {
             names(&pyproject(project, "pyproject.toml").unwrap()),
             ["accelerate@0.30.0", "safetensors@*"]
         );
+        let error = python_lock("[[package]]\nname = 1\nx = [[[\n", "uv.lock").unwrap_err();
+        assert!(error.starts_with("line 3, column "), "{error}");
+        let deep = format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let error = cargo_lock(&deep, "Cargo.lock").unwrap_err();
+        assert!(error.len() < 200 && error.contains("recursion"), "{error}");
         let config = r#"{"architectures": ["GPT2LMHeadModel"], "transformers_version": "4.30.0"}"#;
         let packages = config_json(config, "config.json").unwrap();
         assert_eq!(packages[0].purl(), "pkg:pypi/transformers@4.30.0");

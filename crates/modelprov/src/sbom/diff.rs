@@ -74,8 +74,9 @@ pub fn diff_sboms(a: &Value, b: &Value) -> Result<SbomDiff, String> {
 
 type Facts = (BTreeMap<String, ComponentFacts>, BTreeSet<String>);
 
-/// Components keyed by what identifies them across versions: the package URL without its
-/// version, else kind and name. Vulnerabilities as "ID on KEY".
+/// Components keyed by what identifies them across versions: an ancestor model by its digest,
+/// anything else by its package URL without the version, else kind and name. Vulnerabilities as
+/// "ID on KEY".
 fn facts(document: &Value) -> Result<Facts, String> {
     match detect_format(document)? {
         SbomFormat::CycloneDx16 | SbomFormat::CycloneDx17 => Ok(cyclonedx_facts(document)),
@@ -83,7 +84,15 @@ fn facts(document: &Value) -> Result<Facts, String> {
     }
 }
 
-fn key_of(kind: &str, name: &str, purl: Option<&str>) -> String {
+/// An ancestor's purl is made up from the card's `base_model` (and missing when the card names
+/// none), while its digest is what the lineage registry signed: two SBOMs name the same ancestor
+/// when they give the same digest.
+fn key_of(kind: &str, name: &str, purl: Option<&str>, hashes: &BTreeSet<String>) -> String {
+    if kind == "model"
+        && let Some(digest) = hashes.iter().find(|h| h.starts_with("sha256:"))
+    {
+        return format!("model:{digest}");
+    }
     match purl {
         Some(purl) => purl.split('@').next().unwrap_or(purl).to_string(),
         None => format!("{kind}:{name}"),
@@ -151,12 +160,6 @@ fn cyclonedx_facts(document: &Value) -> Facts {
             other => other,
         };
         let name = component["name"].as_str().unwrap_or_default().to_string();
-        // The document's subject is "model" whatever its name.
-        let key = if model == Some(component) {
-            "model".to_string()
-        } else {
-            key_of(kind, &name, component["purl"].as_str())
-        };
         let hashes = component["hashes"]
             .as_array()
             .into_iter()
@@ -164,6 +167,12 @@ fn cyclonedx_facts(document: &Value) -> Facts {
             .filter_map(|h| Some(format!("{}:{}", h["alg"].as_str()?, h["content"].as_str()?)))
             .map(|h| h.to_lowercase().replace("sha-256", "sha256"))
             .collect();
+        // The document's subject is "model" whatever its name.
+        let key = if model == Some(component) {
+            "model".to_string()
+        } else {
+            key_of(kind, &name, component["purl"].as_str(), &hashes)
+        };
         let facts = ComponentFacts {
             kind: kind.to_string(),
             version: component["version"].as_str().map(str::to_string),
@@ -221,11 +230,6 @@ fn spdx_facts(document: &Value) -> Facts {
         };
         let id = element["spdxId"].as_str().unwrap_or_default();
         let name = element["name"].as_str().unwrap_or_default().to_string();
-        let key = if Some(id) == root {
-            "model".to_string()
-        } else {
-            key_of(kind, &name, element["software_packageUrl"].as_str())
-        };
         let licenses = relationships
             .iter()
             .filter(|r| r["from"] == id && r["relationshipType"] == "hasDeclaredLicense")
@@ -248,6 +252,16 @@ fn spdx_facts(document: &Value) -> Facts {
                 ))
             })
             .collect();
+        let key = if Some(id) == root {
+            "model".to_string()
+        } else {
+            key_of(
+                kind,
+                &name,
+                element["software_packageUrl"].as_str(),
+                &hashes,
+            )
+        };
         let facts = ComponentFacts {
             kind: kind.to_string(),
             version: element["software_packageVersion"]

@@ -28,6 +28,14 @@ pub use osv::{Advisory, Match, OsvDatabase};
 pub use spdx::spdx;
 pub use validate::{SPDX_CONTEXT, SbomFormat, SbomProblem, detect_format, validate_sbom};
 
+/// Reads an SBOM file (`sbom validate`, `sbom diff`, `sign --sbom`, `verify --sbom`) as JSON,
+/// with a size cap and JSON's nesting bound; the error names the file.
+pub fn read_sbom(path: &std::path::Path) -> crate::Result<serde_json::Value> {
+    let bytes = crate::fsutil::read_capped(path, crate::fsutil::limits::SBOM_BYTES, "an SBOM")?;
+    crate::fsutil::parse_json(&bytes)
+        .map_err(|problem| crate::Error::invalid(path, format!("not JSON: {problem}")))
+}
+
 /// A UUID derived from the document's content (SHA-256 of its JSON, as a version-5-style UUID in
 /// the URL namespace), so that identical inputs give identical serial numbers.
 pub fn serial_number(document: &serde_json::Value) -> uuid::Uuid {

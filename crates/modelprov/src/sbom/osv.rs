@@ -12,9 +12,7 @@ use serde_json::Value;
 
 use super::deps::{Ecosystem, Package};
 use crate::error::{Error, Result};
-
-/// Largest OSV record read (real ones are a few KB).
-const MAX_RECORD_BYTES: u64 = 8 << 20;
+use crate::fsutil::{limits, parse_json, read_capped};
 
 #[derive(Clone, Debug, Default)]
 pub struct OsvDatabase {
@@ -62,20 +60,28 @@ impl OsvDatabase {
         if !dir.is_dir() {
             return Err(Error::invalid(dir, "not a folder of OSV JSON records"));
         }
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        // Links are followed (a database may be a tree of links into a store); a `.json` entry
+        // that is then not a regular file (a device, a FIFO) is an error, not a skipped record.
+        for entry in walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = entry.map_err(|e| Error::invalid(dir, e.to_string()))?;
             let path = entry.path();
-            if !entry.file_type().is_file()
+            if entry.file_type().is_dir()
                 || path.extension().and_then(|e| e.to_str()) != Some("json")
             {
                 continue;
             }
-            if entry.metadata().map(|m| m.len()).unwrap_or(0) > MAX_RECORD_BYTES {
-                return Err(Error::invalid(path, "too large for an OSV record"));
+            if !entry.file_type().is_file() {
+                return Err(Error::invalid(
+                    path,
+                    "not a regular file, so not an OSV record",
+                ));
             }
-            let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-            let record: Value = serde_json::from_slice(&bytes)
-                .map_err(|e| Error::invalid(path, format!("not JSON: {e}")))?;
+            let bytes = read_capped(path, limits::DOCUMENT_BYTES, "an OSV record")?;
+            let record = parse_json(&bytes)
+                .map_err(|problem| Error::invalid(path, format!("not JSON: {problem}")))?;
             database
                 .add(&record)
                 .map_err(|problem| Error::invalid(path, format!("not an OSV record: {problem}")))?;

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use modelprov::card::{Card, CardData, completeness, render_markdown_body, survey_model};
+use modelprov::card::{
+    Card, CardData, check_date, completeness, drop_foreign_identity, impossible_date,
+    render_markdown_body, survey_model,
+};
 use modelprov::{Error, Result};
 use serde_json::{Map, Value, json};
 
@@ -109,18 +112,30 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
             output.display()
         )));
     }
+    // Input errors first, before the model is hashed and before anything is written.
+    for (flag, value) in [
+        ("--created", &args.created),
+        ("--last-updated", &args.last_updated),
+    ] {
+        if let Some(text) = value {
+            check_date(text).map_err(|problem| Error::Usage(format!("{flag}: {problem}")))?;
+        }
+    }
     let mut card = if readme.is_file() {
         Card::read(&readme)?
     } else {
         Card::new(&readme, Map::new(), String::new())
     };
-    if let Some(from) = &args.from {
-        let fields = Card::read(from)?.metadata;
-        for (key, value) in fields {
-            merge(&mut card.metadata, key, value);
+    let from = match &args.from {
+        Some(path) => {
+            let from = Card::read(path)?;
+            if let Some(problem) = impossible_date(&from) {
+                return Err(Error::invalid(path, problem));
+            }
+            Some(from.metadata)
         }
-    }
-    apply_flags(&args, &mut card);
+        None => None,
+    };
 
     let mut warnings = Vec::new();
     let built = build_card_model_manifest(
@@ -129,6 +144,20 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
         args.quiet,
         &mut warnings,
     )?;
+    // A README copied from another model's folder: its identity and measurements are not this
+    // model's. They go before --from and the flags, which may set them anew (and then need no
+    // warning).
+    let dropped = drop_foreign_identity(&mut card, &built.manifest.root_digest());
+    for (key, value) in from.into_iter().flatten() {
+        merge(&mut card.metadata, key, value);
+    }
+    apply_flags(&args, &mut card);
+    for field in dropped {
+        if card.metadata_value(field.field).is_none() {
+            warnings.push(field.to_string());
+        }
+    }
+
     let survey = survey_model(&args.model, &built.manifest)?;
     warnings.extend(survey.warnings.iter().cloned());
     // Measured facts replace the earlier measurement whole (a fact that can no longer be measured

@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use modelprov::sbom::{detect_format, diff_sboms};
+use modelprov::sbom::{detect_format, diff_sboms, read_sbom};
 use modelprov::{Error, Result};
 
-use super::read_json;
 use crate::exit::Outcome;
 use crate::output::print_json;
 
@@ -24,8 +23,8 @@ pub struct DiffArgs {
 /// Exit 0 when the two describe the same components and vulnerabilities, 1 when they differ (as
 /// diff(1) does).
 pub fn run(args: DiffArgs) -> Result<Outcome> {
-    let a = read_json(&args.from)?;
-    let b = read_json(&args.to)?;
+    let a = read_sbom(&args.from)?;
+    let b = read_sbom(&args.to)?;
     for (document, path) in [(&a, &args.from), (&b, &args.to)] {
         detect_format(document).map_err(|problem| Error::invalid(path, problem))?;
     }

@@ -4,8 +4,6 @@ mod diff;
 mod generate;
 mod validate;
 
-pub use validate::read_json;
-
 use clap::Subcommand;
 use modelprov::Result;
 

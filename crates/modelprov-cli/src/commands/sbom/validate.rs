@@ -3,15 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use modelprov::sbom::{detect_format, validate_sbom};
+use modelprov::sbom::{detect_format, read_sbom, validate_sbom};
 use modelprov::{Error, Result};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::exit::Outcome;
 use crate::output::print_json;
-
-/// SBOMs of real models are at most a few MB; anything far larger is refused, not parsed.
-const MAX_SBOM_BYTES: u64 = 256 << 20;
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -23,7 +20,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: ValidateArgs) -> Result<Outcome> {
-    let document = read_json(&args.file)?;
+    let document = read_sbom(&args.file)?;
     let format = detect_format(&document).map_err(|problem| Error::invalid(&args.file, problem))?;
     let problems = validate_sbom(&document, format);
     let name = args.file.display().to_string();
@@ -47,18 +44,4 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
     } else {
         Outcome::VerificationFailed
     })
-}
-
-pub fn read_json(path: &std::path::Path) -> Result<Value> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| Error::io("read", path, e))?
-        .len();
-    if size > MAX_SBOM_BYTES {
-        return Err(Error::invalid(
-            path,
-            format!("{size} bytes is too large for an SBOM"),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::invalid(path, format!("not JSON: {e}")))
 }
