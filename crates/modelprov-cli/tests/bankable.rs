@@ -604,6 +604,32 @@ fn signature_options_without_a_signature_are_refused() {
 }
 
 #[test]
+fn a_passphrase_for_a_key_without_one_is_refused() {
+    let folder = tempfile::tempdir().unwrap();
+    let model = vectors().join("model");
+    let (key, _) = keypair(folder.path());
+    let stderr = modelprov()
+        .args([
+            "sign",
+            path_str(&model),
+            "--key",
+            path_str(&key),
+            "--passphrase-env",
+            "PASS",
+        ])
+        .args(["-o", path_str(&folder.path().join("m.sig"))])
+        .env("PASS", "secret")
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(stderr.contains("is not encrypted"), "{stderr}");
+    assert!(!folder.path().join("m.sig").exists());
+}
+
+#[test]
 fn trust_files_refuse_repeated_ids_and_unknown_fields() {
     let folder = tempfile::tempdir().unwrap();
     let model = vectors().join("model");

@@ -66,7 +66,24 @@ impl PrivateKey {
     pub fn from_pem(text: &str, passphrase: Option<&[u8]>, path: &Path) -> Result<Self> {
         let invalid = |problem: String| Error::invalid(path, problem);
         let blocks = pem_blocks(text).map_err(invalid)?;
+        // A passphrase for a key that has none would be an option without effect: refused, so
+        // that a user who believes the key is protected learns it is not.
+        let refuse_passphrase = || -> Result<()> {
+            match passphrase {
+                Some(_) => Err(Error::Usage(format!(
+                    "{} is not encrypted; the passphrase given has nothing to unlock",
+                    path.display()
+                ))),
+                None => Ok(()),
+            }
+        };
         for block in &blocks {
+            if matches!(
+                block.label.as_str(),
+                "PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY"
+            ) {
+                refuse_passphrase()?;
+            }
             match block.label.as_str() {
                 "PRIVATE KEY" => return from_pkcs8_der(&block.der).map_err(invalid),
                 "ENCRYPTED PRIVATE KEY" => {
