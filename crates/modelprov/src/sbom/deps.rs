@@ -150,8 +150,8 @@ fn requirements(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
         if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
             continue;
         }
-        let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(line)
-            .map_err(|e| format!("line {}: {e}", number + 1))?;
+        let requirement =
+            parse_requirement(line).map_err(|e| format!("line {}: {e}", number + 1))?;
         packages.push(Package::new(
             Ecosystem::PyPI,
             requirement.name.as_ref(),
@@ -160,6 +160,25 @@ fn requirements(text: &str, source: &str) -> std::result::Result<Vec<Package>, S
         ));
     }
     Ok(packages)
+}
+
+/// One PEP 508 requirement. pep508_rs 0.9.2 panics instead of erring on a name that ends in `.`,
+/// `-` or `_` when more follows (`torch- ==2.0`), so that case is refused here first, by PEP 508's
+/// own rule.
+fn parse_requirement(
+    line: &str,
+) -> std::result::Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, String> {
+    let text = line.trim_start();
+    let name_end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(text.len());
+    let name = &text[..name_end];
+    if name.ends_with(['.', '-', '_']) {
+        return Err(format!(
+            "package name '{name}' must end with a letter or digit (PEP 508)"
+        ));
+    }
+    pep508_rs::Requirement::from_str(line).map_err(|e| e.to_string())
 }
 
 /// The version of `name==X` (exactly one `==` specifier), else none.
@@ -187,8 +206,8 @@ fn pyproject(text: &str, source: &str) -> std::result::Result<Vec<Package>, Stri
         let Some(line) = dependency.as_str() else {
             return Err("project.dependencies holds a value that is not a string".into());
         };
-        let requirement = pep508_rs::Requirement::<pep508_rs::VerbatimUrl>::from_str(line)
-            .map_err(|e| format!("project.dependencies: {e}"))?;
+        let requirement =
+            parse_requirement(line).map_err(|e| format!("project.dependencies: {e}"))?;
         packages.push(Package::new(
             Ecosystem::PyPI,
             requirement.name.as_ref(),
@@ -389,5 +408,36 @@ mod tests {
         let config = r#"{"architectures": ["GPT2LMHeadModel"], "transformers_version": "4.30.0"}"#;
         let packages = config_json(config, "config.json").unwrap();
         assert_eq!(packages[0].purl(), "pkg:pypi/transformers@4.30.0");
+    }
+
+    /// Found by the `dependencies` fuzz target: pep508_rs panicked on these instead of erring, so
+    /// `sbom generate` died on a one-character typo in a requirements file.
+    #[test]
+    fn names_ending_in_punctuation_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text, problem) in [
+            (
+                "requirements.txt",
+                "ok==1\ntorch- ==2.0\n",
+                "line 2: package name 'torch-'",
+            ),
+            (
+                "requirements.txt",
+                "tran.\0\n",
+                "line 1: package name 'tran.'",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = [\"torch_ @ https://example.com/t.whl\"]\n",
+                "project.dependencies: package name 'torch_'",
+            ),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let error = read_dependency_file(&path).unwrap_err().to_string();
+            assert!(error.contains(name) && error.contains(problem), "{error}");
+        }
+        let dotted = requirements("zope.interface==5.5\nmy-pkg_x.y>=1\n", "r.txt").unwrap();
+        assert_eq!(names(&dotted), ["zope-interface@5.5", "my-pkg-x-y@*"]);
     }
 }
