@@ -169,3 +169,15 @@ fn verify_scan_fails_a_verified_model_that_would_run_code() {
             .any(|f| f["verdict"] == "unsafe")
     );
 }
+
+/// Not a check: scripts/fuzz runs it to write the corpus into `MODELPROV_FUZZ_SEEDS`, where it
+/// seeds the scanner's fuzz targets with every format and technique the scanner knows.
+#[test]
+#[ignore = "run by scripts/fuzz"]
+fn write_fuzz_seeds() {
+    let dir =
+        std::env::var_os("MODELPROV_FUZZ_SEEDS").expect("MODELPROV_FUZZ_SEEDS names a folder");
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    assert!(!corpus(&dir).is_empty());
+}

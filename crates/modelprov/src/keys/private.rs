@@ -30,6 +30,44 @@ pub(super) enum Inner {
 /// PBKDF2 iterations for keys we encrypt (OWASP's 2023 figure for PBKDF2-HMAC-SHA256).
 const PBKDF2_ITERATIONS: u32 = 600_000;
 
+/// The most key-derivation work a key file may ask for. The file sets its own cost, so without a
+/// cap a crafted key hangs the signer (PBKDF2 allows 10^8 iterations) or aborts it (scrypt's
+/// 128·N·r bytes overflow any allocation). 10^7 iterations is 16 times what we write; scrypt's
+/// 1 GiB admits OpenSSL's `-scrypt` defaults (N=2^14, r=8, p=16: 256 MiB) four times over.
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+const MAX_SCRYPT_WORK_BYTES: u64 = 1 << 30;
+
+fn kdf_within_limits(scheme: &pkcs8::pkcs5::EncryptionScheme) -> std::result::Result<(), String> {
+    use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
+    let EncryptionScheme::Pbes2(parameters) = scheme else {
+        return Ok(()); // PBES1 is refused by decrypt itself
+    };
+    match &parameters.kdf {
+        Kdf::Pbkdf2(pbkdf2) if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS => Err(format!(
+            "the private key's encryption asks for {} PBKDF2 iterations (at most {MAX_PBKDF2_ITERATIONS} accepted)",
+            pbkdf2.iteration_count
+        )),
+        Kdf::Scrypt(scrypt) => {
+            let work = scrypt
+                .cost_parameter
+                .checked_mul(u64::from(scrypt.block_size))
+                .and_then(|n| n.checked_mul(u64::from(scrypt.parallelization)))
+                .and_then(|n| n.checked_mul(128));
+            match work {
+                Some(bytes) if bytes <= MAX_SCRYPT_WORK_BYTES => Ok(()),
+                _ => Err(format!(
+                    "the private key's encryption asks for scrypt N={} r={} p={}, more than the {} MiB of work accepted",
+                    scrypt.cost_parameter,
+                    scrypt.block_size,
+                    scrypt.parallelization,
+                    MAX_SCRYPT_WORK_BYTES >> 20
+                )),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 impl PrivateKey {
     /// Generates a new key from the operating system's random number generator.
     pub fn generate(key_type: KeyType) -> Result<Self> {
@@ -94,6 +132,7 @@ impl PrivateKey {
                     };
                     let encrypted = EncryptedPrivateKeyInfoRef::from_der(&block.der)
                         .map_err(|e| invalid(format!("malformed encrypted private key: {e}")))?;
+                    kdf_within_limits(&encrypted.encryption_algorithm).map_err(invalid)?;
                     let plain = encrypted
                         .decrypt(passphrase)
                         .map_err(|_| invalid("cannot decrypt the private key: wrong passphrase or unsupported encryption".into()))?;

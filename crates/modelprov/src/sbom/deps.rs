@@ -186,7 +186,9 @@ fn toml_problem(text: &str, error: &toml::de::Error) -> String {
     format!("line {line}, column {column}: {message}")
 }
 
-/// One PEP 508 requirement, refused before parsing when its parentheses nest too deep.
+/// One PEP 508 requirement, refused before parsing when its parentheses nest too deep (the
+/// parser recurses) or when its name ends in `.`, `-` or `_` with more following (`torch- ==2.0`:
+/// pep508_rs 0.9.2 panics there instead of erring), by PEP 508's own rule.
 fn requirement(
     line: &str,
 ) -> std::result::Result<pep508_rs::Requirement<pep508_rs::VerbatimUrl>, String> {
@@ -208,6 +210,16 @@ fn requirement(
             (None, ')') => depth = depth.saturating_sub(1),
             (None, _) => {}
         }
+    }
+    let text = line.trim_start();
+    let name_end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')))
+        .unwrap_or(text.len());
+    let name = &text[..name_end];
+    if name.ends_with(['.', '-', '_']) {
+        return Err(format!(
+            "package name '{name}' must end with a letter or digit (PEP 508)"
+        ));
     }
     pep508_rs::Requirement::from_str(line).map_err(|e| e.to_string())
 }
@@ -443,5 +455,36 @@ mod tests {
         let config = r#"{"architectures": ["GPT2LMHeadModel"], "transformers_version": "4.30.0"}"#;
         let packages = config_json(config, "config.json").unwrap();
         assert_eq!(packages[0].purl(), "pkg:pypi/transformers@4.30.0");
+    }
+
+    /// Found by the `dependencies` fuzz target: pep508_rs panicked on these instead of erring, so
+    /// `sbom generate` died on a one-character typo in a requirements file.
+    #[test]
+    fn names_ending_in_punctuation_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text, problem) in [
+            (
+                "requirements.txt",
+                "ok==1\ntorch- ==2.0\n",
+                "line 2: package name 'torch-'",
+            ),
+            (
+                "requirements.txt",
+                "tran.\0\n",
+                "line 1: package name 'tran.'",
+            ),
+            (
+                "pyproject.toml",
+                "[project]\ndependencies = [\"torch_ @ https://example.com/t.whl\"]\n",
+                "project.dependencies: package name 'torch_'",
+            ),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let error = read_dependency_file(&path).unwrap_err().to_string();
+            assert!(error.contains(name) && error.contains(problem), "{error}");
+        }
+        let dotted = requirements("zope.interface==5.5\nmy-pkg_x.y>=1\n", "r.txt").unwrap();
+        assert_eq!(names(&dotted), ["zope-interface@5.5", "my-pkg-x-y@*"]);
     }
 }

@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
         let mut edited = card.clone();
         edited.set("provenance.model.digest", serde_json::json!("sha256:00"));
         let rewritten = edited.to_text();
-        let again = Card::from_bytes(Path::new(name), rewritten.as_bytes()).expect("edited cards read back");
-        assert_eq!(again.metadata, edited.metadata, "edits read back as written");
+        let again = Card::from_bytes(Path::new(name), rewritten.as_bytes())
+            .expect("edited cards read back");
+        assert_eq!(
+            again.metadata, edited.metadata,
+            "edits read back as written"
+        );
     }
 });
