@@ -5,9 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked --quiet -p modelprov-cli
-modelprov=target/release/modelprov
-work=target/demo
+source examples/build-modelprov.bash
+work=$target/demo
 rm -rf "$work" && mkdir -p "$work"
 
 show() { printf '\n$ %s\n' "$*"; "$@"; }

@@ -5,9 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked --quiet -p modelprov-cli
-modelprov=$PWD/target/release/modelprov
-work=target/lineage-demo
+source examples/build-modelprov.bash
+work=$target/lineage-demo
 rm -rf "$work" && mkdir -p "$work"
 export MODELPROV_REGISTRY=$work/registry.sqlite
 

@@ -64,6 +64,10 @@ enum Command {
     Sbom(commands::sbom::SbomCommand),
     /// Find code that would run when model files are loaded (pickle payloads), without loading them.
     Scan(commands::scan::ScanArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the man page, or write one page per command into a folder.
+    Man(commands::man::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +117,8 @@ fn run(cli: Cli) -> modelprov::Result<Outcome> {
         Command::Lineage(command) => commands::lineage::run(command),
         Command::Sbom(command) => commands::sbom::run(command),
         Command::Scan(args) => commands::scan::run(args),
+        Command::Completions(args) => commands::completions::run(args),
+        Command::Man(args) => commands::man::run(args),
     }
 }
 

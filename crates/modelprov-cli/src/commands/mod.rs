@@ -1,7 +1,9 @@
 pub mod card;
+pub mod completions;
 pub mod hash;
 pub mod keygen;
 pub mod lineage;
+pub mod man;
 pub mod sbom;
 pub mod scan;
 pub mod sign;
