@@ -56,6 +56,10 @@ pub struct KeygenArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// No warning on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 }
@@ -115,7 +119,7 @@ pub fn run(args: KeygenArgs) -> Result<Outcome> {
             public_path.display(),
             public.hint()
         );
-        if !key.key_type().oms_compatible() {
+        if !key.key_type().oms_compatible() && !args.quiet {
             errln!(
                 "warning: model_signing verifies OMS signatures from EC keys (P-256, P-384, P-521) only"
             );
