@@ -195,3 +195,54 @@ fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    /// Protocol 2 header, `body`, STOP.
+    fn pickle(body: &[u8]) -> Vec<u8> {
+        let mut data = b"\x80\x02".to_vec();
+        data.extend_from_slice(body);
+        data.push(b'.');
+        data
+    }
+
+    #[test]
+    fn doubling_a_value_with_dup_and_tuple2_is_refused_not_an_abort() {
+        // A string, then DUP + TUPLE2 repeated: the value doubles each time (2^1000 nodes).
+        let mut body = b"X\x04\x00\x00\x00text".to_vec();
+        for _ in 0..1000 {
+            body.extend_from_slice(b"2\x86");
+        }
+        let report = scan_pickles(&pickle(&body), 0, 0);
+        let why = report.invalid.expect("refused as invalid");
+        assert!(why.contains("MiB of values"), "{why}");
+    }
+
+    #[test]
+    fn copies_through_the_memo_are_bounded_too() {
+        // A 1 MiB string memoised, then fetched again and again.
+        let mut body = b"X\x00\x00\x10\x00".to_vec();
+        body.extend(std::iter::repeat_n(b'a', 1 << 20));
+        body.extend_from_slice(b"q\x00");
+        for _ in 0..2000 {
+            body.extend_from_slice(b"h\x000");
+        }
+        let report = scan_pickles(&pickle(&body), 0, 0);
+        assert!(report.invalid.expect("refused").contains("MiB of values"));
+    }
+
+    #[test]
+    fn a_million_nested_tuples_are_refused_without_recursing() {
+        let mut body = b")".to_vec();
+        body.extend(std::iter::repeat_n(0x85u8, 1_000_000)); // TUPLE1
+        let report = scan_pickles(&pickle(&body), 0, 0);
+        assert!(
+            report
+                .invalid
+                .expect("refused")
+                .contains("nested deeper than 256")
+        );
+    }
+}

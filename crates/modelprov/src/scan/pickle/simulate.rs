@@ -27,8 +27,9 @@ enum Value {
     Int(i64),
     /// An imported callable; `None` when its name could not be known statically.
     Global(Option<Callable>),
-    Tuple(Vec<Value>),
-    Dict(Vec<(Value, Value)>),
+    /// Items and nesting depth (a leaf value is depth 0; see [`MAX_DEPTH`]).
+    Tuple(Vec<Value>, usize),
+    Dict(Vec<(Value, Value)>, usize),
     /// What calling something returned: an instance of the callable (when known), with the text
     /// arguments it was given (`numpy.dtype('f8')`).
     Object(Option<Callable>, Vec<String>),
@@ -67,17 +68,127 @@ pub enum Event {
     },
 }
 
+/// Tuples and dicts nest at most this deep: deeper would make dropping or walking a value
+/// recurse as deep as the input says (a million `TUPLE1`s is a 1 MB pickle).
+const MAX_DEPTH: usize = 256;
+
+/// At most this many bytes of values are copied while simulating one pickle (`DUP`, the memo,
+/// the texts a call records). Copies are what let a small pickle grow without bound: each
+/// `DUP` + `TUPLE2` doubles a value, and 3 KB of them would ask for more memory than exists.
+const MAX_COPIED_BYTES: usize = 1 << 30;
+
 /// The pickle machine, one opcode at a time.
 #[derive(Default)]
 pub struct Machine {
     stack: Vec<Value>,
     memo: HashMap<i64, Value>,
     events: Vec<Event>,
+    copied: usize,
+}
+
+/// The nesting depth of a value.
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Tuple(_, depth) | Value::Dict(_, depth) => *depth,
+        _ => 0,
+    }
+}
+
+/// The bytes a copy of `value` costs, counting only up to `limit` (then `limit + 1`).
+fn weight(value: &Value, limit: usize) -> usize {
+    const NODE: usize = std::mem::size_of::<Value>();
+    let own = NODE
+        + match value {
+            Value::Text(text) => text.len(),
+            Value::Global(Some(callable)) | Value::Object(Some(callable), _) => {
+                callable.module.len() + callable.name.len()
+            }
+            _ => 0,
+        };
+    let mut total = own;
+    let add = |part: usize, total: &mut usize| {
+        *total = total.saturating_add(part);
+        *total > limit
+    };
+    match value {
+        Value::Tuple(items, _) => {
+            for item in items {
+                if add(weight(item, limit), &mut total) {
+                    return limit + 1;
+                }
+            }
+        }
+        Value::Dict(entries, _) => {
+            for (key, item) in entries {
+                if add(weight(key, limit), &mut total) || add(weight(item, limit), &mut total) {
+                    return limit + 1;
+                }
+            }
+        }
+        Value::Object(_, texts) => {
+            total = total.saturating_add(texts.iter().map(String::len).sum());
+        }
+        _ => {}
+    }
+    total.min(limit + 1)
 }
 
 impl Machine {
     pub fn events(self) -> Vec<Event> {
         self.events
+    }
+
+    /// Charges `bytes` of copying to the budget; past it the pickle is too large to analyse.
+    fn charge(&mut self, op: &Op, bytes: usize) -> Result<(), DecodeError> {
+        self.copied = self.copied.saturating_add(bytes);
+        if self.copied > MAX_COPIED_BYTES {
+            return Err(DecodeError {
+                offset: op.offset,
+                message: format!(
+                    "{} makes the pickle copy more than {} MiB of values (each DUP or memo GET \
+                     copies one): a pickle built to exhaust memory, not a model",
+                    op.name,
+                    MAX_COPIED_BYTES >> 20
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A copy of `value`, charged to the budget.
+    fn copy(&mut self, op: &Op, value: &Value) -> Result<Value, DecodeError> {
+        self.charge(op, weight(value, MAX_COPIED_BYTES))?;
+        Ok(value.clone())
+    }
+
+    /// A copy of the top of the stack (for the memo), charged to the budget.
+    fn top_copy(&mut self, op: &Op) -> Result<Value, DecodeError> {
+        let top = match self.stack.last() {
+            Some(value) if *value != Value::Mark => value.clone(),
+            _ => {
+                return Err(DecodeError {
+                    offset: op.offset,
+                    message: format!("{} on an empty stack", op.name),
+                });
+            }
+        };
+        self.charge(op, weight(&top, MAX_COPIED_BYTES))?;
+        Ok(top)
+    }
+
+    /// A tuple or dict of `children`, refused past [`MAX_DEPTH`].
+    fn nested<'v>(
+        op: &Op,
+        children: impl Iterator<Item = &'v Value>,
+    ) -> Result<usize, DecodeError> {
+        let depth = 1 + children.map(depth).max().unwrap_or(0);
+        if depth > MAX_DEPTH {
+            return Err(DecodeError {
+                offset: op.offset,
+                message: format!("tuples and dicts nested deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        Ok(depth)
     }
 
     fn pop(&mut self, op: &Op) -> Result<Value, DecodeError> {
@@ -102,14 +213,23 @@ impl Machine {
         Ok(items)
     }
 
-    fn call(&mut self, op: &Op, target: Value, args: Vec<Value>) {
+    fn call(&mut self, op: &Op, target: Value, args: Vec<Value>) -> Result<(), DecodeError> {
         let mut texts = Vec::new();
         collect_texts(&args, &mut texts);
+        // The texts are kept twice (the event and the result), the callable up to three times.
+        let callable_bytes = match &target {
+            Value::Global(Some(callable)) => callable.module.len() + callable.name.len(),
+            _ => 0,
+        };
+        self.charge(
+            op,
+            2 * texts.iter().map(String::len).sum::<usize>() + 3 * callable_bytes,
+        )?;
         let result = match target {
             Value::Global(Some(callable)) => {
                 // copyreg rebuilds an instance of the class it is given.
                 let class = match (callable.name.as_str(), args.first()) {
-                    ("_reconstructor" | "__newobj__", Some(Value::Tuple(items))) => {
+                    ("_reconstructor" | "__newobj__", Some(Value::Tuple(items, _))) => {
                         match items.first() {
                             Some(Value::Global(Some(class))) => Some(class.clone()),
                             _ => Some(callable.clone()),
@@ -152,6 +272,7 @@ impl Machine {
             }
         };
         self.stack.push(Value::Object(result, texts));
+        Ok(())
     }
 
     /// What follows a joblib array wrapper's BUILD: the array's bytes, or a nested pickle.
@@ -160,7 +281,7 @@ impl Machine {
             offset: op.offset,
             message: format!("joblib array: {message}"),
         };
-        let Value::Dict(entries) = state else {
+        let Value::Dict(entries, _) = state else {
             return Err(invalid("the wrapper's state is not a dict"));
         };
         let field = |name: &str| {
@@ -195,7 +316,7 @@ impl Machine {
                 "dtype '{descr}' has no size modelprov knows"
             )));
         }
-        let Some(Value::Tuple(shape)) = field("shape") else {
+        let Some(Value::Tuple(shape, _)) = field("shape") else {
             return Err(invalid("no shape"));
         };
         let mut elements: usize = 1;
@@ -236,7 +357,8 @@ impl Machine {
             }
             "DUP" => {
                 let top = self.pop(op)?;
-                self.stack.push(top.clone());
+                let copy = self.copy(op, &top)?;
+                self.stack.push(copy);
                 self.stack.push(top);
             }
             "STRING" | "SHORT_BINSTRING" | "UNICODE" | "BINUNICODE" | "SHORT_BINUNICODE"
@@ -299,7 +421,7 @@ impl Machine {
                     opcode: op.name,
                     callable: callable.clone(),
                 });
-                self.call(op, Value::Global(Some(callable)), args);
+                self.call(op, Value::Global(Some(callable)), args)?;
             }
             "OBJ" => {
                 let mut items = self.pop_mark(op)?;
@@ -310,30 +432,30 @@ impl Machine {
                     });
                 }
                 let class = items.remove(0);
-                self.call(op, class, items);
+                self.call(op, class, items)?;
             }
             "REDUCE" => {
                 let args = self.pop(op)?;
                 let callable = self.pop(op)?;
-                self.call(op, callable, vec![args]);
+                self.call(op, callable, vec![args])?;
             }
             "NEWOBJ" => {
                 let args = self.pop(op)?;
                 let class = self.pop(op)?;
-                self.call(op, class, vec![args]);
+                self.call(op, class, vec![args])?;
             }
             "NEWOBJ_EX" => {
                 let kwargs = self.pop(op)?;
                 let args = self.pop(op)?;
                 let class = self.pop(op)?;
-                self.call(op, class, vec![args, kwargs]);
+                self.call(op, class, vec![args, kwargs])?;
             }
             "BUILD" => {
                 let state = self.pop(op)?;
                 let target = self.pop(op)?;
                 // BUILD on an imported callable itself sets attributes on a class or module.
                 if let Value::Global(_) = target {
-                    self.call(op, target, vec![state]);
+                    self.call(op, target, vec![state])?;
                     return Ok(None);
                 }
                 let joblib = matches!(&target, Value::Object(Some(class), _) if class.to_string() == JOBLIB_WRAPPER);
@@ -363,8 +485,13 @@ impl Machine {
                         self.pop_mark(op)?;
                     }
                 }
-                if let Some(Value::Dict(entries)) = self.stack.last_mut() {
-                    entries.extend(pairs);
+                if let Some(Value::Dict(_, depth_now)) = self.stack.last() {
+                    let added =
+                        Self::nested(op, pairs.iter().flat_map(|(k, v)| [k, v]))?.max(*depth_now);
+                    if let Some(Value::Dict(entries, depth)) = self.stack.last_mut() {
+                        entries.extend(pairs);
+                        *depth = added;
+                    }
                 }
                 if self.stack.last().is_none_or(|v| *v == Value::Mark) {
                     return Err(DecodeError {
@@ -379,9 +506,10 @@ impl Machine {
                 while let (Some(key), Some(value)) = (items.next(), items.next()) {
                     entries.push((key, value));
                 }
-                self.stack.push(Value::Dict(entries));
+                let depth = Self::nested(op, entries.iter().flat_map(|(k, v)| [k, v]))?;
+                self.stack.push(Value::Dict(entries, depth));
             }
-            "EMPTY_DICT" => self.stack.push(Value::Dict(Vec::new())),
+            "EMPTY_DICT" => self.stack.push(Value::Dict(Vec::new(), 1)),
             "LIST" | "FROZENSET" => {
                 self.pop_mark(op)?;
                 self.stack.push(Value::Other);
@@ -392,7 +520,8 @@ impl Machine {
             }),
             "TUPLE" => {
                 let items = self.pop_mark(op)?;
-                self.stack.push(Value::Tuple(items));
+                let depth = Self::nested(op, items.iter())?;
+                self.stack.push(Value::Tuple(items, depth));
             }
             "TUPLE1" | "TUPLE2" | "TUPLE3" => {
                 let n = usize::from(op.name.as_bytes()[5] - b'0');
@@ -401,45 +530,33 @@ impl Machine {
                     items.push(self.pop(op)?);
                 }
                 items.reverse();
-                self.stack.push(Value::Tuple(items));
+                let depth = Self::nested(op, items.iter())?;
+                self.stack.push(Value::Tuple(items, depth));
             }
-            "EMPTY_TUPLE" => self.stack.push(Value::Tuple(Vec::new())),
+            "EMPTY_TUPLE" => self.stack.push(Value::Tuple(Vec::new(), 1)),
             "PUT" | "BINPUT" | "LONG_BINPUT" => {
                 let Arg::Int(index) = op.arg else {
                     unreachable!("PUT carries an index")
                 };
-                let top = self
-                    .stack
-                    .last()
-                    .filter(|v| **v != Value::Mark)
-                    .cloned()
-                    .ok_or_else(|| DecodeError {
-                        offset: op.offset,
-                        message: format!("{} on an empty stack", op.name),
-                    })?;
+                let top = self.top_copy(op)?;
                 self.memo.insert(index, top);
             }
             "MEMOIZE" => {
-                let top = self
-                    .stack
-                    .last()
-                    .filter(|v| **v != Value::Mark)
-                    .cloned()
-                    .ok_or_else(|| DecodeError {
-                        offset: op.offset,
-                        message: "MEMOIZE on an empty stack".into(),
-                    })?;
+                let top = self.top_copy(op)?;
                 self.memo.insert(self.memo.len() as i64, top);
             }
             "GET" | "BINGET" | "LONG_BINGET" => {
                 let Arg::Int(index) = op.arg else {
                     unreachable!("GET carries an index")
                 };
-                let value = self.memo.get(&index).cloned().ok_or_else(|| DecodeError {
+                let stored = self.memo.get(&index).cloned().ok_or_else(|| DecodeError {
                     offset: op.offset,
                     message: format!("{} of memo entry {index}, which was never stored", op.name),
                 })?;
-                self.stack.push(value);
+                // Charged after the clone: the memo entry itself was charged when it was stored,
+                // so this clone is no larger than what the budget already allowed once.
+                self.charge(op, weight(&stored, MAX_COPIED_BYTES))?;
+                self.stack.push(stored);
             }
             "BINPERSID" | "READONLY_BUFFER" => {
                 self.pop(op)?;
@@ -464,7 +581,7 @@ fn collect_texts(values: &[Value], out: &mut Vec<String>) {
     for value in values {
         match value {
             Value::Text(text) => out.push(text.clone()),
-            Value::Tuple(items) => collect_texts(items, out),
+            Value::Tuple(items, _) => collect_texts(items, out),
             _ => {}
         }
     }
