@@ -6,26 +6,25 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use modelprov::sbom::read_dependency_file;
+use modelprov::sbom::{DEPENDENCY_FILES, read_dependency_file};
 
-/// Index = first input byte modulo the length; scripts/fuzz prefixes each seed with its index.
-const NAMES: &[&str] = &[
-    "requirements.txt",
-    "pyproject.toml",
-    "uv.lock",
-    "poetry.lock",
-    "Pipfile.lock",
-    "Cargo.lock",
-    "package-lock.json",
-    "config.json",
-    "dev-requirements.txt",
-];
+/// The names `sbom generate` reads, and one more that matches `*requirements*.txt`. Index = first
+/// input byte modulo the count; scripts/fuzz prefixes each seed with its index.
+const EXTRA_REQUIREMENTS: &str = "dev-requirements.txt";
+
+fn name(index: u8) -> &'static str {
+    let index = usize::from(index) % (DEPENDENCY_FILES.len() + 1);
+    DEPENDENCY_FILES
+        .get(index)
+        .copied()
+        .unwrap_or(EXTRA_REQUIREMENTS)
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, file)) = data.split_first() else {
         return;
     };
-    let name = NAMES[usize::from(first) % NAMES.len()];
+    let name = name(first);
     let path = common::write(name, file);
     let Ok(packages) = read_dependency_file(&path) else {
         return;

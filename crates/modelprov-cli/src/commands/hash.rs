@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::Args;
-use modelprov::manifest::{BuildStats, Serialization, manifest_json, write_manifest};
+use modelprov::manifest::{BuildStats, Serialization, manifest_json};
 use modelprov::walk::refuse_output_inside;
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
@@ -12,7 +12,9 @@ use serde::Serialize;
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::exit::Outcome;
 use crate::model_build::build_identified_manifest;
-use crate::output::{describe_serialization, human_bytes, plural, print_json, warn_all};
+use crate::output::{
+    describe_serialization, human_bytes, is_stdout, plural, print_json, warn_all, write_output,
+};
 
 #[derive(Args, Debug)]
 pub struct HashArgs {
@@ -51,7 +53,7 @@ struct HashReport<'a> {
 }
 
 pub fn run(args: HashArgs) -> Result<Outcome> {
-    let to_stdout = args.output.as_deref() == Some(Path::new("-"));
+    let to_stdout = args.output.as_deref().is_some_and(is_stdout);
     if to_stdout && args.output_args.json {
         return Err(Error::Usage(
             "--json and --output - both want stdout; write the manifest to a file".into(),
@@ -75,10 +77,8 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
 
     let manifest = &built.manifest;
     let digest = manifest.root_digest();
-    match &args.output {
-        Some(_) if to_stdout => out!("{}", manifest_json(manifest)),
-        Some(path) => write_manifest(path, manifest)?,
-        None => {}
+    if let Some(path) = &args.output {
+        write_output(Some(path), manifest_json(manifest).as_bytes())?;
     }
     let manifest_path = args.output.as_deref().filter(|_| !to_stdout);
     if args.output_args.json {
