@@ -576,6 +576,13 @@ fn a_file_from_a_special_file_system_is_never_hashed_as_empty() {
     assert!(stderr.contains("special file system"), "{stderr}");
 }
 
+#[test]
+fn a_device_is_not_a_clean_scan() {
+    // "0 files" was exit 0: a pass on nothing.
+    let stderr = run_err(&["scan", "/dev/zero"], 2);
+    assert!(stderr.contains("nothing to scan"), "{stderr}");
+}
+
 // ---- 4. Never 0 on doubt ----
 
 #[test]

@@ -60,6 +60,12 @@ pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
     let metadata = std::fs::metadata(path).map_err(|e| crate::Error::io("scan", path, e))?;
     let files: Vec<PathBuf> = if metadata.is_file() {
         vec![path.to_path_buf()]
+    } else if !metadata.is_dir() {
+        // A device or FIFO is no model file; "0 files, ok" would be a pass on nothing.
+        return Err(crate::Error::invalid(
+            path,
+            "is not a file or folder (a device, FIFO or socket); nothing to scan",
+        ));
     } else {
         let mut files = Vec::new();
         for entry in walkdir::WalkDir::new(path)
