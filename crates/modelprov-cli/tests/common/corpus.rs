@@ -757,5 +757,6 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     ] {
         add(write(dir, name, &bytes), Label::Malformed, technique, "");
     }
+    super::corpus_ghsa::add_samples(dir, &mut samples);
     samples
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod corpus;
+pub mod corpus_ghsa;
 pub mod interop;
 pub mod pki;
 pub mod sbom;
