@@ -32,7 +32,10 @@ fn budget() -> String {
 /// timeout / over budget), from its exit code: tests/common/scanners.py runs the four CLIs in
 /// one Python process.
 fn external(paths: &[PathBuf]) -> HashMap<PathBuf, [String; 4]> {
+    // fickling --check-safety writes safety_results.json into the working directory.
+    let scratch = tempfile::tempdir().unwrap();
     let output = Command::new(venv().join("bin/python"))
+        .current_dir(scratch.path())
         .arg("-c")
         .arg(include_str!("common/scanners.py"))
         .arg("--budget")
