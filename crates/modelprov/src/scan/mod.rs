@@ -4,6 +4,7 @@
 //! docs/scanning.md.
 
 mod archive;
+mod file_bytes;
 mod format;
 mod gguf;
 mod keras;
@@ -14,14 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use format::{Format, detect};
+use file_bytes::FileBytes;
+pub use format::{Format, detect, detect_file};
 use pickle::{Finding, PickleReport, Risk, scan_pickles};
-
-/// Text files are tried as protocol 0 pickles up to this size.
-const MAX_TEXT_PICKLE: u64 = 64 << 20;
-
-/// Raw pickle files are read whole; bigger than this is not a pickle anyone loads.
-const MAX_PICKLE_FILE: u64 = 4 << 30;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +39,11 @@ pub struct FileScan {
     /// Findings, most dangerous first; `member` names the archive member they are in.
     pub findings: Vec<MemberFinding>,
     pub notes: Vec<String>,
+    /// Whether the scan fails (exit 1): unsafe, invalid, or unscannable although a loader
+    /// would read it (it could not be read, or its format could not be decoded). Only a file
+    /// that is no model format at all (an image, a tokenizer's protobuf) is unscannable and
+    /// passes.
+    pub fails: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +86,7 @@ pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
     Ok(scans)
 }
 
+/// Judges a file by its content, as every format its bytes parse as (the worst verdict wins).
 pub fn scan_file(path: &Path) -> FileScan {
     let mut scan = FileScan {
         path: path.to_path_buf(),
@@ -92,22 +94,23 @@ pub fn scan_file(path: &Path) -> FileScan {
         verdict: Verdict::Safe,
         findings: Vec::new(),
         notes: Vec::new(),
+        fails: false,
     };
-    let head = match read_head(path) {
-        Ok(head) => head,
+    let (head, size) = match read_head(path) {
+        Ok(read) => read,
         Err(e) => {
-            scan.verdict = Verdict::Unscannable;
-            scan.notes.push(format!("cannot read: {e}"));
+            unscannable(&mut scan, e);
+            scan.fails = true;
             return scan;
         }
     };
-    scan.format = detect(&head);
+    scan.format = detect_file(&head, size);
     match scan.format {
-        Format::Pickle => match read_all(path, MAX_PICKLE_FILE) {
+        Format::Pickle => match FileBytes::open(path) {
             Ok(data) => add_pickle(&mut scan, None, scan_pickles(&data, 0, 0)),
             Err(e) => unscannable(&mut scan, e),
         },
-        Format::Npy => match read_all(path, MAX_PICKLE_FILE) {
+        Format::Npy => match FileBytes::open(path) {
             Ok(data) => match numpy::scan_npy(&data, 0) {
                 Ok(Some(report)) => add_pickle(&mut scan, None, report),
                 Ok(None) => {}
@@ -131,19 +134,6 @@ pub fn scan_file(path: &Path) -> FileScan {
         Format::Safetensors => {
             if let Err(error) = crate::card::read_safetensors_summary(path) {
                 invalid(&mut scan, error.to_string());
-            }
-        }
-        // Text that decodes completely as a pickle is one (a protocol 0 payload named .txt); any
-        // other text is just text.
-        Format::Text => {
-            if head.first().is_some_and(|&b| pickle::is_opcode(b))
-                && let Ok(data) = read_all(path, MAX_TEXT_PICKLE)
-            {
-                let report = scan_pickles(&data, 0, 0);
-                if report.invalid.is_none() && report.pickles > 0 {
-                    scan.format = Format::Pickle;
-                    add_pickle(&mut scan, None, report);
-                }
             }
         }
         Format::Gguf => match gguf::read_gguf(path) {
@@ -178,11 +168,26 @@ pub fn scan_file(path: &Path) -> FileScan {
             }
             Err(e) => unscannable(&mut scan, e),
         },
-        Format::Unknown => {
-            scan.verdict = Verdict::Unscannable;
-            scan.notes.push("not a model format modelprov knows".into());
-        }
+        // Decided below: text and unknown bytes may still be pickles.
+        Format::Text | Format::Unknown => {}
     }
+    // `pickle.load` runs whatever starts with an opcode, whatever else the bytes are: a
+    // safetensors or GGUF header that is also a pickle, a pickle that starts with `V` or `(`,
+    // a protocol 0 payload in a text file.
+    if scan.format != Format::Pickle && format::pickle_may_start(&head) {
+        also_pickle(&mut scan, path);
+    }
+    let mut no_model_format = false;
+    if scan.format == Format::Unknown {
+        no_model_format = scan.verdict == Verdict::Safe;
+        scan.verdict = scan.verdict.max(Verdict::Unscannable);
+        scan.notes.push("not a model format modelprov knows".into());
+    }
+    scan.fails = match scan.verdict {
+        Verdict::Safe => false,
+        Verdict::Unscannable => !no_model_format,
+        Verdict::Unsafe | Verdict::Invalid => true,
+    };
     scan.findings.sort_by(|a, b| {
         b.finding
             .risk
@@ -192,15 +197,61 @@ pub fn scan_file(path: &Path) -> FileScan {
     scan
 }
 
-fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport) {
-    if let Some(problem) = &report.invalid {
-        let place = member
-            .as_ref()
-            .map(|m| format!("{m}: "))
-            .unwrap_or_default();
-        invalid(scan, format!("{place}{problem}"));
+/// Reads a file that is not announced as a pickle as one too; it counts when a loader would
+/// have done something with it (see [`PickleReport::acted`]).
+fn also_pickle(scan: &mut FileScan, path: &Path) {
+    let data = match FileBytes::open(path) {
+        Ok(data) => data,
+        Err(e) => return unscannable(scan, e),
+    };
+    let report = scan_pickles(&data, 0, 0);
+    if !report.acted() {
+        if report.imports > 0 {
+            scan.notes.push(format!(
+                "starts like a pickle that imports a name and breaks ({}): not loadable as one",
+                report.invalid.as_deref().unwrap_or("no STOP")
+            ));
+        }
+        return;
     }
-    if report.findings.iter().any(|f| f.risk != Risk::Safe) && scan.verdict < Verdict::Unsafe {
+    match scan.format {
+        Format::Text | Format::Unknown => scan.format = Format::Pickle,
+        other => scan.notes.push(format!(
+            "a {other:?} file that is also a pickle: judged as both (pickle.load and torch.load \
+             would run the pickle)"
+        )),
+    }
+    add_pickle(scan, None, report);
+}
+
+fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport) {
+    let place = member
+        .as_ref()
+        .map(|m| format!("{m}: "))
+        .unwrap_or_default();
+    let harmful = report.findings.iter().any(|f| f.risk != Risk::Safe);
+    if let Some(problem) = &report.invalid {
+        // A stream that breaks after doing something harmful is unsafe: the loader did it.
+        if harmful {
+            scan.notes.push(format!("{place}{problem}"));
+        } else {
+            invalid(scan, format!("{place}{problem}"));
+        }
+    } else if report.trailing_bytes > 0 {
+        scan.notes.push(format!(
+            "{place}{} bytes follow the last pickle's STOP, from offset {} (not unpickled: \
+             a legacy torch file's storages, or data a loader ignores)",
+            report.trailing_bytes, report.trailing_offset
+        ));
+    }
+    if report.object_arrays > 0 {
+        scan.notes.push(format!(
+            "{place}{} NumPy object array(s): their elements are pickled in the same stream and \
+             judged with it",
+            report.object_arrays
+        ));
+    }
+    if harmful && scan.verdict < Verdict::Unsafe {
         scan.verdict = Verdict::Unsafe;
     }
     scan.findings
@@ -250,15 +301,18 @@ fn invalid(scan: &mut FileScan, problem: String) {
 }
 
 fn unscannable(scan: &mut FileScan, error: std::io::Error) {
-    scan.verdict = Verdict::Unscannable;
+    scan.verdict = scan.verdict.max(Verdict::Unscannable);
     scan.notes.push(format!("cannot read: {error}"));
 }
 
-fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+/// The first 64 bytes and the size.
+fn read_head(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
     use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
     let mut head = Vec::new();
-    std::fs::File::open(path)?.take(64).read_to_end(&mut head)?;
-    Ok(head)
+    file.take(64).read_to_end(&mut head)?;
+    Ok((head, size))
 }
 
 /// Keras writes the model config among the first attributes of the root group.
@@ -271,14 +325,4 @@ fn read_head_n(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
         .take(limit)
         .read_to_end(&mut data)?;
     Ok(data)
-}
-
-fn read_all(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let size = std::fs::metadata(path)?.len();
-    if size > limit {
-        return Err(std::io::Error::other(format!(
-            "{size} bytes is too large to read whole"
-        )));
-    }
-    std::fs::read(path)
 }

@@ -257,7 +257,12 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
                 let bytes = take(length)?;
                 match shape {
                     Shape::Text(_) => Arg::Text(String::from_utf8_lossy(bytes).into_owned()),
-                    Shape::Long(_) => Arg::BigInt,
+                    Shape::Long(_) => long(bytes),
+                    // Python 2 `str` (joblib dumps made under Python 2 key their state with it):
+                    // loaded as text (`encoding='latin1'`), so kept as text, byte for char.
+                    _ if matches!(code, b'T' | b'U') => {
+                        Arg::Text(bytes.iter().map(|&b| b as char).collect())
+                    }
                     _ => Arg::Bytes(bytes.len()),
                 }
             }
@@ -272,6 +277,22 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
             at,
         ))
     }
+}
+
+/// A LONG1/LONG4 value: two's complement, little-endian; small ones as numbers (Python 2 wrote
+/// array shapes as longs).
+fn long(bytes: &[u8]) -> Arg {
+    if bytes.len() > 8 {
+        return Arg::BigInt;
+    }
+    let fill = if bytes.last().is_some_and(|&b| b & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    let mut word = [fill; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    Arg::Int(i64::from_le_bytes(word))
 }
 
 fn read_line(
