@@ -196,6 +196,15 @@ pub fn add_samples(dir: &Path, add: &mut impl FnMut(PathBuf, Label, &'static str
             "Dangerous os.system",
         ),
         (
+            // picklescan issue 22: the names reach STACK_GLOBAL through memo slots that an
+            // innocent pair (torch, LongStorage) was stored in too.
+            "mal-pcore-memo-aliasing.pkl",
+            b"Vos\np2\n0Vsystem\np3\n0Vtorch\np0\n0VLongStorage\np1\n0g2\ng3\n\x93(Vcat flag.txt\ntR."
+                .to_vec(),
+            "memo aliasing before STACK_GLOBAL (picklescan issue 22)",
+            "Dangerous os.system",
+        ),
+        (
             "mal-pcore-partial-system.pkl",
             b"\x80\x02cfunctools\npartial\ncos\nsystem\nX\x02\x00\x00\x00id\x86R.".to_vec(),
             "functools.partial(os.system, 'id')",

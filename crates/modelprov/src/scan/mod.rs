@@ -173,8 +173,9 @@ pub fn scan_file(path: &Path) -> FileScan {
     }
     // `pickle.load` runs whatever starts with an opcode, whatever else the bytes are: a
     // safetensors or GGUF header that is also a pickle, a pickle that starts with `V` or `(`,
-    // a protocol 0 payload in a text file.
-    if scan.format != Format::Pickle && format::pickle_may_start(&head) {
+    // a protocol 0 payload in a text file. Not a zip: `PK` starts with PERSID, which stock
+    // unpicklers refuse, and the loaders that accept it (torch.load) open zips as zips.
+    if !matches!(scan.format, Format::Pickle | Format::Zip) && format::pickle_may_start(&head) {
         also_pickle(&mut scan, path);
     }
     let mut no_model_format = false;
@@ -325,4 +326,62 @@ fn read_head_n(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
         .take(limit)
         .read_to_end(&mut data)?;
     Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_bytes(name: &str, bytes: &[u8]) -> FileScan {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        scan_file(&path)
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_fails_and_bytes_no_loader_takes_pass() {
+        let missing = scan_file(Path::new("/nonexistent/pytorch_model.bin"));
+        assert_eq!(missing.verdict, Verdict::Unscannable);
+        assert!(missing.fails);
+        // A PNG starts with NEWFALSE and PERSID, then breaks: nothing a loader would run.
+        let png = scan_bytes("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+        assert_eq!(png.verdict, Verdict::Unscannable);
+        assert!(!png.fails);
+        // LZMA-alone data is not a pickle (it is decompressed elsewhere).
+        let lzma = scan_bytes("model.pkl.lzma", b"]\x00\x00\x80\x00\xff\xff\xff\xff");
+        assert_eq!(lzma.format, Format::Unknown);
+    }
+
+    #[test]
+    fn a_pickle_padded_past_4_gib_is_scanned() {
+        // BINBYTES8 of 4 GiB + 16 bytes (a sparse hole), then os.system: nothing is read whole.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("padded.pkl");
+        let pad: u64 = (4 << 30) + 16;
+        let mut file = std::fs::File::create(&path).unwrap();
+        use std::io::{Seek, Write};
+        file.write_all(b"\x80\x04\x8e").unwrap();
+        file.write_all(&pad.to_le_bytes()).unwrap();
+        file.seek(std::io::SeekFrom::Current(pad as i64)).unwrap();
+        file.write_all(b"0cos\nsystem\n(S'id'\ntR.").unwrap();
+        drop(file);
+        let scan = scan_file(&path);
+        assert_eq!(scan.verdict, Verdict::Unsafe, "{:?}", scan.notes);
+        assert!(scan.fails);
+    }
+
+    #[test]
+    fn a_broken_text_pickle_is_unsafe_when_it_called_something_and_text_otherwise() {
+        let broken = scan_bytes("notes.txt", b"cos\nsystem\n(S'id'\ntR and more text\n");
+        assert_eq!(
+            (broken.format, broken.verdict),
+            (Format::Pickle, Verdict::Unsafe)
+        );
+        let words = scan_bytes("labels.txt", b"cat\ndog\nfish\n");
+        assert_eq!((words.format, words.verdict), (Format::Text, Verdict::Safe));
+        // A pickle starting with PROTO that breaks without doing anything harmful is invalid.
+        let truncated = scan_bytes("model.pkl", b"\x80\x04\x8c\x02os");
+        assert_eq!(truncated.verdict, Verdict::Invalid);
+    }
 }
