@@ -180,9 +180,14 @@ pub fn scan_file(path: &Path) -> FileScan {
     }
     let mut no_model_format = false;
     if scan.format == Format::Unknown {
-        no_model_format = scan.verdict == Verdict::Safe;
+        let compressed = format::looks_compressed(&head);
+        no_model_format = scan.verdict == Verdict::Safe && !compressed;
         scan.verdict = scan.verdict.max(Verdict::Unscannable);
-        scan.notes.push("not a model format modelprov knows".into());
+        scan.notes.push(if compressed {
+            "a compressed stream modelprov does not decompress: loaders (joblib) do".into()
+        } else {
+            "not a model format modelprov knows".into()
+        });
     }
     scan.fails = match scan.verdict {
         Verdict::Safe => false,
@@ -348,9 +353,10 @@ mod tests {
         let png = scan_bytes("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
         assert_eq!(png.verdict, Verdict::Unscannable);
         assert!(!png.fails);
-        // LZMA-alone data is not a pickle (it is decompressed elsewhere).
+        // LZMA-alone data is not a pickle; compressed, it still does not pass undecoded.
         let lzma = scan_bytes("model.pkl.lzma", b"]\x00\x00\x80\x00\xff\xff\xff\xff");
-        assert_eq!(lzma.format, Format::Unknown);
+        assert_ne!(lzma.format, Format::Pickle);
+        assert!(lzma.fails);
     }
 
     #[test]

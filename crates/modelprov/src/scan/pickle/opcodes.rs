@@ -240,8 +240,17 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
                 }
             }
             Shape::TwoLines => {
+                let start = at;
                 let module = read_line(data, &mut at, offset, name)?;
                 let qualname = read_line(data, &mut at, offset, name)?;
+                // CPython decodes both names as strict UTF-8 before importing anything: bytes
+                // that are not (tensor data read as a GLOBAL by chance) stop the load here.
+                if std::str::from_utf8(&data[start..at]).is_err() {
+                    return Err(DecodeError {
+                        offset,
+                        message: format!("{name} names are not UTF-8"),
+                    });
+                }
                 Arg::Global(module, qualname)
             }
             Shape::Text(width) | Shape::Data(width) | Shape::Long(width) => {
@@ -359,6 +368,12 @@ mod tests {
                 "STOP"
             ]
         );
+    }
+
+    #[test]
+    fn global_names_that_are_not_utf8_stop_the_load_as_in_cpython() {
+        let error = decode(b"c\xff\xfe\nsystem\n.", 0).unwrap_err();
+        assert!(error.message.contains("not UTF-8"), "{}", error.message);
     }
 
     #[test]
