@@ -104,7 +104,8 @@ pub struct VerifyArgs {
     pub sbom_signature: Option<PathBuf>,
 
     /// After verifying, scan the model's files for code that would run when they are loaded
-    /// (`modelprov scan`); anything unsafe or invalid fails the verification.
+    /// (`modelprov scan`); any file the scan fails (unsafe, invalid, or a model file it could
+    /// not read or decode) fails the verification.
     #[arg(long)]
     pub scan: bool,
 
