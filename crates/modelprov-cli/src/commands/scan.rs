@@ -34,7 +34,7 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     })
 }
 
-/// Prints the scans (text or JSON); true when anything is unsafe or invalid.
+/// Prints the scans (text or JSON); true when any scan fails.
 pub fn report_scans(
     scans: &[FileScan],
     as_json: bool,
@@ -48,7 +48,8 @@ pub fn report_scans(
         count(Verdict::Invalid),
         count(Verdict::Unscannable),
     );
-    let failed = unsafe_ + invalid > 0;
+    // The library says which verdicts fail (an unreadable model file does).
+    let failed = scans.iter().any(|s| s.fails);
     if as_json {
         print_json(&json!({
             "path": path,

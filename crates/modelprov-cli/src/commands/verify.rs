@@ -10,7 +10,7 @@ use modelprov::keys::PublicKey;
 use modelprov::lineage::Store as _;
 use modelprov::manifest::{parse_manifest, read_manifest};
 use modelprov::sbom::verify_sbom_bundle;
-use modelprov::scan::{FileScan, Verdict};
+use modelprov::scan::FileScan;
 use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
 use modelprov::trust::TrustFile;
 use modelprov::verify::{Expectation, Verification, verify_model};
@@ -104,7 +104,8 @@ pub struct VerifyArgs {
     pub sbom_signature: Option<PathBuf>,
 
     /// After verifying, scan the model's files for code that would run when they are loaded
-    /// (`modelprov scan`); anything unsafe or invalid fails the verification.
+    /// (`modelprov scan`); any file the scan fails (unsafe, invalid, or a model file it could
+    /// not read or decode) fails the verification.
     #[arg(long)]
     pub scan: bool,
 
@@ -158,11 +159,9 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     } else {
         None
     };
-    let scan_failed = scans.as_ref().is_some_and(|scans| {
-        scans
-            .iter()
-            .any(|s| matches!(s.verdict, Verdict::Unsafe | Verdict::Invalid))
-    });
+    let scan_failed = scans
+        .as_ref()
+        .is_some_and(|scans| scans.iter().any(|s| s.fails));
     let model = args.path.display().to_string();
     if args.output_args.json {
         print_json(&VerifyReport {

@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[path = "corpus_pcore.rs"]
+mod corpus_pcore;
+
 /// A pickle written by hand.
 #[derive(Default)]
 pub struct Pickle(Vec<u8>);
@@ -757,6 +760,7 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     ] {
         add(write(dir, name, &bytes), Label::Malformed, technique, "");
     }
+    corpus_pcore::add_samples(dir, &mut add);
     super::corpus_ghsa::add_samples(dir, &mut samples);
     samples
 }

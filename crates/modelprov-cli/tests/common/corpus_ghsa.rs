@@ -218,7 +218,17 @@ pub fn add_samples(dir: &Path, samples: &mut Vec<Sample>) {
         );
     }
 
-    // The same, protocol 4 with junk after STOP (picklescan's malicious-invalid-bytes).
+    // picklescan issue 22: the names reach STACK_GLOBAL through memo slots that an innocent
+    // pair (torch, LongStorage) was also stored in; a scanner that reads names from the last
+    // strings pushed sees torch.LongStorage.
+    add(
+        "memo-aliasing.pkl".into(),
+        b"Vos\np2\n0Vsystem\np3\n0Vtorch\np0\n0VLongStorage\np1\n0g2\ng3\n\x93(Vcat flag.txt\ntR."
+            .to_vec(),
+        "memo aliasing before STACK_GLOBAL (picklescan issue 22)",
+        "os.system",
+    );
+    // Protocol 4 with junk after STOP (picklescan's malicious-invalid-bytes).
     add(
         "junk-after-stop.pkl".into(),
         [stack_global_call("os", "system"), b"\n\n\t\t".to_vec()].concat(),

@@ -4,6 +4,7 @@
 //! docs/scanning.md.
 
 mod archive;
+mod file_bytes;
 mod format;
 mod gguf;
 mod keras;
@@ -14,14 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-pub use format::{Format, detect};
+use file_bytes::FileBytes;
+pub use format::{Format, detect, detect_file};
 use pickle::{Finding, PickleReport, Risk, scan_pickles};
-
-/// Text files are tried as protocol 0 pickles up to this size.
-const MAX_TEXT_PICKLE: u64 = 64 << 20;
-
-/// Raw pickle files are read whole; bigger than this is not a pickle anyone loads.
-const MAX_PICKLE_FILE: u64 = 4 << 30;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +39,11 @@ pub struct FileScan {
     /// Findings, most dangerous first; `member` names the archive member they are in.
     pub findings: Vec<MemberFinding>,
     pub notes: Vec<String>,
+    /// Whether the scan fails (exit 1): unsafe, invalid, or unscannable although a loader
+    /// would read it (it could not be read, or its format could not be decoded). Only a file
+    /// that is no model format at all (an image, a tokenizer's protobuf) is unscannable and
+    /// passes.
+    pub fails: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +86,7 @@ pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
     Ok(scans)
 }
 
+/// Judges a file by its content, as every format its bytes parse as (the worst verdict wins).
 pub fn scan_file(path: &Path) -> FileScan {
     let mut scan = FileScan {
         path: path.to_path_buf(),
@@ -92,22 +94,23 @@ pub fn scan_file(path: &Path) -> FileScan {
         verdict: Verdict::Safe,
         findings: Vec::new(),
         notes: Vec::new(),
+        fails: false,
     };
-    let head = match read_head(path) {
-        Ok(head) => head,
+    let (head, size) = match read_head(path) {
+        Ok(read) => read,
         Err(e) => {
-            scan.verdict = Verdict::Unscannable;
-            scan.notes.push(format!("cannot read: {e}"));
+            unscannable(&mut scan, e);
+            scan.fails = true;
             return scan;
         }
     };
-    scan.format = detect(&head);
+    scan.format = detect_file(&head, size);
     match scan.format {
-        Format::Pickle => match read_all(path, MAX_PICKLE_FILE) {
+        Format::Pickle => match FileBytes::open(path) {
             Ok(data) => add_pickle(&mut scan, None, scan_pickles(&data, 0, 0)),
             Err(e) => unscannable(&mut scan, e),
         },
-        Format::Npy => match read_all(path, MAX_PICKLE_FILE) {
+        Format::Npy => match FileBytes::open(path) {
             Ok(data) => match numpy::scan_npy(&data, 0) {
                 Ok(Some(report)) => add_pickle(&mut scan, None, report),
                 Ok(None) => {}
@@ -131,19 +134,6 @@ pub fn scan_file(path: &Path) -> FileScan {
         Format::Safetensors => {
             if let Err(error) = crate::card::read_safetensors_summary(path) {
                 invalid(&mut scan, error.to_string());
-            }
-        }
-        // Text that decodes completely as a pickle is one (a protocol 0 payload named .txt); any
-        // other text is just text.
-        Format::Text => {
-            if head.first().is_some_and(|&b| pickle::is_opcode(b))
-                && let Ok(data) = read_all(path, MAX_TEXT_PICKLE)
-            {
-                let report = scan_pickles(&data, 0, 0);
-                if report.invalid.is_none() && report.pickles > 0 {
-                    scan.format = Format::Pickle;
-                    add_pickle(&mut scan, None, report);
-                }
             }
         }
         Format::Gguf => match gguf::read_gguf(path) {
@@ -178,11 +168,32 @@ pub fn scan_file(path: &Path) -> FileScan {
             }
             Err(e) => unscannable(&mut scan, e),
         },
-        Format::Unknown => {
-            scan.verdict = Verdict::Unscannable;
-            scan.notes.push("not a model format modelprov knows".into());
-        }
+        // Decided below: text and unknown bytes may still be pickles.
+        Format::Text | Format::Unknown => {}
     }
+    // `pickle.load` runs whatever starts with an opcode, whatever else the bytes are: a
+    // safetensors or GGUF header that is also a pickle, a pickle that starts with `V` or `(`,
+    // a protocol 0 payload in a text file. Not a zip: `PK` starts with PERSID, which stock
+    // unpicklers refuse, and the loaders that accept it (torch.load) open zips as zips.
+    if !matches!(scan.format, Format::Pickle | Format::Zip) && format::pickle_may_start(&head) {
+        also_pickle(&mut scan, path);
+    }
+    let mut no_model_format = false;
+    if scan.format == Format::Unknown {
+        let compressed = format::looks_compressed(&head);
+        no_model_format = scan.verdict == Verdict::Safe && !compressed;
+        scan.verdict = scan.verdict.max(Verdict::Unscannable);
+        scan.notes.push(if compressed {
+            "a compressed stream modelprov does not decompress: loaders (joblib) do".into()
+        } else {
+            "not a model format modelprov knows".into()
+        });
+    }
+    scan.fails = match scan.verdict {
+        Verdict::Safe => false,
+        Verdict::Unscannable => !no_model_format,
+        Verdict::Unsafe | Verdict::Invalid => true,
+    };
     scan.findings.sort_by(|a, b| {
         b.finding
             .risk
@@ -192,15 +203,61 @@ pub fn scan_file(path: &Path) -> FileScan {
     scan
 }
 
-fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport) {
-    if let Some(problem) = &report.invalid {
-        let place = member
-            .as_ref()
-            .map(|m| format!("{m}: "))
-            .unwrap_or_default();
-        invalid(scan, format!("{place}{problem}"));
+/// Reads a file that is not announced as a pickle as one too; it counts when a loader would
+/// have done something with it (see [`PickleReport::acted`]).
+fn also_pickle(scan: &mut FileScan, path: &Path) {
+    let data = match FileBytes::open(path) {
+        Ok(data) => data,
+        Err(e) => return unscannable(scan, e),
+    };
+    let report = scan_pickles(&data, 0, 0);
+    if !report.acted() {
+        if report.imports > 0 {
+            scan.notes.push(format!(
+                "starts like a pickle that imports a name and breaks ({}): not loadable as one",
+                report.invalid.as_deref().unwrap_or("no STOP")
+            ));
+        }
+        return;
     }
-    if report.findings.iter().any(|f| f.risk != Risk::Safe) && scan.verdict < Verdict::Unsafe {
+    match scan.format {
+        Format::Text | Format::Unknown => scan.format = Format::Pickle,
+        other => scan.notes.push(format!(
+            "a {other:?} file that is also a pickle: judged as both (pickle.load and torch.load \
+             would run the pickle)"
+        )),
+    }
+    add_pickle(scan, None, report);
+}
+
+fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport) {
+    let place = member
+        .as_ref()
+        .map(|m| format!("{m}: "))
+        .unwrap_or_default();
+    let harmful = report.findings.iter().any(|f| f.risk != Risk::Safe);
+    if let Some(problem) = &report.invalid {
+        // A stream that breaks after doing something harmful is unsafe: the loader did it.
+        if harmful {
+            scan.notes.push(format!("{place}{problem}"));
+        } else {
+            invalid(scan, format!("{place}{problem}"));
+        }
+    } else if report.trailing_bytes > 0 {
+        scan.notes.push(format!(
+            "{place}{} bytes follow the last pickle's STOP, from offset {} (not unpickled: \
+             a legacy torch file's storages, or data a loader ignores)",
+            report.trailing_bytes, report.trailing_offset
+        ));
+    }
+    if report.object_arrays > 0 {
+        scan.notes.push(format!(
+            "{place}{} NumPy object array(s): their elements are pickled in the same stream and \
+             judged with it",
+            report.object_arrays
+        ));
+    }
+    if harmful && scan.verdict < Verdict::Unsafe {
         scan.verdict = Verdict::Unsafe;
     }
     scan.findings
@@ -250,15 +307,18 @@ fn invalid(scan: &mut FileScan, problem: String) {
 }
 
 fn unscannable(scan: &mut FileScan, error: std::io::Error) {
-    scan.verdict = Verdict::Unscannable;
+    scan.verdict = scan.verdict.max(Verdict::Unscannable);
     scan.notes.push(format!("cannot read: {error}"));
 }
 
-fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+/// The first 64 bytes and the size.
+fn read_head(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
     use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
     let mut head = Vec::new();
-    std::fs::File::open(path)?.take(64).read_to_end(&mut head)?;
-    Ok(head)
+    file.take(64).read_to_end(&mut head)?;
+    Ok((head, size))
 }
 
 /// Keras writes the model config among the first attributes of the root group.
@@ -273,12 +333,61 @@ fn read_head_n(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(data)
 }
 
-fn read_all(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    let size = std::fs::metadata(path)?.len();
-    if size > limit {
-        return Err(std::io::Error::other(format!(
-            "{size} bytes is too large to read whole"
-        )));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_bytes(name: &str, bytes: &[u8]) -> FileScan {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        scan_file(&path)
     }
-    std::fs::read(path)
+
+    #[test]
+    fn a_file_that_cannot_be_read_fails_and_bytes_no_loader_takes_pass() {
+        let missing = scan_file(Path::new("/nonexistent/pytorch_model.bin"));
+        assert_eq!(missing.verdict, Verdict::Unscannable);
+        assert!(missing.fails);
+        // A PNG starts with NEWFALSE and PERSID, then breaks: nothing a loader would run.
+        let png = scan_bytes("logo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+        assert_eq!(png.verdict, Verdict::Unscannable);
+        assert!(!png.fails);
+        // LZMA-alone data is not a pickle; compressed, it still does not pass undecoded.
+        let lzma = scan_bytes("model.pkl.lzma", b"]\x00\x00\x80\x00\xff\xff\xff\xff");
+        assert_ne!(lzma.format, Format::Pickle);
+        assert!(lzma.fails);
+    }
+
+    #[test]
+    fn a_pickle_padded_past_4_gib_is_scanned() {
+        // BINBYTES8 of 4 GiB + 16 bytes (a sparse hole), then os.system: nothing is read whole.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("padded.pkl");
+        let pad: u64 = (4 << 30) + 16;
+        let mut file = std::fs::File::create(&path).unwrap();
+        use std::io::{Seek, Write};
+        file.write_all(b"\x80\x04\x8e").unwrap();
+        file.write_all(&pad.to_le_bytes()).unwrap();
+        file.seek(std::io::SeekFrom::Current(pad as i64)).unwrap();
+        file.write_all(b"0cos\nsystem\n(S'id'\ntR.").unwrap();
+        drop(file);
+        let scan = scan_file(&path);
+        assert_eq!(scan.verdict, Verdict::Unsafe, "{:?}", scan.notes);
+        assert!(scan.fails);
+    }
+
+    #[test]
+    fn a_broken_text_pickle_is_unsafe_when_it_called_something_and_text_otherwise() {
+        let broken = scan_bytes("notes.txt", b"cos\nsystem\n(S'id'\ntR and more text\n");
+        assert_eq!(
+            (broken.format, broken.verdict),
+            (Format::Pickle, Verdict::Unsafe)
+        );
+        let words = scan_bytes("labels.txt", b"cat\ndog\nfish\n");
+        assert_eq!((words.format, words.verdict), (Format::Text, Verdict::Safe));
+        // A pickle starting with PROTO that breaks without doing anything harmful is invalid.
+        let truncated = scan_bytes("model.pkl", b"\x80\x04\x8c\x02os");
+        assert_eq!(truncated.verdict, Verdict::Invalid);
+    }
 }

@@ -240,8 +240,17 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
                 }
             }
             Shape::TwoLines => {
+                let start = at;
                 let module = read_line(data, &mut at, offset, name)?;
                 let qualname = read_line(data, &mut at, offset, name)?;
+                // CPython decodes both names as strict UTF-8 before importing anything: bytes
+                // that are not (tensor data read as a GLOBAL by chance) stop the load here.
+                if std::str::from_utf8(&data[start..at]).is_err() {
+                    return Err(DecodeError {
+                        offset,
+                        message: format!("{name} names are not UTF-8"),
+                    });
+                }
                 Arg::Global(module, qualname)
             }
             Shape::Text(width) | Shape::Data(width) | Shape::Long(width) => {
@@ -257,7 +266,12 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
                 let bytes = take(length)?;
                 match shape {
                     Shape::Text(_) => Arg::Text(String::from_utf8_lossy(bytes).into_owned()),
-                    Shape::Long(_) => Arg::BigInt,
+                    Shape::Long(_) => long(bytes),
+                    // Python 2 `str` (joblib dumps made under Python 2 key their state with it):
+                    // loaded as text (`encoding='latin1'`), so kept as text, byte for char.
+                    _ if matches!(code, b'T' | b'U') => {
+                        Arg::Text(bytes.iter().map(|&b| b as char).collect())
+                    }
                     _ => Arg::Bytes(bytes.len()),
                 }
             }
@@ -272,6 +286,22 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
             at,
         ))
     }
+}
+
+/// A LONG1/LONG4 value: two's complement, little-endian; small ones as numbers (Python 2 wrote
+/// array shapes as longs).
+fn long(bytes: &[u8]) -> Arg {
+    if bytes.len() > 8 {
+        return Arg::BigInt;
+    }
+    let fill = if bytes.last().is_some_and(|&b| b & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    let mut word = [fill; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    Arg::Int(i64::from_le_bytes(word))
 }
 
 fn read_line(
@@ -338,6 +368,12 @@ mod tests {
                 "STOP"
             ]
         );
+    }
+
+    #[test]
+    fn global_names_that_are_not_utf8_stop_the_load_as_in_cpython() {
+        let error = decode(b"c\xff\xfe\nsystem\n.", 0).unwrap_err();
+        assert!(error.message.contains("not UTF-8"), "{}", error.message);
     }
 
     #[test]

@@ -44,6 +44,10 @@ const SAFE: &[&str] = &[
     "_codecs.encode",
     // joblib's array wrapper: the array's bytes follow it in the stream (stepped over, not run).
     "joblib.numpy_pickle.NumpyArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+    // NumPy arrays pickled with protocol 5: frombuffer(buffer, dtype).reshape(shape, order).
+    "numpy.core.numeric._frombuffer",
+    "numpy._core.numeric._frombuffer",
     "copyreg._reconstructor",
     "copy_reg._reconstructor",
     "builtins.set",

@@ -2,8 +2,15 @@
 //! imports (`GLOBAL`, `STACK_GLOBAL`, `INST`) and invokes (`REDUCE`, `BUILD`, `NEWOBJ`,
 //! `NEWOBJ_EX`, `INST`, `OBJ`), even when the names come through the memo or are built on the
 //! stack. Nothing is constructed or called.
+//!
+//! Bounded by construction: values are shared (`Rc`), as the real unpickler shares objects, so
+//! `DUP`, the memo and `GET` cost one pointer however large the value; nothing walks a value
+//! recursively (containers are dropped with a work list, calls look at most two levels into their
+//! arguments and keep a few short texts). Memory and time are linear in the number of opcodes.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::opcodes::{Arg, DecodeError, Op};
 
@@ -20,20 +27,64 @@ impl std::fmt::Display for Callable {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 enum Value {
     Mark,
-    Text(String),
+    Text(Rc<str>),
     Int(i64),
     /// An imported callable; `None` when its name could not be known statically.
-    Global(Option<Callable>),
-    /// Items and nesting depth (a leaf value is depth 0; see [`MAX_DEPTH`]).
-    Tuple(Vec<Value>, usize),
-    Dict(Vec<(Value, Value)>, usize),
-    /// What calling something returned: an instance of the callable (when known), with the text
-    /// arguments it was given (`numpy.dtype('f8')`).
-    Object(Option<Callable>, Vec<String>),
+    Global(Option<Rc<Callable>>),
+    Tuple(Rc<Items>),
+    /// Mutable and shared: `SETITEMS` on a memoised dict is seen through the memo too.
+    Dict(Rc<RefCell<Entries>>),
+    /// What calling something returned: an instance of the callable (when known), with the short
+    /// texts it was given (`numpy.dtype('f8')`).
+    Object(Option<Rc<Callable>>, Rc<[String]>),
     Other,
+}
+
+struct Items(Vec<Value>);
+struct Entries(Vec<(Value, Value)>);
+
+/// Drops nested containers with a work list: a million nested tuples would otherwise drop
+/// through a million nested calls.
+fn drop_iteratively(mut pending: Vec<Value>) {
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Tuple(items) => {
+                if let Ok(mut items) = Rc::try_unwrap(items) {
+                    pending.append(&mut items.0);
+                }
+            }
+            Value::Dict(entries) => {
+                if let Ok(entries) = Rc::try_unwrap(entries) {
+                    let mut entries = entries.into_inner();
+                    for (key, value) in entries.0.drain(..) {
+                        pending.push(key);
+                        pending.push(value);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Items {
+    fn drop(&mut self) {
+        drop_iteratively(std::mem::take(&mut self.0));
+    }
+}
+
+impl Drop for Entries {
+    fn drop(&mut self) {
+        drop_iteratively(
+            std::mem::take(&mut self.0)
+                .into_iter()
+                .flat_map(|(k, v)| [k, v])
+                .collect(),
+        );
+    }
 }
 
 /// Raw data that a loader reads from the stream itself, between opcodes: joblib writes each NumPy
@@ -44,7 +95,24 @@ pub enum Inline {
     Pickle,
 }
 
-const JOBLIB_WRAPPER: &str = "joblib.numpy_pickle.NumpyArrayWrapper";
+/// joblib's array wrapper, under its own name and under the copy scikit-learn vendored
+/// (`sklearn.externals.joblib`, before scikit-learn 0.23).
+const JOBLIB_WRAPPERS: &[&str] = &[
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+];
+
+/// `functools.partial` is judged by the callable it wraps, not by its module.
+pub fn is_partial(callable: &Callable) -> bool {
+    matches!(callable.module.as_str(), "functools" | "_functools") && callable.name == "partial"
+}
+
+/// A call records at most this many texts from its arguments, each at most [`MAX_TEXT`] bytes:
+/// enough for a dtype's name, and a constant cost per call however large the arguments.
+const MAX_TEXTS: usize = 8;
+const MAX_TEXT: usize = 64;
+/// Items of one argument tuple looked at for texts.
+const MAX_ITEMS_LOOKED_AT: usize = 16;
 
 /// What the pickle would do when loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +127,8 @@ pub enum Event {
         opcode: &'static str,
         callable: Callable,
         texts: Vec<String>,
+        /// `functools.partial` when `callable` is what a partial wraps.
+        via: Option<Callable>,
     },
     /// An import or call whose target cannot be determined without running the pickle.
     Unresolved {
@@ -68,127 +138,18 @@ pub enum Event {
     },
 }
 
-/// Tuples and dicts nest at most this deep: deeper would make dropping or walking a value
-/// recurse as deep as the input says (a million `TUPLE1`s is a 1 MB pickle).
-const MAX_DEPTH: usize = 256;
-
-/// At most this many bytes of values are copied while simulating one pickle (`DUP`, the memo,
-/// the texts a call records). Copies are what let a small pickle grow without bound: each
-/// `DUP` + `TUPLE2` doubles a value, and 3 KB of them would ask for more memory than exists.
-const MAX_COPIED_BYTES: usize = 1 << 30;
-
 /// The pickle machine, one opcode at a time.
 #[derive(Default)]
 pub struct Machine {
     stack: Vec<Value>,
     memo: HashMap<i64, Value>,
     events: Vec<Event>,
-    copied: usize,
-}
-
-/// The nesting depth of a value.
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Tuple(_, depth) | Value::Dict(_, depth) => *depth,
-        _ => 0,
-    }
-}
-
-/// The bytes a copy of `value` costs, counting only up to `limit` (then `limit + 1`).
-fn weight(value: &Value, limit: usize) -> usize {
-    const NODE: usize = std::mem::size_of::<Value>();
-    let own = NODE
-        + match value {
-            Value::Text(text) => text.len(),
-            Value::Global(Some(callable)) | Value::Object(Some(callable), _) => {
-                callable.module.len() + callable.name.len()
-            }
-            _ => 0,
-        };
-    let mut total = own;
-    let add = |part: usize, total: &mut usize| {
-        *total = total.saturating_add(part);
-        *total > limit
-    };
-    match value {
-        Value::Tuple(items, _) => {
-            for item in items {
-                if add(weight(item, limit), &mut total) {
-                    return limit + 1;
-                }
-            }
-        }
-        Value::Dict(entries, _) => {
-            for (key, item) in entries {
-                if add(weight(key, limit), &mut total) || add(weight(item, limit), &mut total) {
-                    return limit + 1;
-                }
-            }
-        }
-        Value::Object(_, texts) => {
-            total = total.saturating_add(texts.iter().map(String::len).sum());
-        }
-        _ => {}
-    }
-    total.min(limit + 1)
 }
 
 impl Machine {
-    pub fn events(self) -> Vec<Event> {
-        self.events
-    }
-
-    /// Charges `bytes` of copying to the budget; past it the pickle is too large to analyse.
-    fn charge(&mut self, op: &Op, bytes: usize) -> Result<(), DecodeError> {
-        self.copied = self.copied.saturating_add(bytes);
-        if self.copied > MAX_COPIED_BYTES {
-            return Err(DecodeError {
-                offset: op.offset,
-                message: format!(
-                    "{} makes the pickle copy more than {} MiB of values (each DUP or memo GET \
-                     copies one): a pickle built to exhaust memory, not a model",
-                    op.name,
-                    MAX_COPIED_BYTES >> 20
-                ),
-            });
-        }
-        Ok(())
-    }
-
-    /// A copy of `value`, charged to the budget.
-    fn copy(&mut self, op: &Op, value: &Value) -> Result<Value, DecodeError> {
-        self.charge(op, weight(value, MAX_COPIED_BYTES))?;
-        Ok(value.clone())
-    }
-
-    /// A copy of the top of the stack (for the memo), charged to the budget.
-    fn top_copy(&mut self, op: &Op) -> Result<Value, DecodeError> {
-        let top = match self.stack.last() {
-            Some(value) if *value != Value::Mark => value.clone(),
-            _ => {
-                return Err(DecodeError {
-                    offset: op.offset,
-                    message: format!("{} on an empty stack", op.name),
-                });
-            }
-        };
-        self.charge(op, weight(&top, MAX_COPIED_BYTES))?;
-        Ok(top)
-    }
-
-    /// A tuple or dict of `children`, refused past [`MAX_DEPTH`].
-    fn nested<'v>(
-        op: &Op,
-        children: impl Iterator<Item = &'v Value>,
-    ) -> Result<usize, DecodeError> {
-        let depth = 1 + children.map(depth).max().unwrap_or(0);
-        if depth > MAX_DEPTH {
-            return Err(DecodeError {
-                offset: op.offset,
-                message: format!("tuples and dicts nested deeper than {MAX_DEPTH} levels"),
-            });
-        }
-        Ok(depth)
+    /// The events so far (a stream that breaks is judged on what it did before the break).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
     }
 
     fn pop(&mut self, op: &Op) -> Result<Value, DecodeError> {
@@ -202,7 +163,7 @@ impl Machine {
     }
 
     fn pop_mark(&mut self, op: &Op) -> Result<Vec<Value>, DecodeError> {
-        let Some(at) = self.stack.iter().rposition(|v| *v == Value::Mark) else {
+        let Some(at) = self.stack.iter().rposition(|v| matches!(v, Value::Mark)) else {
             return Err(DecodeError {
                 offset: op.offset,
                 message: format!("{} has no MARK to go back to", op.name),
@@ -213,66 +174,91 @@ impl Machine {
         Ok(items)
     }
 
+    fn import(&mut self, op: &Op, module: String, name: String) -> Rc<Callable> {
+        let callable = Callable { module, name };
+        self.events.push(Event::Import {
+            offset: op.offset,
+            opcode: op.name,
+            callable: callable.clone(),
+        });
+        Rc::new(callable)
+    }
+
+    fn unresolved(&mut self, op: &Op, why: &str) {
+        self.events.push(Event::Unresolved {
+            offset: op.offset,
+            opcode: op.name,
+            why: why.into(),
+        });
+    }
+
     fn call(&mut self, op: &Op, target: Value, args: Vec<Value>) -> Result<(), DecodeError> {
-        let mut texts = Vec::new();
-        collect_texts(&args, &mut texts);
-        // The texts are kept twice (the event and the result), the callable up to three times.
-        let callable_bytes = match &target {
-            Value::Global(Some(callable)) => callable.module.len() + callable.name.len(),
-            _ => 0,
-        };
-        self.charge(
-            op,
-            2 * texts.iter().map(String::len).sum::<usize>() + 3 * callable_bytes,
-        )?;
+        let texts: Rc<[String]> = short_texts(&args).into();
         let result = match target {
+            Value::Global(Some(callable)) if is_partial(&callable) => {
+                self.partial(op, &callable, args.first());
+                Some(callable)
+            }
             Value::Global(Some(callable)) => {
                 // copyreg rebuilds an instance of the class it is given.
                 let class = match (callable.name.as_str(), args.first()) {
-                    ("_reconstructor" | "__newobj__", Some(Value::Tuple(items, _))) => {
-                        match items.first() {
-                            Some(Value::Global(Some(class))) => Some(class.clone()),
-                            _ => Some(callable.clone()),
+                    ("_reconstructor" | "__newobj__", Some(Value::Tuple(items))) => {
+                        match items.0.first() {
+                            Some(Value::Global(Some(class))) => class.clone(),
+                            _ => callable.clone(),
                         }
                     }
-                    _ => Some(callable.clone()),
+                    _ => callable.clone(),
                 };
                 self.events.push(Event::Call {
                     offset: op.offset,
                     opcode: op.name,
-                    callable,
-                    texts: texts.clone(),
+                    callable: (*callable).clone(),
+                    texts: texts.to_vec(),
+                    via: None,
                 });
-                class
+                Some(class)
             }
             Value::Global(None) => {
-                self.events.push(Event::Unresolved {
-                    offset: op.offset,
-                    opcode: op.name,
-                    why: "calls a callable whose name is not known statically".into(),
-                });
+                self.unresolved(op, "calls a callable whose name is not known statically");
                 None
             }
             // Calling the result of another call (a gadget chain: getattr(...)(...)).
             Value::Object(..) => {
-                self.events.push(Event::Unresolved {
-                    offset: op.offset,
-                    opcode: op.name,
-                    why: "calls the result of another call".into(),
-                });
+                self.unresolved(op, "calls the result of another call");
                 None
             }
             _ => {
-                self.events.push(Event::Unresolved {
-                    offset: op.offset,
-                    opcode: op.name,
-                    why: "calls something that is not an imported callable".into(),
-                });
+                self.unresolved(op, "calls something that is not an imported callable");
                 None
             }
         };
         self.stack.push(Value::Object(result, texts));
         Ok(())
+    }
+
+    /// `partial(func, ...)` built (REDUCE, NEWOBJ) or given its state (BUILD: `(func, args,
+    /// kwds, dict)`): the event is a call of `func`, so its risk is `func`'s.
+    fn partial(&mut self, op: &Op, partial: &Callable, args: Option<&Value>) {
+        // REDUCE and NEWOBJ pass an argument tuple; INST and OBJ the arguments themselves.
+        let wrapped = match args {
+            Some(Value::Tuple(items)) => items.0.first().cloned(),
+            Some(global @ Value::Global(_)) => Some(global.clone()),
+            _ => None,
+        };
+        match wrapped {
+            Some(Value::Global(Some(func))) => self.events.push(Event::Call {
+                offset: op.offset,
+                opcode: op.name,
+                callable: (*func).clone(),
+                texts: Vec::new(),
+                via: Some(partial.clone()),
+            }),
+            _ => self.unresolved(
+                op,
+                &format!("builds {partial} over a callable that is not known statically"),
+            ),
+        }
     }
 
     /// What follows a joblib array wrapper's BUILD: the array's bytes, or a nested pickle.
@@ -281,14 +267,16 @@ impl Machine {
             offset: op.offset,
             message: format!("joblib array: {message}"),
         };
-        let Value::Dict(entries, _) = state else {
+        let Value::Dict(entries) = state else {
             return Err(invalid("the wrapper's state is not a dict"));
         };
+        let entries = entries.borrow();
         let field = |name: &str| {
             entries
+                .0
                 .iter()
-                .find(|(k, _)| *k == Value::Text(name.into()))
-                .map(|(_, v)| v)
+                .find(|(k, _)| matches!(k, Value::Text(key) if &**key == name))
+                .map(|(_, v)| v.clone())
         };
         let Some(Value::Object(_, dtype)) = field("dtype") else {
             return Err(invalid("no dtype"));
@@ -316,11 +304,11 @@ impl Machine {
                 "dtype '{descr}' has no size modelprov knows"
             )));
         }
-        let Some(Value::Tuple(shape, _)) = field("shape") else {
+        let Some(Value::Tuple(shape)) = field("shape") else {
             return Err(invalid("no shape"));
         };
         let mut elements: usize = 1;
-        for dimension in shape {
+        for dimension in &shape.0 {
             let Value::Int(n) = dimension else {
                 return Err(invalid("a shape that is not integers"));
             };
@@ -357,14 +345,13 @@ impl Machine {
             }
             "DUP" => {
                 let top = self.pop(op)?;
-                let copy = self.copy(op, &top)?;
-                self.stack.push(copy);
+                self.stack.push(top.clone());
                 self.stack.push(top);
             }
-            "STRING" | "SHORT_BINSTRING" | "UNICODE" | "BINUNICODE" | "SHORT_BINUNICODE"
-            | "BINUNICODE8" => {
+            "STRING" | "SHORT_BINSTRING" | "BINSTRING" | "UNICODE" | "BINUNICODE"
+            | "SHORT_BINUNICODE" | "BINUNICODE8" => {
                 self.stack.push(match &op.arg {
-                    Arg::Text(text) => Value::Text(text.clone()),
+                    Arg::Text(text) => Value::Text(text.as_str().into()),
                     _ => Value::Other,
                 });
             }
@@ -372,15 +359,7 @@ impl Machine {
                 let Arg::Global(module, name) = &op.arg else {
                     unreachable!("GLOBAL carries names")
                 };
-                let callable = Callable {
-                    module: module.clone(),
-                    name: name.clone(),
-                };
-                self.events.push(Event::Import {
-                    offset: op.offset,
-                    opcode: op.name,
-                    callable: callable.clone(),
-                });
+                let callable = self.import(op, module.clone(), name.clone());
                 self.stack.push(Value::Global(Some(callable)));
             }
             "STACK_GLOBAL" => {
@@ -388,21 +367,14 @@ impl Machine {
                 let module = self.pop(op)?;
                 match (module, name) {
                     (Value::Text(module), Value::Text(name)) => {
-                        let callable = Callable { module, name };
-                        self.events.push(Event::Import {
-                            offset: op.offset,
-                            opcode: op.name,
-                            callable: callable.clone(),
-                        });
+                        let callable = self.import(op, module.to_string(), name.to_string());
                         self.stack.push(Value::Global(Some(callable)));
                     }
                     _ => {
-                        self.events.push(Event::Unresolved {
-                            offset: op.offset,
-                            opcode: op.name,
-                            why: "imports a name that is computed, not written in the pickle"
-                                .into(),
-                        });
+                        self.unresolved(
+                            op,
+                            "imports a name that is computed, not written in the pickle",
+                        );
                         self.stack.push(Value::Global(None));
                     }
                 }
@@ -412,15 +384,7 @@ impl Machine {
                     unreachable!("INST carries names")
                 };
                 let args = self.pop_mark(op)?;
-                let callable = Callable {
-                    module: module.clone(),
-                    name: name.clone(),
-                };
-                self.events.push(Event::Import {
-                    offset: op.offset,
-                    opcode: op.name,
-                    callable: callable.clone(),
-                });
+                let callable = self.import(op, module.clone(), name.clone());
                 self.call(op, Value::Global(Some(callable)), args)?;
             }
             "OBJ" => {
@@ -434,15 +398,10 @@ impl Machine {
                 let class = items.remove(0);
                 self.call(op, class, items)?;
             }
-            "REDUCE" => {
+            "REDUCE" | "NEWOBJ" => {
                 let args = self.pop(op)?;
                 let callable = self.pop(op)?;
                 self.call(op, callable, vec![args])?;
-            }
-            "NEWOBJ" => {
-                let args = self.pop(op)?;
-                let class = self.pop(op)?;
-                self.call(op, class, vec![args])?;
             }
             "NEWOBJ_EX" => {
                 let kwargs = self.pop(op)?;
@@ -458,10 +417,19 @@ impl Machine {
                     self.call(op, target, vec![state])?;
                     return Ok(None);
                 }
-                let joblib = matches!(&target, Value::Object(Some(class), _) if class.to_string() == JOBLIB_WRAPPER);
+                let class = match &target {
+                    Value::Object(Some(class), _) => Some(class.clone()),
+                    _ => None,
+                };
                 self.stack.push(target);
-                if joblib {
-                    return self.joblib_array(op, &state).map(Some);
+                if let Some(class) = class {
+                    // A partial's state replaces the function it wraps.
+                    if is_partial(&class) {
+                        self.partial(op, &class, Some(&state));
+                    }
+                    if JOBLIB_WRAPPERS.contains(&class.to_string().as_str()) {
+                        return self.joblib_array(op, &state).map(Some);
+                    }
                 }
             }
             "APPEND" | "SETITEM" | "SETITEMS" | "APPENDS" | "ADDITEMS" => {
@@ -485,19 +453,15 @@ impl Machine {
                         self.pop_mark(op)?;
                     }
                 }
-                if let Some(Value::Dict(_, depth_now)) = self.stack.last() {
-                    let added =
-                        Self::nested(op, pairs.iter().flat_map(|(k, v)| [k, v]))?.max(*depth_now);
-                    if let Some(Value::Dict(entries, depth)) = self.stack.last_mut() {
-                        entries.extend(pairs);
-                        *depth = added;
+                match self.stack.last() {
+                    None | Some(Value::Mark) => {
+                        return Err(DecodeError {
+                            offset: op.offset,
+                            message: format!("{} has no container to add to", op.name),
+                        });
                     }
-                }
-                if self.stack.last().is_none_or(|v| *v == Value::Mark) {
-                    return Err(DecodeError {
-                        offset: op.offset,
-                        message: format!("{} has no container to add to", op.name),
-                    });
+                    Some(Value::Dict(entries)) => entries.borrow_mut().0.extend(pairs),
+                    Some(_) => {}
                 }
             }
             "DICT" => {
@@ -506,43 +470,51 @@ impl Machine {
                 while let (Some(key), Some(value)) = (items.next(), items.next()) {
                     entries.push((key, value));
                 }
-                let depth = Self::nested(op, entries.iter().flat_map(|(k, v)| [k, v]))?;
-                self.stack.push(Value::Dict(entries, depth));
+                self.stack
+                    .push(Value::Dict(Rc::new(RefCell::new(Entries(entries)))));
             }
-            "EMPTY_DICT" => self.stack.push(Value::Dict(Vec::new(), 1)),
+            "EMPTY_DICT" => self
+                .stack
+                .push(Value::Dict(Rc::new(RefCell::new(Entries(Vec::new()))))),
             "LIST" | "FROZENSET" => {
                 self.pop_mark(op)?;
                 self.stack.push(Value::Other);
             }
-            "INT" | "BININT" | "BININT1" | "BININT2" | "LONG" => self.stack.push(match op.arg {
-                Arg::Int(value) => Value::Int(value),
-                _ => Value::Other,
-            }),
+            "INT" | "BININT" | "BININT1" | "BININT2" | "LONG" | "LONG1" | "LONG4" => {
+                self.stack.push(match op.arg {
+                    Arg::Int(value) => Value::Int(value),
+                    _ => Value::Other,
+                })
+            }
             "TUPLE" => {
                 let items = self.pop_mark(op)?;
-                let depth = Self::nested(op, items.iter())?;
-                self.stack.push(Value::Tuple(items, depth));
+                self.stack.push(Value::Tuple(Rc::new(Items(items))));
             }
             "TUPLE1" | "TUPLE2" | "TUPLE3" => {
                 let n = usize::from(op.name.as_bytes()[5] - b'0');
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    items.push(self.pop(op)?);
+                if self.stack.len() < n
+                    || self.stack[self.stack.len() - n..]
+                        .iter()
+                        .any(|v| matches!(v, Value::Mark))
+                {
+                    return Err(DecodeError {
+                        offset: op.offset,
+                        message: format!("{} finds too few values on the stack", op.name),
+                    });
                 }
-                items.reverse();
-                let depth = Self::nested(op, items.iter())?;
-                self.stack.push(Value::Tuple(items, depth));
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.stack.push(Value::Tuple(Rc::new(Items(items))));
             }
-            "EMPTY_TUPLE" => self.stack.push(Value::Tuple(Vec::new(), 1)),
+            "EMPTY_TUPLE" => self.stack.push(Value::Tuple(Rc::new(Items(Vec::new())))),
             "PUT" | "BINPUT" | "LONG_BINPUT" => {
                 let Arg::Int(index) = op.arg else {
                     unreachable!("PUT carries an index")
                 };
-                let top = self.top_copy(op)?;
+                let top = self.top(op)?;
                 self.memo.insert(index, top);
             }
             "MEMOIZE" => {
-                let top = self.top_copy(op)?;
+                let top = self.top(op)?;
                 self.memo.insert(self.memo.len() as i64, top);
             }
             "GET" | "BINGET" | "LONG_BINGET" => {
@@ -553,9 +525,6 @@ impl Machine {
                     offset: op.offset,
                     message: format!("{} of memo entry {index}, which was never stored", op.name),
                 })?;
-                // Charged after the clone: the memo entry itself was charged when it was stored,
-                // so this clone is no larger than what the budget already allowed once.
-                self.charge(op, weight(&stored, MAX_COPIED_BYTES))?;
                 self.stack.push(stored);
             }
             "BINPERSID" | "READONLY_BUFFER" => {
@@ -563,11 +532,7 @@ impl Machine {
                 self.stack.push(Value::Other);
             }
             "EXT1" | "EXT2" | "EXT4" => {
-                self.events.push(Event::Unresolved {
-                    offset: op.offset,
-                    opcode: op.name,
-                    why: "imports through the copyreg extension registry".into(),
-                });
+                self.unresolved(op, "imports through the copyreg extension registry");
                 self.stack.push(Value::Global(None));
             }
             // Constants, empty containers, PERSID, NEXT_BUFFER.
@@ -575,14 +540,36 @@ impl Machine {
         }
         Ok(None)
     }
-}
 
-fn collect_texts(values: &[Value], out: &mut Vec<String>) {
-    for value in values {
-        match value {
-            Value::Text(text) => out.push(text.clone()),
-            Value::Tuple(items, _) => collect_texts(items, out),
-            _ => {}
+    /// The top of the stack, shared (for the memo).
+    fn top(&self, op: &Op) -> Result<Value, DecodeError> {
+        match self.stack.last() {
+            Some(Value::Mark) | None => Err(DecodeError {
+                offset: op.offset,
+                message: format!("{} on an empty stack", op.name),
+            }),
+            Some(value) => Ok(value.clone()),
         }
     }
+}
+
+/// The short texts among a call's arguments and the items of its argument tuples (a dtype's
+/// name is `numpy.dtype(('f8', False, True))`'s first).
+fn short_texts(args: &[Value]) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut keep = |value: &Value| {
+        if let Value::Text(text) = value
+            && text.len() <= MAX_TEXT
+            && texts.len() < MAX_TEXTS
+        {
+            texts.push(text.to_string());
+        }
+    };
+    for arg in args {
+        match arg {
+            Value::Tuple(items) => items.0.iter().take(MAX_ITEMS_LOOKED_AT).for_each(&mut keep),
+            other => keep(other),
+        }
+    }
+    texts
 }
