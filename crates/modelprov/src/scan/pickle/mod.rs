@@ -205,6 +205,19 @@ fn frame_fits(data: &[u8], op: &opcodes::Op, after: usize) -> Result<(), DecodeE
     }
 }
 
+/// A dotted module path and qualified name made of identifiers.
+fn importable(callable: &Callable) -> bool {
+    let identifiers = |dotted: &str| {
+        dotted.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    identifiers(&callable.module) && identifiers(&callable.name)
+}
+
 fn starts_like_pickle(rest: &[u8]) -> bool {
     matches!(rest, [0x80, version, ..] if *version <= 5)
 }
@@ -245,7 +258,11 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport) {
                 texts,
                 via,
             } => {
-                report.calls += 1;
+                // Only a name Python could import counts as something a loader did: text read
+                // as INST of `ncluding the rights` stops at the import, having run nothing.
+                if importable(callable) {
+                    report.calls += 1;
+                }
                 let level = risk(callable);
                 if policy::object_dtype(callable, texts) {
                     // Its elements follow in the same stream (or a joblib nested pickle) and
@@ -384,6 +401,17 @@ mod bounds {
                 .iter()
                 .any(|f| f.risk == Risk::Dangerous && f.message.contains("os.system"))
         );
+    }
+
+    #[test]
+    fn text_that_reads_as_a_call_of_an_unimportable_name_did_nothing() {
+        let text = b"(c) 2020 Someone\nAll rights\nincluding these\nand those\nmore text\n";
+        let report = scan_pickles(text, 0, 0);
+        assert!(report.invalid.is_some());
+        assert!(!report.acted(), "{:?}", report.findings);
+        // A real call in a broken stream still counts.
+        let report = scan_pickles(b"(S'x'\nicollections\nOrderedDict\n\xff", 0, 0);
+        assert!(report.acted());
     }
 
     #[test]

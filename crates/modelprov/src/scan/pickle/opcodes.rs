@@ -241,8 +241,8 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
             }
             Shape::TwoLines => {
                 let start = at;
-                let module = read_line(data, &mut at, offset, name)?;
-                let qualname = read_line(data, &mut at, offset, name)?;
+                let module = read_line_within(data, &mut at, offset, name, MAX_NAME_LINE)?;
+                let qualname = read_line_within(data, &mut at, offset, name, MAX_NAME_LINE)?;
                 // CPython decodes both names as strict UTF-8 before importing anything: bytes
                 // that are not (tensor data read as a GLOBAL by chance) stop the load here.
                 if std::str::from_utf8(&data[start..at]).is_err() {
@@ -304,17 +304,36 @@ fn long(bytes: &[u8]) -> Arg {
     Arg::Int(i64::from_le_bytes(word))
 }
 
+/// GLOBAL and INST names are looked for a newline this far: no importable module or attribute
+/// has a longer name, and a polyglot read of tensor data must not scan gigabytes for one.
+const MAX_NAME_LINE: usize = 64 << 10;
+
 fn read_line(
     data: &[u8],
     at: &mut usize,
     offset: usize,
     name: &str,
 ) -> Result<String, DecodeError> {
+    read_line_within(data, at, offset, name, usize::MAX)
+}
+
+fn read_line_within(
+    data: &[u8],
+    at: &mut usize,
+    offset: usize,
+    name: &str,
+    limit: usize,
+) -> Result<String, DecodeError> {
     let rest = &data[*at..];
-    let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+    let window = &rest[..rest.len().min(limit)];
+    let Some(end) = window.iter().position(|&b| b == b'\n') else {
         return Err(DecodeError {
             offset,
-            message: format!("{name} argument has no end of line"),
+            message: if window.len() < rest.len() {
+                format!("{name} name longer than {limit} bytes: nothing can be imported by it")
+            } else {
+                format!("{name} argument has no end of line")
+            },
         });
     };
     *at += end + 1;
@@ -374,6 +393,15 @@ mod tests {
     fn global_names_that_are_not_utf8_stop_the_load_as_in_cpython() {
         let error = decode(b"c\xff\xfe\nsystem\n.", 0).unwrap_err();
         assert!(error.message.contains("not UTF-8"), "{}", error.message);
+        let mut long = b"c".to_vec();
+        long.extend(std::iter::repeat_n(b'a', MAX_NAME_LINE + 1));
+        long.extend_from_slice(b"\nsystem\n.");
+        let error = decode(&long, 0).unwrap_err();
+        assert!(
+            error.message.contains("name longer than"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
