@@ -22,6 +22,8 @@ Which names are listed (docs/scanning.md, "The allowlist"):
   processes, ...) are left out, as are test/testing/benchmark/vendored modules, and the reviewed
   exclusions in EXCLUDED_CLASSES (classes that open or create files, download, or wrap a callable
   when constructed, e.g. numpy.memmap).
+* **Modules**: every submodule walked is listed as a `module` line; the scanner lets a dotted
+  name pass through these and through no other module (docs/scanning.md).
 * **Known reconstructors**: functions are never listed by introspection; the few functions that
   pickles of data call to rebuild it (numpy's `_reconstruct`, `scalar`, `_frombuffer`, torch's
   `_rebuild_*`, copyreg's `_reconstructor`, Cython's generated `__pyx_unpickle_*`) are listed by
@@ -75,6 +77,13 @@ SKIPPED_SEGMENTS = {
     "_pytesttester", "setup", "__main__", "linalg",
 }
 
+# Modules whose names the scanner refuses (loaders, code generators: DANGEROUS_PREFIXES in
+# crates/modelprov/src/scan/pickle/policy.rs); never walked, so nothing listed contradicts it.
+SKIPPED_PREFIXES = (
+    "numpy.lib.npyio", "numpy.lib._npyio_impl", "numpy.lib.format", "numpy.testing",
+    "numpy.ctypeslib",
+)
+
 # Reviewed: classes whose construction touches files, the network or a callable's code.
 EXCLUDED_CLASSES = {
     "numpy.memmap",  # memmap(path, mode='w+') creates or truncates a file
@@ -88,6 +97,8 @@ EXCLUDED_CLASSES = {
     "numpy.lib._datasource._FileOpeners",
     "numpy.lib.format.open_memmap",
     "numpy.ufunc",  # ufuncs pickle through _ufunc_reconstruct, which imports any module
+    "numpy._core._internal._ctypes",  # an array's ctypes view of its raw memory
+    "numpy.core._internal._ctypes",
 }
 
 # Callables that wrap other callables or run code when called or constructed.
@@ -163,7 +174,14 @@ def run(cmd):
 
 
 def skipped(module):
+    if module.startswith(SKIPPED_PREFIXES):
+        return True
     return any(seg in SKIPPED_SEGMENTS for seg in module.split(".")[1:])
+
+
+def dunder(dotted):
+    """The scanner refuses names with a `__x__` segment (numpy.__config__): never list one."""
+    return any(seg.startswith("__") and seg.endswith("__") for seg in dotted.split("."))
 
 
 def resolve(dotted):
@@ -205,7 +223,7 @@ def introspect(environment):
             return
         if module != package and not module.startswith(package + "."):
             return
-        if "<" in qualname or "." in qualname or skipped(module):
+        if "<" in qualname or "." in qualname or skipped(module) or dunder(f"{module}.{qualname}"):
             return
         if qualname.startswith("_") and package not in PRIVATE_CLASSES_PICKLED:
             return
@@ -217,7 +235,7 @@ def introspect(environment):
         names[name] = ("class", package)
         # A module of the package that binds the class under another name (gensim 4's
         # keyedvectors.Vocab = CompatVocab) is a path old pickles use and loaders still resolve.
-        if alias and not skipped(alias.rsplit(".", 1)[0]) and resolve(alias) is obj:
+        if alias and not skipped(alias.rsplit(".", 1)[0]) and not dunder(alias) and resolve(alias) is obj:
             names.setdefault(alias, ("class", package))
 
     for package, roots in PACKAGES:
@@ -241,6 +259,10 @@ def introspect(environment):
             except Exception as error:
                 failed.append(f"{module_name}: {type(error).__name__}")
                 continue
+            # Genuine submodules: the scanner lets a name pass through these (numpy.random._pickle
+            # is numpy's, not CPython's _pickle) but not through any other module a name reaches.
+            if getattr(module, "__name__", None) == module_name and not dunder(module_name):
+                names[module_name] = ("module", package)
             for attr, obj in list(vars(module).items()):
                 consider(obj, package, f"{module_name}.{attr}")
                 # Cython's generated reconstructors for cdef classes: __new__ plus C field state.
@@ -396,8 +418,15 @@ def main():
         (wheel_path,) = wheels.glob(f"{project}-{version}-*.whl")
         with zipfile.ZipFile(wheel_path) as wheel:
             found = torch_names(wheel) if project == "torch" else catboost_names(wheel)
+            files = set(wheel.namelist())
         for name, kind in found.items():
             entries.setdefault(name, (kind, f"{project}@wheel"))
+            # The modules these names pass through, when the wheel has them as files.
+            parts = name.split(".")
+            for cut in range(1, len(parts)):
+                module = "/".join(parts[:cut])
+                if f"{module}.py" in files or f"{module}/__init__.py" in files:
+                    entries.setdefault(".".join(parts[:cut]), ("module", f"{project}@wheel"))
 
     lines = [
         "# The classes and reconstructors model pickles may name; generated, do not edit.",

@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[path = "corpus_allow.rs"]
+mod corpus_allow;
+
 /// A pickle written by hand.
 #[derive(Default)]
 pub struct Pickle(Vec<u8>);
@@ -564,8 +567,8 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     add(
         write(dir, "mal-unknown-module.pkl", &unknown_module),
         Label::Malicious,
-        "callable on no blocklist (pydoc.pipepager; CVE-2025-1716 class)",
-        "Unknown pydoc.pipepager",
+        "pydoc.pipepager runs a shell command (CVE-2025-1716 class)",
+        "Dangerous pydoc.pipepager",
     );
     add(
         write(dir, "mal-pip.pkl", &pip),
@@ -757,5 +760,6 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     ] {
         add(write(dir, name, &bytes), Label::Malformed, technique, "");
     }
+    corpus_allow::samples(dir, &mut add);
     samples
 }

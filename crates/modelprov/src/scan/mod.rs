@@ -9,13 +9,15 @@ mod gguf;
 mod keras;
 mod numpy;
 pub mod pickle;
+mod policy;
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 pub use format::{Format, detect};
-use pickle::{Finding, PickleReport, Risk, scan_pickles};
+use pickle::{Finding, PickleReport, Risk, scan_pickles_with};
+pub use policy::{Policy, RefusedName};
 
 /// Text files are tried as protocol 0 pickles up to this size.
 const MAX_TEXT_PICKLE: u64 = 64 << 20;
@@ -56,6 +58,11 @@ pub struct MemberFinding {
 /// Scans a file, or every regular file below a folder (symlinks not followed, `.git` skipped),
 /// in parallel; results in path order.
 pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
+    scan_path_with(path, &Policy::default())
+}
+
+/// [`scan_path`] judging callables by a team's `policy`.
+pub fn scan_path_with(path: &Path, policy: &Policy) -> crate::Result<Vec<FileScan>> {
     use rayon::prelude::*;
     let metadata = std::fs::metadata(path).map_err(|e| crate::Error::io("scan", path, e))?;
     let files: Vec<PathBuf> = if metadata.is_file() {
@@ -80,12 +87,20 @@ pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
         }
         files
     };
-    let mut scans: Vec<FileScan> = files.par_iter().map(|file| scan_file(file)).collect();
+    let mut scans: Vec<FileScan> = files
+        .par_iter()
+        .map(|file| scan_file_with(file, policy))
+        .collect();
     scans.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(scans)
 }
 
 pub fn scan_file(path: &Path) -> FileScan {
+    scan_file_with(path, &Policy::default())
+}
+
+/// [`scan_file`] judging callables by a team's `policy`.
+pub fn scan_file_with(path: &Path, policy: &Policy) -> FileScan {
     let mut scan = FileScan {
         path: path.to_path_buf(),
         format: Format::Unknown,
@@ -104,11 +119,11 @@ pub fn scan_file(path: &Path) -> FileScan {
     scan.format = detect(&head);
     match scan.format {
         Format::Pickle => match read_all(path, MAX_PICKLE_FILE) {
-            Ok(data) => add_pickle(&mut scan, None, scan_pickles(&data, 0, 0)),
+            Ok(data) => add_pickle(&mut scan, None, scan_pickles_with(&data, 0, 0, policy)),
             Err(e) => unscannable(&mut scan, e),
         },
         Format::Npy => match read_all(path, MAX_PICKLE_FILE) {
-            Ok(data) => match numpy::scan_npy(&data, 0) {
+            Ok(data) => match numpy::scan_npy(&data, 0, policy) {
                 Ok(Some(report)) => add_pickle(&mut scan, None, report),
                 Ok(None) => {}
                 Err(problem) => invalid(&mut scan, problem),
@@ -116,7 +131,7 @@ pub fn scan_file(path: &Path) -> FileScan {
             Err(e) => unscannable(&mut scan, e),
         },
         Format::Zip => {
-            let report = archive::scan_zip(path);
+            let report = archive::scan_zip(path, policy);
             scan.notes.extend(report.notes);
             if let Some(problem) = report.invalid {
                 invalid(&mut scan, problem);
@@ -139,7 +154,7 @@ pub fn scan_file(path: &Path) -> FileScan {
             if head.first().is_some_and(|&b| pickle::is_opcode(b))
                 && let Ok(data) = read_all(path, MAX_TEXT_PICKLE)
             {
-                let report = scan_pickles(&data, 0, 0);
+                let report = scan_pickles_with(&data, 0, 0, policy);
                 if report.invalid.is_none() && report.pickles > 0 {
                     scan.format = Format::Pickle;
                     add_pickle(&mut scan, None, report);
@@ -200,7 +215,8 @@ fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport)
             .unwrap_or_default();
         invalid(scan, format!("{place}{problem}"));
     }
-    if report.findings.iter().any(|f| f.risk != Risk::Safe) && scan.verdict < Verdict::Unsafe {
+    // What a team's policy allowed is reported but does not make the file unsafe.
+    if report.findings.iter().any(|f| f.risk > Risk::Allowed) && scan.verdict < Verdict::Unsafe {
         scan.verdict = Verdict::Unsafe;
     }
     scan.findings

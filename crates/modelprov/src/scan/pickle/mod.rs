@@ -4,13 +4,15 @@
 //! bytes); all are scanned.
 
 mod opcodes;
-mod policy;
+pub(crate) mod policy;
 mod simulate;
 
 use serde::Serialize;
 
+use super::Policy;
+
 pub use opcodes::{DecodeError, is_opcode};
-pub use policy::{Risk, risk};
+pub use policy::{Risk, danger, risk};
 pub use simulate::{Callable, Event};
 
 /// One thing a pickle would do on load that is not known to be safe.
@@ -45,6 +47,11 @@ const LEGACY_TORCH_PICKLES: usize = 5;
 /// Scans the pickles in `data` starting at `start`; offsets in findings are `base` plus the
 /// offset in `data`.
 pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
+    scan_pickles_with(data, start, base, &Policy::default())
+}
+
+/// [`scan_pickles`] judging callables by a team's `policy`.
+pub fn scan_pickles_with(data: &[u8], start: usize, base: usize, policy: &Policy) -> PickleReport {
     let mut report = PickleReport::default();
     let legacy_torch = data[start..].starts_with(LEGACY_TORCH_MAGIC);
     let mut at = start;
@@ -52,7 +59,7 @@ pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
         if legacy_torch && report.pickles == LEGACY_TORCH_PICKLES {
             break;
         }
-        match scan_one(data, at, base, &mut report.findings, 0) {
+        match scan_one(data, at, base, &mut report.findings, 0, policy) {
             Ok(end) => {
                 report.pickles += 1;
                 at = end;
@@ -86,6 +93,7 @@ fn scan_one(
     base: usize,
     findings: &mut Vec<Finding>,
     depth: usize,
+    policy: &Policy,
 ) -> Result<usize, DecodeError> {
     let mut machine = simulate::Machine::default();
     let mut at = start;
@@ -111,7 +119,7 @@ fn scan_one(
                     })?;
             }
             Some(simulate::Inline::Pickle) if depth < MAX_NESTING => {
-                at = scan_one(data, at, base, findings, depth + 1)?;
+                at = scan_one(data, at, base, findings, depth + 1, policy)?;
             }
             Some(simulate::Inline::Pickle) => {
                 return Err(DecodeError {
@@ -121,7 +129,7 @@ fn scan_one(
             }
         }
         if op.code == b'.' {
-            judge(&machine.events(), base, findings);
+            judge(&machine.events(), base, findings, policy);
             return Ok(at);
         }
     }
@@ -131,7 +139,7 @@ fn starts_like_pickle(rest: &[u8]) -> bool {
     matches!(rest, [0x80, version, ..] if *version <= 5)
 }
 
-fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
+fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>, policy: &Policy) {
     let mut reported_imports = std::collections::BTreeSet::new();
     for event in events {
         match event {
@@ -140,7 +148,7 @@ fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
                 opcode,
                 callable,
             } => {
-                let level = risk(callable);
+                let level = policy.risk(callable);
                 if level != Risk::Safe && reported_imports.insert(callable.clone()) {
                     findings.push(Finding {
                         risk: level,
@@ -149,6 +157,7 @@ fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
                         callable: Some(callable.to_string()),
                         message: match level {
                             Risk::Dangerous => format!("imports {callable}, which can run code"),
+                            Risk::Allowed => format!("imports {callable}, allowed by policy"),
                             _ => format!("imports {callable}, which is not known to be safe"),
                         },
                     });
@@ -160,7 +169,7 @@ fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
                 callable,
                 texts,
             } => {
-                let level = risk(callable);
+                let level = policy.risk(callable);
                 if policy::object_dtype(callable, texts) {
                     findings.push(Finding {
                         risk: Risk::Unknown,
@@ -177,7 +186,12 @@ fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>) {
                         offset: base + offset,
                         opcode,
                         callable: Some(callable.to_string()),
-                        message: format!("calls {callable} ({opcode})"),
+                        message: match level {
+                            Risk::Allowed => {
+                                format!("calls {callable} ({opcode}), allowed by policy")
+                            }
+                            _ => format!("calls {callable} ({opcode})"),
+                        },
                     });
                 }
             }
