@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use modelprov::Result;
-use modelprov::scan::{FileScan, Verdict, scan_path};
+use modelprov::scan::pickle::Risk;
+use modelprov::scan::{FileScan, Policy, Verdict, scan_path_with};
+use modelprov::{Error, Result};
 use serde_json::json;
 
 use crate::exit::Outcome;
@@ -22,10 +23,46 @@ pub struct ScanArgs {
     /// Print only files that are not safe, and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// Classes a team trusts beyond the built-in allowlist: reported as "allowed", not unsafe.
+#[derive(Args, Debug, Default)]
+pub struct PolicyArgs {
+    /// Trust the class MODULE.NAME (as a finding names it); repeatable. Names that can run code
+    /// (os.system, builtins.eval, ...) are refused.
+    #[arg(long = "allow", value_name = "MODULE.NAME")]
+    pub allow: Vec<String>,
+
+    /// Trust the classes a TOML policy file lists: `allow = ["mycompany.models.Net"]`.
+    #[arg(long, value_name = "FILE")]
+    pub scan_policy: Option<PathBuf>,
+}
+
+impl PolicyArgs {
+    pub fn requested(&self) -> bool {
+        !self.allow.is_empty() || self.scan_policy.is_some()
+    }
+
+    pub fn policy(&self) -> Result<Policy> {
+        let mut policy = Policy::default();
+        if let Some(file) = &self.scan_policy {
+            policy.add_file(file)?;
+        }
+        for name in &self.allow {
+            policy
+                .allow(name)
+                .map_err(|refused| Error::Usage(format!("--allow: {refused}")))?;
+        }
+        Ok(policy)
+    }
 }
 
 pub fn run(args: ScanArgs) -> Result<Outcome> {
-    let scans = scan_path(&args.path)?;
+    let policy = args.policy.policy()?;
+    let scans = scan_path_with(&args.path, &policy)?;
     let failed = report_scans(&scans, args.json, args.quiet, &args.path);
     Ok(if failed {
         Outcome::VerificationFailed
@@ -50,17 +87,27 @@ pub fn report_scans(
     );
     // The library says which verdicts fail (an unreadable model file does).
     let failed = scans.iter().any(|s| s.fails);
+    // Findings a team's policy allowed: never silent, counted beside the verdicts.
+    let allowed = scans
+        .iter()
+        .flat_map(|s| &s.findings)
+        .filter(|f| f.finding.risk == Risk::Allowed)
+        .count();
     if as_json {
         print_json(&json!({
             "path": path,
             "ok": !failed,
-            "summary": {"files": scans.len(), "safe": safe, "unsafe": unsafe_, "invalid": invalid, "unscannable": unscannable},
+            "summary": {"files": scans.len(), "safe": safe, "unsafe": unsafe_, "invalid": invalid, "unscannable": unscannable, "allowed_by_policy": allowed},
             "files": scans,
         }));
         return failed;
     }
     for scan in scans {
-        if quiet && scan.verdict == Verdict::Safe {
+        let has_allowed = scan
+            .findings
+            .iter()
+            .any(|f| f.finding.risk == Risk::Allowed);
+        if quiet && scan.verdict == Verdict::Safe && !has_allowed {
             continue;
         }
         let label = match scan.verdict {
@@ -95,8 +142,13 @@ pub fn report_scans(
         }
     }
     outln!(
-        "{} files: {safe} safe, {unsafe_} unsafe, {invalid} invalid, {unscannable} unscannable{}",
+        "{} files: {safe} safe, {unsafe_} unsafe, {invalid} invalid, {unscannable} unscannable{}{}",
         scans.len(),
+        if allowed > 0 {
+            format!(" ({allowed} findings allowed by policy)")
+        } else {
+            String::new()
+        },
         if failed { " - NOT SAFE TO LOAD" } else { "" }
     );
     failed

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::args::{CacheArgs, OutputArgs, SerializationArgs};
 use crate::card_files::{attachment_signature_path, card_signature_path};
 use crate::commands::lineage::{RegistryArgs, find};
-use crate::commands::scan::report_scans;
+use crate::commands::scan::{PolicyArgs, report_scans};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
@@ -109,6 +109,10 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub scan: bool,
 
+    /// With --scan: classes the team trusts (--allow, --scan-policy).
+    #[command(flatten)]
+    pub scan_policy: PolicyArgs,
+
     #[command(flatten)]
     pub serialization: SerializationArgs,
 
@@ -144,6 +148,8 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
                 .into(),
         ));
     }
+    // Read before verifying: a bad policy file is an error whatever the model is.
+    let policy = args.scan_policy.policy()?;
     let mut attachments = Vec::new();
     let (expectation, source, mut warnings) = expectation(&args, &mut attachments)?;
     let cache = args.cache.open(&mut warnings);
@@ -155,7 +161,7 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
 
     // A model that is not the expected bytes is not scanned: the answer is already no.
     let scans = if args.scan && verification.ok {
-        Some(modelprov::scan::scan_path(&args.path)?)
+        Some(modelprov::scan::scan_path_with(&args.path, &policy)?)
     } else {
         None
     };
@@ -218,6 +224,11 @@ fn refuse_options_without_effect(args: &VerifyArgs) -> Result<()> {
         return Err(Error::Usage(format!(
             "{option} goes with --signature; it checks nothing against a manifest, digest or trusted id"
         )));
+    }
+    if !args.scan && args.scan_policy.requested() {
+        return Err(Error::Usage(
+            "--allow and --scan-policy go with --scan; without it nothing is scanned".into(),
+        ));
     }
     if args.raw && (args.cache.requested() || args.scan) {
         return Err(Error::Usage(

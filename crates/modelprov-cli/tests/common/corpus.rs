@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "corpus_pcore.rs"]
 mod corpus_pcore;
+#[path = "corpus_allow.rs"]
+mod corpus_allow;
 
 /// A pickle written by hand.
 #[derive(Default)]
@@ -567,8 +569,8 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     add(
         write(dir, "mal-unknown-module.pkl", &unknown_module),
         Label::Malicious,
-        "callable on no blocklist (pydoc.pipepager; CVE-2025-1716 class)",
-        "Unknown pydoc.pipepager",
+        "pydoc.pipepager runs a shell command (CVE-2025-1716 class)",
+        "Dangerous pydoc.pipepager",
     );
     add(
         write(dir, "mal-pip.pkl", &pip),
@@ -760,6 +762,7 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     ] {
         add(write(dir, name, &bytes), Label::Malformed, technique, "");
     }
+    corpus_allow::samples(dir, &mut add);
     corpus_pcore::add_samples(dir, &mut add);
     super::corpus_ghsa::add_samples(dir, &mut samples);
     samples

@@ -5,9 +5,10 @@
 use std::io::Read;
 use std::path::Path;
 
+use super::Policy;
 use super::format::{Format, detect};
 use super::numpy::scan_npy;
-use super::pickle::{PickleReport, scan_pickles};
+use super::pickle::{PickleReport, scan_pickles_with};
 
 /// Pickle members are small (kilobytes to megabytes); more than this is not one.
 const MAX_PICKLE_MEMBER: u64 = 1 << 30;
@@ -27,7 +28,7 @@ pub struct ArchiveReport {
     pub invalid: Option<String>,
 }
 
-pub fn scan_zip(path: &Path) -> ArchiveReport {
+pub fn scan_zip(path: &Path, policy: &Policy) -> ArchiveReport {
     let mut result = ArchiveReport {
         members: Vec::new(),
         keras_configs: Vec::new(),
@@ -113,7 +114,7 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
             kind
         };
         if named_array || kind == Format::Npy {
-            match scan_npy(&bytes, 0) {
+            match scan_npy(&bytes, 0, policy) {
                 Ok(Some(report)) => result.members.push(MemberReport { name, report }),
                 Ok(None) => {}
                 Err(problem) => result.notes.push(format!("{name}: {problem}")),
@@ -123,11 +124,11 @@ pub fn scan_zip(path: &Path) -> ArchiveReport {
         if named_pickle {
             result.members.push(MemberReport {
                 name,
-                report: scan_pickles(&bytes, 0, 0),
+                report: scan_pickles_with(&bytes, 0, 0, policy),
             });
         } else if kind == Format::Pickle {
             // Tensor data can start like a pickle by chance; only a pickle that decodes counts.
-            let report = scan_pickles(&bytes, 0, 0);
+            let report = scan_pickles_with(&bytes, 0, 0, policy);
             if report.invalid.is_none() && report.pickles > 0 {
                 result.members.push(MemberReport { name, report });
             }

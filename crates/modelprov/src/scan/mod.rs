@@ -10,6 +10,7 @@ mod gguf;
 mod keras;
 mod numpy;
 pub mod pickle;
+mod policy;
 
 use std::path::{Path, PathBuf};
 
@@ -17,7 +18,8 @@ use serde::Serialize;
 
 use file_bytes::FileBytes;
 pub use format::{Format, detect, detect_file};
-use pickle::{Finding, PickleReport, Risk, scan_pickles};
+use pickle::{Finding, PickleReport, Risk, scan_pickles_with};
+pub use policy::{Policy, RefusedName};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,6 +59,11 @@ pub struct MemberFinding {
 /// Scans a file, or every regular file below a folder (symlinks not followed, `.git` skipped),
 /// in parallel; results in path order.
 pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
+    scan_path_with(path, &Policy::default())
+}
+
+/// [`scan_path`] judging callables by a team's `policy`.
+pub fn scan_path_with(path: &Path, policy: &Policy) -> crate::Result<Vec<FileScan>> {
     use rayon::prelude::*;
     let metadata = std::fs::metadata(path).map_err(|e| crate::Error::io("scan", path, e))?;
     let files: Vec<PathBuf> = if metadata.is_file() {
@@ -81,13 +88,21 @@ pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
         }
         files
     };
-    let mut scans: Vec<FileScan> = files.par_iter().map(|file| scan_file(file)).collect();
+    let mut scans: Vec<FileScan> = files
+        .par_iter()
+        .map(|file| scan_file_with(file, policy))
+        .collect();
     scans.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(scans)
 }
 
 /// Judges a file by its content, as every format its bytes parse as (the worst verdict wins).
 pub fn scan_file(path: &Path) -> FileScan {
+    scan_file_with(path, &Policy::default())
+}
+
+/// [`scan_file`] judging callables by a team's `policy`.
+pub fn scan_file_with(path: &Path, policy: &Policy) -> FileScan {
     let mut scan = FileScan {
         path: path.to_path_buf(),
         format: Format::Unknown,
@@ -107,11 +122,11 @@ pub fn scan_file(path: &Path) -> FileScan {
     scan.format = detect_file(&head, size);
     match scan.format {
         Format::Pickle => match FileBytes::open(path) {
-            Ok(data) => add_pickle(&mut scan, None, scan_pickles(&data, 0, 0)),
+            Ok(data) => add_pickle(&mut scan, None, scan_pickles_with(&data, 0, 0, policy)),
             Err(e) => unscannable(&mut scan, e),
         },
         Format::Npy => match FileBytes::open(path) {
-            Ok(data) => match numpy::scan_npy(&data, 0) {
+            Ok(data) => match numpy::scan_npy(&data, 0, policy) {
                 Ok(Some(report)) => add_pickle(&mut scan, None, report),
                 Ok(None) => {}
                 Err(problem) => invalid(&mut scan, problem),
@@ -119,7 +134,7 @@ pub fn scan_file(path: &Path) -> FileScan {
             Err(e) => unscannable(&mut scan, e),
         },
         Format::Zip => {
-            let report = archive::scan_zip(path);
+            let report = archive::scan_zip(path, policy);
             scan.notes.extend(report.notes);
             if let Some(problem) = report.invalid {
                 invalid(&mut scan, problem);
@@ -176,7 +191,7 @@ pub fn scan_file(path: &Path) -> FileScan {
     // a protocol 0 payload in a text file. Not a zip: `PK` starts with PERSID, which stock
     // unpicklers refuse, and the loaders that accept it (torch.load) open zips as zips.
     if !matches!(scan.format, Format::Pickle | Format::Zip) && format::pickle_may_start(&head) {
-        also_pickle(&mut scan, path);
+        also_pickle(&mut scan, path, policy);
     }
     let mut no_model_format = false;
     if scan.format == Format::Unknown {
@@ -205,12 +220,12 @@ pub fn scan_file(path: &Path) -> FileScan {
 
 /// Reads a file that is not announced as a pickle as one too; it counts when a loader would
 /// have done something with it (see [`PickleReport::acted`]).
-fn also_pickle(scan: &mut FileScan, path: &Path) {
+fn also_pickle(scan: &mut FileScan, path: &Path, policy: &Policy) {
     let data = match FileBytes::open(path) {
         Ok(data) => data,
         Err(e) => return unscannable(scan, e),
     };
-    let report = scan_pickles(&data, 0, 0);
+    let report = scan_pickles_with(&data, 0, 0, policy);
     if !report.acted() {
         if report.imports > 0 {
             scan.notes.push(format!(
@@ -235,7 +250,8 @@ fn add_pickle(scan: &mut FileScan, member: Option<String>, report: PickleReport)
         .as_ref()
         .map(|m| format!("{m}: "))
         .unwrap_or_default();
-    let harmful = report.findings.iter().any(|f| f.risk != Risk::Safe);
+    // What a team's policy allowed is reported but does not make the file unsafe.
+    let harmful = report.findings.iter().any(|f| f.risk > Risk::Allowed);
     if let Some(problem) = &report.invalid {
         // A stream that breaks after doing something harmful is unsafe: the loader did it.
         if harmful {

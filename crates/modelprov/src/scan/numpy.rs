@@ -1,7 +1,8 @@
 //! NumPy `.npy` arrays: the header says the dtype; an object dtype (`|O`) means the data is a
 //! pickle, scanned like any other.
 
-use super::pickle::{PickleReport, scan_pickles};
+use super::Policy;
+use super::pickle::{PickleReport, scan_pickles_with};
 
 /// The header dict and where the data starts, or why the bytes are not an `.npy`.
 fn header(data: &[u8]) -> Result<(String, usize), String> {
@@ -25,7 +26,7 @@ fn header(data: &[u8]) -> Result<(String, usize), String> {
 }
 
 /// The object-array pickle's report when the array holds objects; `None` for plain dtypes.
-pub fn scan_npy(data: &[u8], base: usize) -> Result<Option<PickleReport>, String> {
+pub fn scan_npy(data: &[u8], base: usize, policy: &Policy) -> Result<Option<PickleReport>, String> {
     let (text, data_start) = header(data)?;
     let descr = text
         .split("'descr':")
@@ -34,7 +35,7 @@ pub fn scan_npy(data: &[u8], base: usize) -> Result<Option<PickleReport>, String
         .trim_start()
         .trim_start_matches(['\'', '"']);
     if descr.starts_with("|O") || descr.starts_with("O") {
-        return Ok(Some(scan_pickles(data, data_start, base)));
+        return Ok(Some(scan_pickles_with(data, data_start, base, policy)));
     }
     Ok(None)
 }

@@ -4,13 +4,15 @@
 //! bytes); all are scanned.
 
 mod opcodes;
-mod policy;
+pub(crate) mod policy;
 mod simulate;
 
 use serde::Serialize;
 
+use super::Policy;
+
 pub use opcodes::{DecodeError, is_opcode};
-pub use policy::{Risk, risk};
+pub use policy::{Risk, danger, risk};
 pub use simulate::{Callable, Event};
 
 /// One thing a pickle would do on load that is not known to be safe.
@@ -66,6 +68,11 @@ const LEGACY_TORCH_PICKLES: usize = 5;
 /// offset in `data`. After the first pickle, whatever a second `pickle.load` on the same file
 /// would start running is scanned too (multi-stream payloads); bytes that break at once are data.
 pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
+    scan_pickles_with(data, start, base, &Policy::default())
+}
+
+/// [`scan_pickles`] judging callables by a team's `policy`.
+pub fn scan_pickles_with(data: &[u8], start: usize, base: usize, policy: &Policy) -> PickleReport {
     let mut report = PickleReport::default();
     let legacy_torch = data[start..].starts_with(LEGACY_TORCH_MAGIC);
     let mut at = start;
@@ -74,7 +81,7 @@ pub fn scan_pickles(data: &[u8], start: usize, base: usize) -> PickleReport {
             break;
         }
         let mut attempt = PickleReport::default();
-        match scan_one(data, at, base, &mut attempt, 0) {
+        match scan_one(data, at, base, &mut attempt, 0, policy) {
             Ok(end) => {
                 report.pickles += 1;
                 report.absorb(attempt);
@@ -128,10 +135,11 @@ fn scan_one(
     base: usize,
     report: &mut PickleReport,
     depth: usize,
+    policy: &Policy,
 ) -> Result<usize, DecodeError> {
     let mut machine = simulate::Machine::default();
-    let result = run(data, start, base, report, depth, &mut machine);
-    judge(&machine.take_events(), base, report);
+    let result = run(data, start, base, report, depth, &mut machine, policy);
+    judge(&machine.take_events(), base, report, policy);
     result
 }
 
@@ -142,6 +150,7 @@ fn run(
     report: &mut PickleReport,
     depth: usize,
     machine: &mut simulate::Machine,
+    policy: &Policy,
 ) -> Result<usize, DecodeError> {
     let mut at = start;
     loop {
@@ -169,7 +178,7 @@ fn run(
                     })?;
             }
             Some(simulate::Inline::Pickle) if depth < MAX_NESTING => {
-                at = scan_one(data, at, base, report, depth + 1)?;
+                at = scan_one(data, at, base, report, depth + 1, policy)?;
             }
             Some(simulate::Inline::Pickle) => {
                 return Err(DecodeError {
@@ -222,7 +231,7 @@ fn starts_like_pickle(rest: &[u8]) -> bool {
     matches!(rest, [0x80, version, ..] if *version <= 5)
 }
 
-fn judge(events: &[Event], base: usize, report: &mut PickleReport) {
+fn judge(events: &[Event], base: usize, report: &mut PickleReport, policy: &Policy) {
     let mut reported_imports = std::collections::BTreeSet::new();
     let findings = &mut report.findings;
     for event in events {
@@ -237,7 +246,7 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport) {
                 if simulate::is_partial(callable) {
                     continue;
                 }
-                let level = risk(callable);
+                let level = policy.risk(callable);
                 if level != Risk::Safe && reported_imports.insert(callable.clone()) {
                     findings.push(Finding {
                         risk: level,
@@ -246,6 +255,7 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport) {
                         callable: Some(callable.to_string()),
                         message: match level {
                             Risk::Dangerous => format!("imports {callable}, which can run code"),
+                            Risk::Allowed => format!("imports {callable}, allowed by policy"),
                             _ => format!("imports {callable}, which is not known to be safe"),
                         },
                     });
@@ -263,7 +273,7 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport) {
                 if importable(callable) {
                     report.calls += 1;
                 }
-                let level = risk(callable);
+                let level = policy.risk(callable);
                 if policy::object_dtype(callable, texts) {
                     // Its elements follow in the same stream (or a joblib nested pickle) and
                     // are judged like everything else there.
@@ -272,6 +282,11 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport) {
                     let message = match via {
                         Some(partial) => format!("{partial} over {callable} ({opcode})"),
                         None => format!("calls {callable} ({opcode})"),
+                    };
+                    let message = if level == Risk::Allowed {
+                        format!("{message}, allowed by policy")
+                    } else {
+                        message
                     };
                     findings.push(Finding {
                         risk: level,
