@@ -12,6 +12,8 @@ pub enum Format {
     Safetensors,
     Gguf,
     Hdf5,
+    /// An ONNX `ModelProto` (protobuf, recognised by its first fields).
+    Onnx,
     /// JSON or plain text: configuration, tokenizers, cards; nothing runs when it is read.
     Text,
     Unknown,
@@ -39,6 +41,10 @@ pub fn detect(head: &[u8]) -> Format {
         && u64::from_le_bytes(head[..8].try_into().expect("8 bytes")) > 1
     {
         return Format::Safetensors;
+    }
+    // Before text: a protobuf's first bytes are often valid UTF-8.
+    if super::onnx::looks_like_model(head) {
+        return Format::Onnx;
     }
     // Protocol 0 and 1 pickles have no magic and are mostly text: text is tried as a pickle by
     // the scanner before being judged text.
