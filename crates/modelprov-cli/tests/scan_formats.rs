@@ -197,3 +197,56 @@ fn sarif_output_has_one_result_per_finding_with_its_offset() {
         2,
     );
 }
+
+/// A `torch.jit.save` layout; `constants` is the constants.pkl member.
+fn torchscript(dir: &Path, constants: &[u8]) -> PathBuf {
+    use std::io::Write as _;
+    let path = dir.join("scripted.pt");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let plain = Pickle::proto(2).op(b"}").stop();
+    let members: [(&str, &[u8]); 6] = [
+        ("scripted/data.pkl", &plain),
+        ("scripted/constants.pkl", constants),
+        (
+            "scripted/code/__torch__.py",
+            b"class Model(Module):\n  pass\n",
+        ),
+        ("scripted/code/__torch__.py.debug_pkl", &plain),
+        ("scripted/extra/producer.json", b"{}"),
+        ("scripted/.data/version", b"6\n"),
+    ];
+    for (name, bytes) in members {
+        writer.start_file(name, stored).unwrap();
+        writer.write_all(bytes).unwrap();
+    }
+    writer.finish().unwrap();
+    path
+}
+
+#[test]
+fn torchscript_archives_list_their_code_and_scan_their_pickles() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = Pickle::proto(2).op(b"}").stop();
+    let report = json(&run(
+        &["scan", path_str(&torchscript(dir.path(), &plain)), "--json"],
+        0,
+    ));
+    let notes = report["files"][0]["notes"].to_string();
+    assert!(
+        notes.contains("TorchScript archive: 1 code file")
+            && notes.contains("code/__torch__.py")
+            && notes.contains("producer.json"),
+        "{notes}"
+    );
+    let evil = tempfile::tempdir().unwrap();
+    let out = run(
+        &["scan", path_str(&torchscript(evil.path(), &evil_pickle()))],
+        1,
+    );
+    assert!(
+        out.contains("scripted/constants.pkl: ") && out.contains("os.system"),
+        "{out}"
+    );
+}
