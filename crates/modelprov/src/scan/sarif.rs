@@ -128,9 +128,11 @@ pub fn log(scans: &[FileScan]) -> Log {
                         member_byte_offset: f.offset,
                     }),
                 ),
+                // Only a pickle opcode has a place in the file; other findings (a Keras layer,
+                // a symlink, ONNX external data) are about the file as a whole.
                 None => (
                     f.message.clone(),
-                    Some(Region {
+                    is_pickle_opcode(f.opcode).then_some(Region {
                         byte_offset: f.offset,
                     }),
                     None,
@@ -225,6 +227,13 @@ fn result(
 /// A finding's kind as a rule id: `STACK_GLOBAL` becomes `stack-global`.
 fn rule_id(kind: &str) -> String {
     kind.to_ascii_lowercase().replace('_', "-")
+}
+
+/// Pickle opcodes are named as in CPython's pickletools (`STACK_GLOBAL`); other finding kinds
+/// are kebab-case.
+fn is_pickle_opcode(kind: &str) -> bool {
+    kind.chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn rule_description(kind: &str) -> String {
@@ -346,6 +355,12 @@ mod tests {
                 vec![],
                 &["broken header"],
             ),
+            scan(
+                "m/link.bin",
+                Verdict::Unsafe,
+                vec![finding(None, Risk::Unknown, "symlink", 0)],
+                &[],
+            ),
             scan("m/blob", Verdict::Unscannable, vec![], &[]),
             scan("m/ok.safetensors", Verdict::Safe, vec![], &[]),
         ]
@@ -383,8 +398,8 @@ mod tests {
         let log = serde_json::to_value(log(&scans())).unwrap();
         let run = &log["runs"][0];
         let results = run["results"].as_array().unwrap();
-        // 3 findings, one invalid file, one unscannable file; nothing for the safe file.
-        assert_eq!(results.len(), 5, "{results:#?}");
+        // 4 findings, one invalid file, one unscannable file; nothing for the safe file.
+        assert_eq!(results.len(), 6, "{results:#?}");
         let first = &results[0];
         assert_eq!(first["ruleId"], "stack-global");
         assert_eq!(first["level"], "error");
@@ -412,7 +427,10 @@ mod tests {
                 .unwrap()
                 .contains("broken header")
         );
-        assert_eq!(results[4]["ruleId"], "unscannable-file");
+        // A finding about the whole file has no region.
+        assert_eq!(results[4]["ruleId"], "symlink");
+        assert!(results[4]["locations"][0]["physicalLocation"]["region"].is_null());
+        assert_eq!(results[5]["ruleId"], "unscannable-file");
         // Every result points at its rule.
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         for result in results {
