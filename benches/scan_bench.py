@@ -2,8 +2,10 @@
 """Scanning a 4 GB torch zip checkpoint: modelprov scan next to picklescan and modelscan, and the
 time to read the whole file once (cat > /dev/null) for scale. The checkpoint is a real torch zip
 layout (archive/data.pkl + four 1 GB storages, stored), written here without torch.
+Then a folder of 10,000 small files (small state-dict pickles, JSON configs, .npy arrays in 100
+subfolders), where per-file costs (process start, walking, opening) dominate.
 
-Usage: python3 benches/scan_bench.py [--runs N] [--venv target/interop-venv]
+Usage: python3 benches/scan_bench.py [--runs N] [--venv target/interop-venv] [--only checkpoint|folder]
 Prints medians of N runs (default 3), warm page cache, and the ratios.
 """
 import argparse
@@ -52,6 +54,43 @@ def build():
     os.replace(CHECKPOINT + ".tmp", CHECKPOINT)
 
 
+FOLDER = os.path.join(DATA, "scan-10k-files")
+FOLDER_FILES = 10_000
+
+
+def build_folder():
+    """10,000 small files: a third each of state-dict pickles, JSON configs and float32 .npy."""
+    done = FOLDER + ".complete"  # beside the folder, not a file in it
+    if os.path.exists(done):
+        return
+    pickle = state_dict_pickle(1)
+    npy_header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (16,), }"
+    npy_header += b" " * (117 - len(npy_header)) + b"\n"
+    npy = b"\x93NUMPY\x01\x00" + len(npy_header).to_bytes(2, "little") + npy_header + b"\x00" * 64
+    for i in range(FOLDER_FILES):
+        sub = os.path.join(FOLDER, f"part{i // 100:03}")
+        os.makedirs(sub, exist_ok=True)
+        name, content = [
+            (f"weights{i}.pt", pickle),
+            (f"config{i}.json", b'{"hidden_size": 16, "layers": 2}'),
+            (f"array{i}.npy", npy),
+        ][i % 3]
+        with open(os.path.join(sub, name), "wb") as out:
+            out.write(content)
+    open(done, "w").close()
+
+
+def compare(tools, runs, baseline_name):
+    baseline = None
+    for name, command in tools:
+        if not os.path.exists(command[0]) and command[0] != "cat":
+            print(f"{name:<24} not installed")
+            continue
+        seconds, code = timed(command, runs)
+        baseline = baseline or seconds
+        print(f"{name:<24} {seconds * 1000:9.1f} ms   exit {code}   {seconds / baseline:6.3f} x {baseline_name}")
+
+
 def timed(command, runs):
     times = []
     for _ in range(runs):
@@ -65,26 +104,33 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--venv", default=os.path.join(ROOT, "target", "interop-venv"))
+    parser.add_argument("--only", choices=["checkpoint", "folder"])
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "-p", "modelprov-cli"], cwd=ROOT, check=True)
-    build()
-    size = os.path.getsize(CHECKPOINT)
-    subprocess.run(["cat", CHECKPOINT], stdout=subprocess.DEVNULL, check=True)  # warm the cache
-    tools = [
-        ("read whole file (cat)", ["cat", CHECKPOINT]),
-        ("modelprov scan", [os.path.join(ROOT, "target", "release", "modelprov"), "scan", CHECKPOINT]),
-        ("picklescan 1.0.5", [os.path.join(args.venv, "bin", "picklescan"), "-p", CHECKPOINT]),
-        ("modelscan 0.8.8", [os.path.join(args.venv, "bin", "modelscan"), "-p", CHECKPOINT]),
-    ]
-    print(f"checkpoint: {size / GB:.2f} GB torch zip (data.pkl + 4 x 1 GB storages), median of {args.runs} runs, warm cache")
-    baseline = None
-    for name, command in tools:
-        if not os.path.exists(command[0]) and command[0] != "cat":
-            print(f"{name:<24} not installed")
-            continue
-        seconds, code = timed(command, args.runs)
-        baseline = baseline or seconds
-        print(f"{name:<24} {seconds * 1000:9.1f} ms   exit {code}   {seconds / baseline:6.3f} x reading the file")
+    modelprov = os.path.join(ROOT, "target", "release", "modelprov")
+    picklescan = os.path.join(args.venv, "bin", "picklescan")
+    modelscan = os.path.join(args.venv, "bin", "modelscan")
+    if args.only in (None, "checkpoint"):
+        build()
+        size = os.path.getsize(CHECKPOINT)
+        subprocess.run(["cat", CHECKPOINT], stdout=subprocess.DEVNULL, check=True)  # warm the cache
+        print(f"checkpoint: {size / GB:.2f} GB torch zip (data.pkl + 4 x 1 GB storages), median of {args.runs} runs, warm cache")
+        compare([
+            ("read whole file (cat)", ["cat", CHECKPOINT]),
+            ("modelprov scan", [modelprov, "scan", CHECKPOINT]),
+            ("picklescan 1.0.5", [picklescan, "-p", CHECKPOINT]),
+            ("modelscan 0.8.8", [modelscan, "-p", CHECKPOINT]),
+        ], args.runs, "reading the file")
+    if args.only in (None, "folder"):
+        build_folder()
+        files = [os.path.join(d, f) for d, _, names in os.walk(FOLDER) for f in names]
+        subprocess.run(["cat", *files], stdout=subprocess.DEVNULL, check=True)  # warm the cache
+        print(f"folder: {FOLDER_FILES} small files (pickles, JSON, .npy) in 100 subfolders, median of {args.runs} runs, warm cache")
+        compare([
+            ("modelprov scan", [modelprov, "scan", "-q", FOLDER]),
+            ("picklescan 1.0.5", [picklescan, "-p", FOLDER]),
+            ("modelscan 0.8.8", [modelscan, "-p", FOLDER]),
+        ], args.runs, "modelprov")
 
 
 if __name__ == "__main__":

@@ -122,12 +122,27 @@ fn run(cli: Cli) -> modelprov::Result<Outcome> {
     }
 }
 
-/// Whether `--json` was given: every command that prints a result takes it, and no option takes
-/// a value starting with `--`, so it is the flag wherever it stands before a `--`.
+/// Whether `--json` (or `scan`'s `--format json`) was given: every command that prints a result
+/// takes it, and no option takes a value starting with `--`, so it is the flag wherever it stands
+/// before a `--`. Other commands' `--format json` is a document format, not the result's.
 fn json_requested(args: impl Iterator<Item = OsString>) -> bool {
-    args.skip(1)
-        .take_while(|arg| arg != "--")
-        .any(|arg| arg == "--json")
+    let args: Vec<OsString> = args.skip(1).take_while(|arg| arg != "--").collect();
+    let mut rest = args.iter();
+    let command = loop {
+        match rest.next() {
+            Some(arg) if arg == "--threads" => {
+                rest.next();
+            }
+            Some(arg) if arg.to_string_lossy().starts_with('-') => {}
+            other => break other,
+        }
+    };
+    let scan_format_json = command.is_some_and(|c| c == "scan")
+        && (args.iter().any(|arg| arg == "--format=json")
+            || args
+                .windows(2)
+                .any(|pair| pair[0] == "--format" && pair[1] == "json"));
+    scan_format_json || args.iter().any(|arg| arg == "--json")
 }
 
 /// Prints an error (as a JSON object on stdout too with `--json`) and returns its outcome: a
@@ -192,6 +207,32 @@ mod tests {
         };
         assert!(json_requested(args(&["modelprov", "hash", "m", "--json"])));
         assert!(!json_requested(args(&["modelprov", "hash", "m"])));
+        assert!(json_requested(args(&[
+            "modelprov",
+            "scan",
+            "--format",
+            "json",
+            "m"
+        ])));
+        assert!(json_requested(args(&[
+            "modelprov",
+            "scan",
+            "--format=json",
+            "m"
+        ])));
+        assert!(!json_requested(args(&[
+            "modelprov",
+            "scan",
+            "--format",
+            "sarif"
+        ])));
+        assert!(!json_requested(args(&[
+            "modelprov",
+            "card",
+            "render",
+            "--format",
+            "json"
+        ])));
         assert!(!json_requested(args(&[
             "modelprov",
             "hash",

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use modelprov::scan::pickle::Risk;
 use modelprov::scan::{FileScan, Policy, Verdict, scan_path_with};
 use modelprov::{Error, Result};
@@ -16,8 +16,13 @@ pub struct ScanArgs {
     /// A model file or folder.
     pub path: PathBuf,
 
-    /// Print one JSON object on stdout instead of text.
-    #[arg(long)]
+    /// Output on stdout: text, json (one JSON object) or sarif (a SARIF 2.1.0 log for
+    /// code-scanning dashboards: one result per finding, with the file and byte offset).
+    #[arg(long, value_enum, default_value_t = ScanFormat::Text, value_name = "FORMAT")]
+    pub format: ScanFormat,
+
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
     /// Print only files that are not safe, and the summary.
@@ -60,10 +65,28 @@ impl PolicyArgs {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
 pub fn run(args: ScanArgs) -> Result<Outcome> {
     let policy = args.policy.policy()?;
     let scans = scan_path_with(&args.path, &policy)?;
-    let failed = report_scans(&scans, args.json, args.quiet, &args.path);
+    let format = if args.json {
+        ScanFormat::Json
+    } else {
+        args.format
+    };
+    let failed = if format == ScanFormat::Sarif {
+        print_json(&modelprov::scan::sarif::log(&scans));
+        // The library says which verdicts fail (an unreadable model file does).
+        scans.iter().any(|s| s.fails)
+    } else {
+        report_scans(&scans, format == ScanFormat::Json, args.quiet, &args.path)
+    };
     Ok(if failed {
         Outcome::VerificationFailed
     } else {

@@ -4,10 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-#[path = "corpus_pcore.rs"]
-mod corpus_pcore;
 #[path = "corpus_allow.rs"]
 mod corpus_allow;
+#[path = "corpus_formats.rs"]
+mod corpus_formats;
+#[path = "corpus_pcore.rs"]
+mod corpus_pcore;
 
 /// A pickle written by hand.
 #[derive(Default)]
@@ -764,6 +766,7 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     }
     corpus_allow::samples(dir, &mut add);
     corpus_pcore::add_samples(dir, &mut add);
+    corpus_formats::add_samples(dir, &mut add);
     super::corpus_ghsa::add_samples(dir, &mut samples);
     samples
 }

@@ -135,6 +135,9 @@ pub fn scan_zip(path: &Path, policy: &Policy) -> ArchiveReport {
         }
     }
     result
+        .notes
+        .extend(super::torchscript::notes(archive.file_names()));
+    result
 }
 
 /// Up to `limit` bytes of a member's content, decompressed without checking its CRC.

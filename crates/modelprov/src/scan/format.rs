@@ -14,6 +14,8 @@ pub enum Format {
     Safetensors,
     Gguf,
     Hdf5,
+    /// An ONNX `ModelProto` (protobuf, recognised by its first fields).
+    Onnx,
     /// JSON or plain text: configuration, tokenizers, cards; nothing runs when it is read.
     Text,
     Unknown,
@@ -69,6 +71,10 @@ fn safetensors_header_length(head: &[u8]) -> Option<u64> {
 }
 
 fn text_or_unknown(head: &[u8]) -> Format {
+    // Before text: a protobuf's first bytes are often valid UTF-8.
+    if super::onnx::looks_like_model(head) {
+        return Format::Onnx;
+    }
     // Protocol 0 and 1 pickles have no magic and are mostly text: the scanner tries text as a
     // pickle before judging it text.
     if !head.is_empty() && std::str::from_utf8(head).is_ok_and(|t| !t.contains('\0')) {

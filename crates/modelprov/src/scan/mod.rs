@@ -5,12 +5,16 @@
 
 mod archive;
 mod file_bytes;
+mod files;
 mod format;
 mod gguf;
 mod keras;
 mod numpy;
+mod onnx;
 pub mod pickle;
 mod policy;
+pub mod sarif;
+mod torchscript;
 
 use std::path::{Path, PathBuf};
 
@@ -56,8 +60,9 @@ pub struct MemberFinding {
     pub finding: Finding,
 }
 
-/// Scans a file, or every regular file below a folder (symlinks not followed, `.git` skipped),
-/// in parallel; results in path order.
+/// Scans a file, or every file below a folder (`.git` skipped; symlinked files followed when
+/// they stay inside the model, refused otherwise: `files`), in parallel; results in path order.
+/// A file that cannot be opened is an error, not a pass.
 pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
     scan_path_with(path, &Policy::default())
 }
@@ -65,33 +70,35 @@ pub fn scan_path(path: &Path) -> crate::Result<Vec<FileScan>> {
 /// [`scan_path`] judging callables by a team's `policy`.
 pub fn scan_path_with(path: &Path, policy: &Policy) -> crate::Result<Vec<FileScan>> {
     use rayon::prelude::*;
-    let metadata = std::fs::metadata(path).map_err(|e| crate::Error::io("scan", path, e))?;
-    let files: Vec<PathBuf> = if metadata.is_file() {
-        vec![path.to_path_buf()]
-    } else if !metadata.is_dir() {
-        // A device or FIFO is no model file; "0 files, ok" would be a pass on nothing.
-        return Err(crate::Error::invalid(
-            path,
-            "is not a file or folder (a device, FIFO or socket); nothing to scan",
-        ));
-    } else {
-        let mut files = Vec::new();
-        for entry in walkdir::WalkDir::new(path)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| e.file_name() != ".git")
-        {
-            let entry = entry.map_err(|e| crate::Error::invalid(path, e.to_string()))?;
-            if entry.file_type().is_file() {
-                files.push(entry.into_path());
+    let entries = files::list(path)?;
+    let mut scans: Vec<FileScan> = entries
+        .into_par_iter()
+        .map(|entry| match entry {
+            // Read through the link's own path: an ONNX model's external data is found from
+            // the folder it was opened in, as runtimes find it.
+            files::Entry::Scan { shown, real } => {
+                std::fs::File::open(&shown).map_err(|e| crate::Error::io("scan", &shown, e))?;
+                let mut scan = scan_file_with(&shown, policy);
+                if shown != real {
+                    scan.notes
+                        .push(format!("read through a symlink: {}", real.display()));
+                }
+                Ok(scan)
             }
-        }
-        files
-    };
-    let mut scans: Vec<FileScan> = files
-        .par_iter()
-        .map(|file| scan_file_with(file, policy))
-        .collect();
+            files::Entry::Refused { shown, problem } => {
+                let mut scan = FileScan {
+                    path: shown,
+                    format: Format::Unknown,
+                    verdict: Verdict::Safe,
+                    findings: Vec::new(),
+                    notes: Vec::new(),
+                    fails: true,
+                };
+                flag(&mut scan, None, Risk::Unknown, "symlink", problem);
+                Ok(scan)
+            }
+        })
+        .collect::<crate::Result<_>>()?;
     scans.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(scans)
 }
@@ -183,6 +190,7 @@ pub fn scan_file_with(path: &Path, policy: &Policy) -> FileScan {
             }
             Err(e) => unscannable(&mut scan, e),
         },
+        Format::Onnx => onnx::scan_onnx(&mut scan, path),
         // Decided below: text and unknown bytes may still be pickles.
         Format::Text | Format::Unknown => {}
     }

@@ -183,7 +183,7 @@ fn refuse_symlink_unless_allowed(path: &Path, options: WalkOptions<'_>) -> Resul
     }
 }
 
-fn special_file(path: &Path, file_type: &fs::FileType) -> Error {
+pub(crate) fn special_file(path: &Path, file_type: &fs::FileType) -> Error {
     let kind = if file_type.is_fifo() {
         "a FIFO (named pipe)"
     } else if file_type.is_socket() {
