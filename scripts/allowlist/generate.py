@@ -60,6 +60,7 @@ PACKAGES = [
     ("xgboost", None),
     ("lightgbm", None),
     ("omegaconf", None),
+    ("pandas", ["pandas.core", "pandas._libs"]),
 ]
 
 # Packages whose private classes (`_Name`) pickles name (sklearn's `_BinMapper`, numpy's
@@ -74,7 +75,9 @@ SKIPPED_SEGMENTS = {
     "__check_build", "externals", "_vendored", "f2py", "distutils", "_pyinstaller", "ctypeslib",
     "_datasource", "parallel", "_parallel_backends", "dask", "spark", "pyspark", "federated",
     "collective", "tracker", "plotting", "downloader", "scripts", "_distributor_init",
-    "_pytesttester", "setup", "__main__", "linalg",
+    "_pytesttester", "setup", "__main__", "linalg", "io", "plotting", "interchange",
+    # pandas: expression evaluation (its parser calls functions), callables applied to data
+    "computation", "apply", "_numba", "window", "groupby", "resample", "accessor",
 }
 
 # Modules whose names the scanner refuses (loaders, code generators: DANGEROUS_PREFIXES in
@@ -150,6 +153,34 @@ RECONSTRUCTORS = [
     ("numpy._core.multiarray", "_reconstruct"),  # NumPy 2
     ("numpy._core.multiarray", "scalar"),
     ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.random", "__RandomState_ctor"),  # numpy < 1.17's name, kept by numpy.random
+    ("pandas.core.indexes.base", "_new_Index"),  # cls.__new__(cls, **data)
+    ("pandas._libs.internals", "_unpickle_block"),
+    ("pandas.core.internals.blocks", "new_block"),
+    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+]
+
+# Reviewed functions model pickles hold as attribute values (an estimator's scoring function, a
+# hash function parameter): imported by the pickle but never called while loading. Listed with
+# kind `function`: the scanner accepts importing them, and flags calling one during the load.
+REFERENCED_FUNCTIONS = [
+    ("builtins", "hash"),  # gensim < 4's hashfxn parameter
+    ("gensim.utils", "call_on_class_only"),  # replaces `load` on instances
+    ("gensim.utils", "identity"),
+    ("gensim.models.tfidfmodel", "df2idf"),
+    ("gensim.models.tfidfmodel", "smartirs_normalize"),
+    ("gensim.models.tfidfmodel", "smartirs_wglobal"),
+    ("gensim.models.tfidfmodel", "smartirs_wlocal"),
+    ("gensim.models.phrases", "original_scorer"),
+    ("gensim.models.phrases", "npmi_scorer"),
+    ("gensim.models.ensemblelda", "mass_masking"),
+    ("gensim.models.ensemblelda", "rank_masking"),
+]
+
+# Reconstructors of releases too old to install here, by the name their pickles use.
+HISTORIC_RECONSTRUCTORS = [
+    "numpy.core._internal._reconstruct",  # NumPy < 1.0 (numpy's own py2-np0-objarr.npy)
 ]
 
 # joblib's array wrappers (joblib is not walked: its other classes open files and run jobs), by
@@ -268,6 +299,9 @@ def introspect(environment):
                 # Cython's generated reconstructors for cdef classes: __new__ plus C field state.
                 if attr.startswith("__pyx_unpickle_") and callable(obj):
                     names[f"{module_name}.{attr}"] = ("reconstructor", package)
+                # scikit-learn's Cython trees and metrics reduce to newObj(cls) = cls.__new__(cls).
+                if package == "sklearn" and attr == "newObj" and callable(obj):
+                    names[f"{module_name}.{attr}"] = ("reconstructor", package)
 
     for name in STDLIB_CLASSES:
         obj = resolve(name)
@@ -280,10 +314,20 @@ def introspect(environment):
             continue
         if module.startswith("numpy._core") and environment == "numpy1":
             continue
+        if not module.startswith("numpy") and environment == "numpy1":
+            continue  # the other packages' reconstructors are checked in the numpy2 environment
         if callable(resolve(f"{module}.{function}")):
             names[f"{module}.{function}"] = ("reconstructor", module.split(".")[0])
         else:
             failed.append(f"{module}.{function}: missing")
+    if environment == "numpy2":
+        for module, function in REFERENCED_FUNCTIONS:
+            if callable(resolve(f"{module}.{function}")):
+                names[f"{module}.{function}"] = ("function", module.split(".")[0])
+            else:
+                failed.append(f"{module}.{function}: missing")
+        for name in HISTORIC_RECONSTRUCTORS:
+            names[name] = ("reconstructor", "historic")
     for alias, target in ALIASES.items():
         if environment == "numpy2":
             if inspect.isclass(resolve(target)):

@@ -169,7 +169,7 @@ fn judge(events: &[Event], base: usize, findings: &mut Vec<Finding>, policy: &Po
                 callable,
                 texts,
             } => {
-                let level = policy.risk(callable);
+                let level = policy.risk_call(callable);
                 if policy::object_dtype(callable, texts) {
                     findings.push(Finding {
                         risk: Risk::Unknown,
