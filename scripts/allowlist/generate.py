@@ -422,6 +422,43 @@ def catboost_names(wheel):
     return names
 
 
+def gensim3_names(wheel):
+    """gensim 3's classes (pickles of gensim < 4 name them; gensim 3 has no wheel for this Python,
+    so its Python 3.8 wheel is read). Its wrappers drive external binaries: only the FastText one
+    (a reader of fastText's files) is listed."""
+    names = {}
+    for path in wheel.namelist():
+        if not (path.startswith(("gensim/models/", "gensim/corpora/")) or path == "gensim/utils.py"):
+            continue
+        if not path.endswith(".py") or path.endswith("__init__.py"):
+            continue
+        if "/wrappers/" in path and not path.endswith("wrappers/fasttext.py"):
+            continue
+        module = path[:-3].replace("/", ".")
+        if skipped(module):
+            continue
+        names.update({n: "class" for n in module_classes(wheel, path, module)})
+    # `from gensim.models.deprecated.fasttext_wrapper import FastText` in wrappers/fasttext.py:
+    # the re-exported name is one pickles use.
+    for path in wheel.namelist():
+        if path.startswith("gensim/models/") and path.endswith(".py"):
+            module = path[:-3].replace("/", ".").removesuffix(".__init__")
+            for node in ast_of(wheel, path).body:
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    for alias in node.names:
+                        if f"{node.module}.{alias.name}" in names and alias.asname is None:
+                            names.setdefault(f"{module}.{alias.name}", "class")
+    return names
+
+
+# wheel pins file -> extra `pip download` arguments (gensim 3 has wheels for Python <= 3.8 only)
+AST_WHEELS = {
+    "wheels-ast.txt": [],
+    "wheels-ast-py38.txt": ["--python-version", "3.8", "--platform", "manylinux1_x86_64"],
+}
+READERS = {"torch": torch_names, "catboost": catboost_names, "gensim": gensim3_names}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=ROOT / "target/allowlist")
@@ -453,15 +490,17 @@ def main():
             entries.setdefault(name, (kind, f"{source}@{environment}"))
 
     wheels = args.work / "wheels"
-    run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-         "-d", wheels, "-r", HERE / "wheels-ast.txt"])
-    pins = [line.strip() for line in (HERE / "wheels-ast.txt").read_text().splitlines() if line.strip()]
+    pins = []
+    for pin_file, extra in AST_WHEELS.items():
+        run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+             *extra, "-d", wheels, "-r", HERE / pin_file])
+        pins += [line.strip() for line in (HERE / pin_file).read_text().splitlines() if line.strip()]
     header.append(f"# read by AST from wheels, not imported: {' '.join(pins)}")
     for pin in pins:
         project, version = pin.split("==")
         (wheel_path,) = wheels.glob(f"{project}-{version}-*.whl")
         with zipfile.ZipFile(wheel_path) as wheel:
-            found = torch_names(wheel) if project == "torch" else catboost_names(wheel)
+            found = READERS[project](wheel)
             files = set(wheel.namelist())
         for name, kind in found.items():
             entries.setdefault(name, (kind, f"{project}@wheel"))
