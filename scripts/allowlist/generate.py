@@ -424,7 +424,7 @@ def catboost_names(wheel):
 
 def gensim3_names(wheel):
     """gensim 3's classes (pickles of gensim < 4 name them; gensim 3 has no wheel for this Python,
-    so its Python 3.8 wheel is read). Its wrappers drive external binaries: only the FastText one
+    so its wheels for older Pythons are read). Its wrappers drive external binaries: only the FastText one
     (a reader of fastText's files) is listed."""
     names = {}
     for path in wheel.namelist():
@@ -441,7 +441,8 @@ def gensim3_names(wheel):
     # `from gensim.models.deprecated.fasttext_wrapper import FastText` in wrappers/fasttext.py:
     # the re-exported name is one pickles use.
     for path in wheel.namelist():
-        if path.startswith("gensim/models/") and path.endswith(".py"):
+        wrapper = "/wrappers/" in path and not path.endswith("wrappers/fasttext.py")
+        if path.startswith("gensim/models/") and path.endswith(".py") and not wrapper:
             module = path[:-3].replace("/", ".").removesuffix(".__init__")
             for node in ast_of(wheel, path).body:
                 if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -451,10 +452,12 @@ def gensim3_names(wheel):
     return names
 
 
-# wheel pins file -> extra `pip download` arguments (gensim 3 has wheels for Python <= 3.8 only)
+# wheel pins file -> extra `pip download` arguments (gensim 3 has wheels for old Pythons only)
 AST_WHEELS = {
     "wheels-ast.txt": [],
     "wheels-ast-py38.txt": ["--python-version", "3.8", "--platform", "manylinux1_x86_64"],
+    # gensim 3.2 still defines the classes gensim 0.12 to 3.2 pickles name (doc2vec.DocvecsArray)
+    "wheels-ast-py36.txt": ["--python-version", "3.6", "--platform", "manylinux1_x86_64"],
 }
 READERS = {"torch": torch_names, "catboost": catboost_names, "gensim": gensim3_names}
 
