@@ -492,6 +492,7 @@ mod tests {
         let refused: Vec<_> = ALLOWLIST
             .callables
             .iter()
+            .chain(&ALLOWLIST.referenced)
             .filter_map(|name| danger(name).map(|why| format!("{name}: {why}")))
             .collect();
         assert!(refused.is_empty(), "{refused:#?}");
