@@ -60,6 +60,7 @@ PACKAGES = [
     ("xgboost", None),
     ("lightgbm", None),
     ("omegaconf", None),
+    ("pandas", ["pandas.core", "pandas._libs"]),
 ]
 
 # Packages whose private classes (`_Name`) pickles name (sklearn's `_BinMapper`, numpy's
@@ -74,7 +75,9 @@ SKIPPED_SEGMENTS = {
     "__check_build", "externals", "_vendored", "f2py", "distutils", "_pyinstaller", "ctypeslib",
     "_datasource", "parallel", "_parallel_backends", "dask", "spark", "pyspark", "federated",
     "collective", "tracker", "plotting", "downloader", "scripts", "_distributor_init",
-    "_pytesttester", "setup", "__main__", "linalg",
+    "_pytesttester", "setup", "__main__", "linalg", "io", "plotting", "interchange",
+    # pandas: expression evaluation (its parser calls functions), callables applied to data
+    "computation", "apply", "_numba", "window", "groupby", "resample", "accessor",
 }
 
 # Modules whose names the scanner refuses (loaders, code generators: DANGEROUS_PREFIXES in
@@ -150,6 +153,34 @@ RECONSTRUCTORS = [
     ("numpy._core.multiarray", "_reconstruct"),  # NumPy 2
     ("numpy._core.multiarray", "scalar"),
     ("numpy._core.numeric", "_frombuffer"),
+    ("numpy.random", "__RandomState_ctor"),  # numpy < 1.17's name, kept by numpy.random
+    ("pandas.core.indexes.base", "_new_Index"),  # cls.__new__(cls, **data)
+    ("pandas._libs.internals", "_unpickle_block"),
+    ("pandas.core.internals.blocks", "new_block"),
+    ("pandas._libs.tslibs.timestamps", "_unpickle_timestamp"),
+    ("pandas._libs.tslibs.timedeltas", "_timedelta_unpickle"),
+]
+
+# Reviewed functions model pickles hold as attribute values (an estimator's scoring function, a
+# hash function parameter): imported by the pickle but never called while loading. Listed with
+# kind `function`: the scanner accepts importing them, and flags calling one during the load.
+REFERENCED_FUNCTIONS = [
+    ("builtins", "hash"),  # gensim < 4's hashfxn parameter
+    ("gensim.utils", "call_on_class_only"),  # replaces `load` on instances
+    ("gensim.utils", "identity"),
+    ("gensim.models.tfidfmodel", "df2idf"),
+    ("gensim.models.tfidfmodel", "smartirs_normalize"),
+    ("gensim.models.tfidfmodel", "smartirs_wglobal"),
+    ("gensim.models.tfidfmodel", "smartirs_wlocal"),
+    ("gensim.models.phrases", "original_scorer"),
+    ("gensim.models.phrases", "npmi_scorer"),
+    ("gensim.models.ensemblelda", "mass_masking"),
+    ("gensim.models.ensemblelda", "rank_masking"),
+]
+
+# Reconstructors of releases too old to install here, by the name their pickles use.
+HISTORIC_RECONSTRUCTORS = [
+    "numpy.core._internal._reconstruct",  # NumPy < 1.0 (numpy's own py2-np0-objarr.npy)
 ]
 
 # joblib's array wrappers (joblib is not walked: its other classes open files and run jobs), by
@@ -268,6 +299,9 @@ def introspect(environment):
                 # Cython's generated reconstructors for cdef classes: __new__ plus C field state.
                 if attr.startswith("__pyx_unpickle_") and callable(obj):
                     names[f"{module_name}.{attr}"] = ("reconstructor", package)
+                # scikit-learn's Cython trees and metrics reduce to newObj(cls) = cls.__new__(cls).
+                if package == "sklearn" and attr == "newObj" and callable(obj):
+                    names[f"{module_name}.{attr}"] = ("reconstructor", package)
 
     for name in STDLIB_CLASSES:
         obj = resolve(name)
@@ -280,10 +314,20 @@ def introspect(environment):
             continue
         if module.startswith("numpy._core") and environment == "numpy1":
             continue
+        if not module.startswith("numpy") and environment == "numpy1":
+            continue  # the other packages' reconstructors are checked in the numpy2 environment
         if callable(resolve(f"{module}.{function}")):
             names[f"{module}.{function}"] = ("reconstructor", module.split(".")[0])
         else:
             failed.append(f"{module}.{function}: missing")
+    if environment == "numpy2":
+        for module, function in REFERENCED_FUNCTIONS:
+            if callable(resolve(f"{module}.{function}")):
+                names[f"{module}.{function}"] = ("function", module.split(".")[0])
+            else:
+                failed.append(f"{module}.{function}: missing")
+        for name in HISTORIC_RECONSTRUCTORS:
+            names[name] = ("reconstructor", "historic")
     for alias, target in ALIASES.items():
         if environment == "numpy2":
             if inspect.isclass(resolve(target)):
@@ -378,6 +422,46 @@ def catboost_names(wheel):
     return names
 
 
+def gensim3_names(wheel):
+    """gensim 3's classes (pickles of gensim < 4 name them; gensim 3 has no wheel for this Python,
+    so its wheels for older Pythons are read). Its wrappers drive external binaries: only the FastText one
+    (a reader of fastText's files) is listed."""
+    names = {}
+    for path in wheel.namelist():
+        if not (path.startswith(("gensim/models/", "gensim/corpora/")) or path == "gensim/utils.py"):
+            continue
+        if not path.endswith(".py") or path.endswith("__init__.py"):
+            continue
+        if "/wrappers/" in path and not path.endswith("wrappers/fasttext.py"):
+            continue
+        module = path[:-3].replace("/", ".")
+        if skipped(module):
+            continue
+        names.update({n: "class" for n in module_classes(wheel, path, module)})
+    # `from gensim.models.deprecated.fasttext_wrapper import FastText` in wrappers/fasttext.py:
+    # the re-exported name is one pickles use.
+    for path in wheel.namelist():
+        wrapper = "/wrappers/" in path and not path.endswith("wrappers/fasttext.py")
+        if path.startswith("gensim/models/") and path.endswith(".py") and not wrapper:
+            module = path[:-3].replace("/", ".").removesuffix(".__init__")
+            for node in ast_of(wheel, path).body:
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    for alias in node.names:
+                        if f"{node.module}.{alias.name}" in names and alias.asname is None:
+                            names.setdefault(f"{module}.{alias.name}", "class")
+    return names
+
+
+# wheel pins file -> extra `pip download` arguments (gensim 3 has wheels for old Pythons only)
+AST_WHEELS = {
+    "wheels-ast.txt": [],
+    "wheels-ast-py38.txt": ["--python-version", "3.8", "--platform", "manylinux1_x86_64"],
+    # gensim 3.2 still defines the classes gensim 0.12 to 3.2 pickles name (doc2vec.DocvecsArray)
+    "wheels-ast-py36.txt": ["--python-version", "3.6", "--platform", "manylinux1_x86_64"],
+}
+READERS = {"torch": torch_names, "catboost": catboost_names, "gensim": gensim3_names}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--work", type=Path, default=ROOT / "target/allowlist")
@@ -409,15 +493,17 @@ def main():
             entries.setdefault(name, (kind, f"{source}@{environment}"))
 
     wheels = args.work / "wheels"
-    run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
-         "-d", wheels, "-r", HERE / "wheels-ast.txt"])
-    pins = [line.strip() for line in (HERE / "wheels-ast.txt").read_text().splitlines() if line.strip()]
+    pins = []
+    for pin_file, extra in AST_WHEELS.items():
+        run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+             *extra, "-d", wheels, "-r", HERE / pin_file])
+        pins += [line.strip() for line in (HERE / pin_file).read_text().splitlines() if line.strip()]
     header.append(f"# read by AST from wheels, not imported: {' '.join(pins)}")
     for pin in pins:
         project, version = pin.split("==")
         (wheel_path,) = wheels.glob(f"{project}-{version}-*.whl")
         with zipfile.ZipFile(wheel_path) as wheel:
-            found = torch_names(wheel) if project == "torch" else catboost_names(wheel)
+            found = READERS[project](wheel)
             files = set(wheel.namelist())
         for name, kind in found.items():
             entries.setdefault(name, (kind, f"{project}@wheel"))

@@ -150,3 +150,32 @@ fn verify_scan_takes_the_same_policy() {
     );
     assert!(error.contains("go with --scan"), "{error}");
 }
+
+/// Real pickles written by the pinned libraries the allowlist was generated from (scikit-learn
+/// 1.9 and 1.3, NumPy 2 and 1, scipy.sparse, gensim, sklearn-crfsuite, XGBoost, LightGBM,
+/// omegaconf; scripts/allowlist/make_fixtures.py): none may be a false alarm.
+#[test]
+fn real_pickles_of_the_allowlisted_libraries_scan_safe() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/allowlist-models");
+    let scans = modelprov::scan::scan_path(&dir).unwrap();
+    assert!(scans.len() >= 180, "{} files", scans.len());
+    let flagged: Vec<String> = scans
+        .iter()
+        .filter(|s| s.verdict != modelprov::scan::Verdict::Safe)
+        .map(|s| {
+            let found: Vec<_> = s
+                .findings
+                .iter()
+                .map(|f| f.finding.message.clone())
+                .collect();
+            format!(
+                "{}: {:?} {found:?} {:?}",
+                s.path.display(),
+                s.verdict,
+                s.notes
+            )
+        })
+        .collect();
+    assert!(flagged.is_empty(), "{flagged:#?}");
+}

@@ -63,8 +63,14 @@ impl Policy {
         self.allowed.iter().map(String::as_str)
     }
 
+    /// The risk of a pickle naming `callable`.
     pub fn risk(&self, callable: &Callable) -> Risk {
         policy::risk_with(callable, &self.allowed)
+    }
+
+    /// The risk of a pickle calling `callable` while it loads.
+    pub fn risk_call(&self, callable: &Callable) -> Risk {
+        policy::risk_call_with(callable, &self.allowed)
     }
 }
 

@@ -273,7 +273,7 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport, policy: &Poli
                 if importable(callable) {
                     report.calls += 1;
                 }
-                let level = policy.risk(callable);
+                let level = policy.risk_call(callable);
                 if policy::object_dtype(callable, texts) {
                     // Its elements follow in the same stream (or a joblib nested pickle) and
                     // are judged like everything else there.

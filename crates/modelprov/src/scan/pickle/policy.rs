@@ -24,17 +24,20 @@ pub enum Risk {
 }
 
 /// The generated allowlist: `name<TAB>kind<TAB>source` lines; kinds are `class`, `reconstructor`
-/// (callables a pickle may name) and `module` (genuine submodules a name may pass through).
+/// (callables a pickle may name and call), `function` (may be named, as an attribute's value, but
+/// not called while loading) and `module` (genuine submodules a name may pass through).
 const ALLOWLIST_TSV: &str = include_str!("allowlist.tsv");
 
 struct Allowlist {
     callables: HashSet<&'static str>,
+    referenced: HashSet<&'static str>,
     modules: HashSet<&'static str>,
 }
 
 static ALLOWLIST: LazyLock<Allowlist> = LazyLock::new(|| {
     let mut list = Allowlist {
         callables: HashSet::new(),
+        referenced: HashSet::new(),
         modules: HashSet::new(),
     };
     for line in ALLOWLIST_TSV.lines() {
@@ -44,6 +47,7 @@ static ALLOWLIST: LazyLock<Allowlist> = LazyLock::new(|| {
         let mut fields = line.split('\t');
         match (fields.next(), fields.next()) {
             (Some(name), Some("module")) => list.modules.insert(name),
+            (Some(name), Some("function")) => list.referenced.insert(name),
             (Some(name), Some(_)) => list.callables.insert(name),
             _ => false,
         };
@@ -207,14 +211,35 @@ const DANGEROUS_ATTRIBUTES: &[&str] = &[
 /// `__x__` segments pickles of data name (copyreg's protocol 0/1 `__newobj__`), reviewed.
 const DUNDER_RECONSTRUCTORS: &[&str] = &["copyreg.__newobj__", "copyreg.__newobj_ex__"];
 
-/// Python 2 module names that `pickle` maps to their Python 3 names when loading.
+/// Python 2 module names that `pickle` maps to their Python 3 names when loading
+/// (`_compat_pickle.IMPORT_MAPPING`; the ones model pickles use or attacks could).
 fn python3_module(top: &str) -> &str {
     match top {
         "__builtin__" | "exceptions" => "builtins",
         "copy_reg" => "copyreg",
         "cPickle" => "pickle",
+        "UserDict" | "UserList" | "UserString" => "collections",
+        "commands" => "subprocess",
+        "urllib2" => "urllib",
+        "cStringIO" | "StringIO" => "io",
+        "Queue" => "queue",
         other => other,
     }
+}
+
+/// Python 2 builtins that `pickle` maps to other names (`_compat_pickle.NAME_MAPPING`).
+fn python3_builtin(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "xrange" => "builtins.range",
+        "long" => "builtins.int",
+        "unicode" | "basestring" => "builtins.str",
+        "unichr" => "builtins.chr",
+        "reduce" => "functools.reduce",
+        "intern" => "sys.intern",
+        "raw_input" => "builtins.input",
+        "reload" => "importlib.reload",
+        _ => return None,
+    })
 }
 
 fn is_dunder(segment: &str) -> bool {
@@ -224,6 +249,11 @@ fn is_dunder(segment: &str) -> bool {
 /// `module.name` as `pickle` resolves it: the module imported, then each segment of the name
 /// (protocol 4 qualnames hold dots) read as an attribute, Python 2 module names mapped.
 fn dotted(callable: &Callable) -> String {
+    if callable.module == "__builtin__"
+        && let Some(mapped) = python3_builtin(&callable.name)
+    {
+        return mapped.to_string();
+    }
     let (top, rest) = callable
         .module
         .split_once('.')
@@ -289,6 +319,16 @@ pub fn danger(name: &str) -> Option<String> {
     None
 }
 
+/// The judgement of a callable that the pickle calls (REDUCE, NEWOBJ, ...), not only names: a
+/// function listed as referenced data (`gensim.utils.identity`) is not known to be safe to call.
+pub fn risk_call_with(callable: &Callable, allowed: &BTreeSet<String>) -> Risk {
+    let level = risk_with(callable, allowed);
+    if level == Risk::Safe && ALLOWLIST.referenced.contains(dotted(callable).as_str()) {
+        return Risk::Unknown;
+    }
+    level
+}
+
 /// The built-in judgement of a callable, with no team policy.
 pub fn risk(callable: &Callable) -> Risk {
     risk_with(callable, &BTreeSet::new())
@@ -301,7 +341,10 @@ pub fn risk_with(callable: &Callable, allowed: &BTreeSet<String>) -> Risk {
     if danger(&full).is_some() {
         return Risk::Dangerous;
     }
-    if ALLOWLIST.callables.contains(full.as_str()) || torchscript_class(&full) {
+    if ALLOWLIST.callables.contains(full.as_str())
+        || ALLOWLIST.referenced.contains(full.as_str())
+        || torchscript_class(&full)
+    {
         return Risk::Safe;
     }
     if allowed.contains(&full) || allowed.contains(&callable.to_string()) {
@@ -416,6 +459,26 @@ mod tests {
             "torch.bfloat16",
             "torch.nn.modules.linear.Linear",
             "__torch__.MyModule",
+            "__torch__.vad.model.vad_annotator.___torch_mangle_13.VADRNNJIT",
+            "__builtin__.long",
+            "__builtin__.xrange",
+            "__builtin__.slice",
+            "__builtin__.hash",
+            "UserString.defaultdict",
+            "numpy.random.__RandomState_ctor",
+            "numpy.matrixlib.defmatrix.matrix",
+            "gensim.models.word2vec.Vocab",
+            "gensim.models.keyedvectors.Word2VecKeyedVectors",
+            "gensim.utils.call_on_class_only",
+            "gensim.models.tfidfmodel.df2idf",
+            "gensim.corpora.dictionary.Dictionary",
+            "gensim.models.ldamodel.LdaState",
+            "sklearn.calibration._CalibratedClassifier",
+            "sklearn.feature_extraction.text.TfidfVectorizer",
+            "pandas.core.frame.DataFrame",
+            "pandas.core.indexes.base._new_Index",
+            "pandas.core.internals.managers.BlockManager",
+            "pandas.core.internals.BlockManager",
             "__torch__.torch.nn.modules.linear.Linear",
         ] {
             assert_eq!(judge(name), Risk::Safe, "{name}");
@@ -429,6 +492,7 @@ mod tests {
         let refused: Vec<_> = ALLOWLIST
             .callables
             .iter()
+            .chain(&ALLOWLIST.referenced)
             .filter_map(|name| danger(name).map(|why| format!("{name}: {why}")))
             .collect();
         assert!(refused.is_empty(), "{refused:#?}");
@@ -484,6 +548,30 @@ mod tests {
     }
 
     #[test]
+    fn referenced_functions_may_be_named_but_not_called() {
+        let identity = Callable {
+            module: "gensim.utils".into(),
+            name: "identity".into(),
+        };
+        assert_eq!(risk(&identity), Risk::Safe);
+        assert_eq!(risk_call_with(&identity, &BTreeSet::new()), Risk::Unknown);
+        let class = Callable {
+            module: "gensim.models.word2vec".into(),
+            name: "Word2Vec".into(),
+        };
+        assert_eq!(risk_call_with(&class, &BTreeSet::new()), Risk::Safe);
+    }
+
+    #[test]
+    fn python_2_names_are_judged_as_python_3_loads_them() {
+        assert_eq!(judge("__builtin__.reduce"), Risk::Dangerous); // functools.reduce
+        assert_eq!(judge("__builtin__.intern"), Risk::Dangerous); // sys.intern
+        assert_eq!(judge("commands.getoutput"), Risk::Dangerous);
+        assert_eq!(judge("UserDict.os.system"), Risk::Dangerous);
+        assert_eq!(judge("__builtin__.execfile"), Risk::Dangerous);
+    }
+
+    #[test]
     fn functions_and_unvetted_classes_are_not_safe() {
         for name in [
             "numpy.memmap",
@@ -496,6 +584,8 @@ mod tests {
             "lightgbm.basic._TempFile",
             "mycompany.models.Net",
             "__main__.Net",
+            "pandas.core.computation.expr.Expr",
+            "pandas.eval",
         ] {
             assert_ne!(judge(name), Risk::Safe, "{name}");
         }
