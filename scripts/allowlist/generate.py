@@ -78,6 +78,8 @@ SKIPPED_SEGMENTS = {
     "_pytesttester", "setup", "__main__", "linalg", "io", "plotting", "interchange",
     # pandas: expression evaluation (its parser calls functions), callables applied to data
     "computation", "apply", "_numba", "window", "groupby", "resample", "accessor",
+    # scikit-learn's test doubles (estimators that call the callables they are given)
+    "mocking", "_mocking",
 }
 
 # Modules whose names the scanner refuses (loaders, code generators: DANGEROUS_PREFIXES in
@@ -452,14 +454,45 @@ def gensim3_names(wheel):
     return names
 
 
+def old_package_names(package, roots):
+    """Public module-level classes of an old release under `roots` (pickles made with
+    scikit-learn < 0.22 name `sklearn.svm.classes.LinearSVC`, pandas < 1.0
+    `pandas.core.indexes.frozen.FrozenNDArray`: module paths the current releases renamed or
+    removed). Read from the old wheel by AST, with the same skipped modules and exclusions."""
+
+    def reader(wheel):
+        names = {}
+        for path in wheel.namelist():
+            if not (path.startswith(roots) and path.endswith(".py")) or path.endswith("__init__.py"):
+                continue
+            module = path[:-3].replace("/", ".")
+            if skipped(module):
+                continue
+            for name in module_classes(wheel, path, module):
+                if name not in EXCLUDED_CLASSES and not name.rsplit(".", 1)[1].endswith(("Error", "Warning")):
+                    names[name] = "class"
+        return names
+
+    reader.__name__ = f"{package}_old_names"
+    return reader
+
+
 # wheel pins file -> extra `pip download` arguments (gensim 3 has wheels for old Pythons only)
 AST_WHEELS = {
     "wheels-ast.txt": [],
     "wheels-ast-py38.txt": ["--python-version", "3.8", "--platform", "manylinux1_x86_64"],
     # gensim 3.2 still defines the classes gensim 0.12 to 3.2 pickles name (doc2vec.DocvecsArray)
     "wheels-ast-py36.txt": ["--python-version", "3.6", "--platform", "manylinux1_x86_64"],
+    # scikit-learn 0.21 and pandas 0.24: the module paths of their era's pickles
+    "wheels-ast-py37.txt": ["--python-version", "3.7", "--platform", "manylinux1_x86_64"],
 }
-READERS = {"torch": torch_names, "catboost": catboost_names, "gensim": gensim3_names}
+READERS = {
+    "torch": torch_names,
+    "catboost": catboost_names,
+    "gensim": gensim3_names,
+    "scikit-learn": old_package_names("sklearn", ("sklearn/",)),
+    "pandas": old_package_names("pandas", ("pandas/core/",)),
+}
 
 
 def main():
@@ -501,7 +534,8 @@ def main():
     header.append(f"# read by AST from wheels, not imported: {' '.join(pins)}")
     for pin in pins:
         project, version = pin.split("==")
-        (wheel_path,) = wheels.glob(f"{project}-{version}-*.whl")
+        # Wheel file names spell the project with underscores (scikit_learn-0.21.3-...).
+        (wheel_path,) = wheels.glob(f"{project.replace('-', '_')}-{version}-*.whl")
         with zipfile.ZipFile(wheel_path) as wheel:
             found = READERS[project](wheel)
             files = set(wheel.namelist())

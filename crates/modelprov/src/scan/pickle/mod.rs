@@ -273,7 +273,14 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport, policy: &Poli
                 if importable(callable) {
                     report.calls += 1;
                 }
-                let level = policy.risk_call(callable);
+                // A partial built over a function stores it, as an attribute would: it is judged
+                // as a name the pickle refers to. Calling the partial during the load is a call of
+                // another call's result, reported on its own.
+                let level = if via.is_some() {
+                    policy.risk(callable)
+                } else {
+                    policy.risk_call(callable)
+                };
                 if policy::object_dtype(callable, texts) {
                     // Its elements follow in the same stream (or a joblib nested pickle) and
                     // are judged like everything else there.
