@@ -372,6 +372,56 @@ mod tests {
         assert!(escape(&model, "w.bin").unwrap().contains("symlink"));
     }
 
+    fn field(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let mut n = body.len();
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                break;
+            }
+            out.push(byte | 0x80);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn scanned(bytes: &[u8]) -> FileScan {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.onnx");
+        std::fs::write(&path, bytes).unwrap();
+        super::super::scan_file(&path)
+    }
+
+    #[test]
+    fn hostile_protobufs_are_invalid_not_a_crash() {
+        // Subgraphs nested 10,000 deep (graph > node > attribute.g > graph ...).
+        let mut graph = Vec::new();
+        for _ in 0..10_000 {
+            graph = field(0x0a, &field(0x2a, &field(0x32, &graph)));
+        }
+        let mut model = b"\x08\x08\x12\x01x".to_vec();
+        model.extend(field(0x3a, &graph));
+        let scan = scanned(&model);
+        assert_eq!(scan.format, super::super::Format::Onnx);
+        assert_eq!(
+            scan.verdict,
+            super::super::Verdict::Invalid,
+            "{:?}",
+            scan.notes
+        );
+        // A length far beyond the file.
+        let scan = scanned(b"\x08\x08\x12\x01x\x3a\xff\xff\xff\xff\x0f");
+        assert_eq!(
+            scan.verdict,
+            super::super::Verdict::Invalid,
+            "{:?}",
+            scan.notes
+        );
+    }
+
     #[test]
     fn the_first_bytes_of_exported_models_are_recognised() {
         // torch.onnx.export: ir_version 8, producer_name "pytorch".
