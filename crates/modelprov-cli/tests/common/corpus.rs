@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+#[path = "corpus_contain.rs"]
+pub mod corpus_contain;
+
 /// A pickle written by hand.
 #[derive(Default)]
 pub struct Pickle(Vec<u8>);
@@ -757,5 +760,6 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     ] {
         add(write(dir, name, &bytes), Label::Malformed, technique, "");
     }
+    corpus_contain::contain_samples(dir, &mut samples);
     samples
 }

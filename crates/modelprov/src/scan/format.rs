@@ -9,6 +9,8 @@ pub enum Format {
     Zip,
     /// A NumPy `.npy` array.
     Npy,
+    /// zlib, gzip, bzip2, xz or lzma (joblib `compress=`, `.pkl.gz`): judged by its content.
+    Compressed,
     Safetensors,
     Gguf,
     Hdf5,
@@ -32,6 +34,9 @@ pub fn detect(head: &[u8]) -> Format {
     }
     if matches!(head, [0x80, 0..=5, ..]) {
         return Format::Pickle;
+    }
+    if super::compressed::codec(head).is_some() {
+        return Format::Compressed;
     }
     // safetensors: an 8-byte little-endian header length, then the JSON header.
     if head.len() >= 9

@@ -4,11 +4,14 @@
 //! docs/scanning.md.
 
 mod archive;
+mod compressed;
 mod format;
 mod gguf;
+mod inflate;
 mod keras;
 mod numpy;
 pub mod pickle;
+mod pyliteral;
 
 use std::path::{Path, PathBuf};
 
@@ -115,19 +118,8 @@ pub fn scan_file(path: &Path) -> FileScan {
             },
             Err(e) => unscannable(&mut scan, e),
         },
-        Format::Zip => {
-            let report = archive::scan_zip(path);
-            scan.notes.extend(report.notes);
-            if let Some(problem) = report.invalid {
-                invalid(&mut scan, problem);
-            }
-            for member in report.members {
-                add_pickle(&mut scan, Some(member.name), member.report);
-            }
-            for (member, config) in report.keras_configs {
-                add_keras(&mut scan, Some(member), &config);
-            }
-        }
+        Format::Zip => archive::add_archive(&mut scan, None, archive::scan_zip(path)),
+        Format::Compressed => compressed::scan_compressed(&mut scan, path, &head),
         Format::Safetensors => {
             if let Err(error) = crate::card::read_safetensors_summary(path) {
                 invalid(&mut scan, error.to_string());
