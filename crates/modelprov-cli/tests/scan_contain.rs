@@ -134,3 +134,22 @@ fn a_zip_bomb_of_shared_entries_ends_quickly_as_invalid() {
     assert!(notes.contains("overlap"), "{notes}");
     assert!(notes.contains("decompression bomb"), "{notes}");
 }
+
+/// The command: a compressed payload is UNSAFE with exit 1 (it was "unscannable", exit 0), and
+/// the format shown is what the file is.
+#[test]
+fn scan_exits_1_on_a_compressed_payload() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"cos\nsystem\n(S'true'\ntR.").unwrap();
+    let path = dir.path().join("model.pkl.gz");
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+    let out = common::run(&["scan", common::path_str(&path)], 1);
+    assert!(
+        out.contains("UNSAFE") && out.contains("(Compressed)"),
+        "{out}"
+    );
+    assert!(out.contains("os.system"), "{out}");
+    assert!(out.contains("gzip-compressed"), "{out}");
+}

@@ -31,6 +31,12 @@ fn bz2(data: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+fn lz4(data: &[u8]) -> Vec<u8> {
+    let mut encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
 /// joblib < 0.10's zlib format: `ZF`, the length as Python's `hex()` padded to 19, the stream.
 fn joblib_zfile(data: &[u8]) -> Vec<u8> {
     let mut file = format!("ZF{:<19}", format!("{:#x}", data.len())).into_bytes();
@@ -222,6 +228,12 @@ pub fn contain_samples(dir: &Path, samples: &mut Vec<Sample>) {
         write(dir, "mal-second-stream.joblib", &two_streams),
         Label::Malicious,
         "payload in a second zlib stream (joblib reads on)",
+        SYSTEM,
+    );
+    add(
+        write(dir, "mal-lz4.joblib", &lz4(&payload)),
+        Label::Malicious,
+        "lz4-compressed pickle (joblib compress='lz4')",
         SYSTEM,
     );
     let mut two_members = gzip(&benign);

@@ -1,4 +1,4 @@
-//! Compressed wrappers as joblib (`compress=`) and pickle users (`gzip.open`, `bz2.open`,
+//! Compressed wrappers as joblib (`compress=`, lz4 included) and pickle users (`gzip.open`, `bz2.open`,
 //! `lzma.open`) write them: the content is decompressed under a budget (see `inflate`) and
 //! scanned like any file, so a pickle, a joblib dump with arrays or a torch zip inside is judged
 //! as itself. Recognised by content, as joblib's own `_detect_compressor` does.
@@ -22,6 +22,8 @@ pub enum Codec {
     Bzip2,
     Xz,
     LzmaAlone,
+    /// LZ4 frames (joblib `compress='lz4'`, when the `lz4` package is installed).
+    Lz4,
     /// joblib < 0.10: `ZF`, the length in hex padded to 19 bytes, then one zlib stream.
     JoblibZfile,
 }
@@ -34,6 +36,7 @@ impl Codec {
             Codec::Bzip2 => "bzip2",
             Codec::Xz => "xz",
             Codec::LzmaAlone => "lzma (alone)",
+            Codec::Lz4 => "lz4",
             Codec::JoblibZfile => "joblib zfile (zlib)",
         }
     }
@@ -52,6 +55,9 @@ pub fn codec(head: &[u8]) -> Option<Codec> {
     }
     if head.starts_with(b"\xfd7zXZ\x00") {
         return Some(Codec::Xz);
+    }
+    if head.starts_with(b"\x04\x22\x4d\x18") {
+        return Some(Codec::Lz4);
     }
     if head.starts_with(b"ZF0x") {
         return Some(Codec::JoblibZfile);
@@ -108,6 +114,7 @@ fn decompress<R: BufRead>(codec: Codec, mut input: R, budget: &mut Budget) -> In
         ),
         Codec::Bzip2 => read_bounded(bzip2::bufread::MultiBzDecoder::new(input), u64::MAX, budget),
         Codec::Xz => read_bounded(lzma_rust2::XzReader::new(input, true), u64::MAX, budget),
+        Codec::Lz4 => read_bounded(lz4_flex::frame::FrameDecoder::new(input), u64::MAX, budget),
         Codec::LzmaAlone => {
             match lzma_rust2::LzmaReader::new_mem_limit(input, MAX_LZMA_MEMORY_KIB, None) {
                 Ok(reader) => read_bounded(reader, u64::MAX, budget),
@@ -304,6 +311,7 @@ mod tests {
         assert_eq!(codec(b"\x1f\x8b\x08\x00"), Some(Codec::Gzip));
         assert_eq!(codec(b"BZh91AY&SY"), Some(Codec::Bzip2));
         assert_eq!(codec(b"\xfd7zXZ\x00\x00"), Some(Codec::Xz));
+        assert_eq!(codec(b"\x04\x22\x4d\x18\x64"), Some(Codec::Lz4));
         assert_eq!(
             codec(b"ZF0x1a               x\x9c"),
             Some(Codec::JoblibZfile)
