@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Scanning a 4 GB torch zip checkpoint: modelprov scan next to picklescan and modelscan, and the
-time to read the whole file once (cat > /dev/null) for scale. The checkpoint is a real torch zip
-layout (archive/data.pkl + four 1 GB storages, stored), written here without torch.
-Then a folder of 10,000 small files (small state-dict pickles, JSON configs, .npy arrays in 100
-subfolders), where per-file costs (process start, walking, opening) dominate.
+"""Scanning large model files: modelprov scan next to picklescan and modelscan, and the time to
+read the whole file once (cat > /dev/null) for scale.
 
-Usage: python3 benches/scan_bench.py [--runs N] [--venv target/interop-venv] [--only checkpoint|folder]
+- torch4g: a 4 GB torch zip checkpoint, a real torch zip layout (archive/data.pkl + four 1 GB
+  storages, stored), written here without torch.
+- joblib1g: a 1 GB joblib dump (one float32 array of normal noise, as trained weights look),
+  written by the venv's joblib with `compress=3` (joblib's zlib format), so every scanner has to
+  decompress the whole gigabyte.
+- folder: 10,000 small files (small state-dict pickles, JSON configs, .npy arrays in 100
+  subfolders), where per-file costs (process start, walking, opening) dominate.
+
+Usage: python3 benches/scan_bench.py [--runs N] [--venv target/interop-venv] [--case torch4g|joblib1g|folder|all]
 Prints medians of N runs (default 3), warm page cache, and the ratios.
 """
 import argparse
@@ -19,6 +24,9 @@ import zipfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "target", "bench-data")
 CHECKPOINT = os.path.join(DATA, "scan-4g.pt")
+JOBLIB = os.path.join(DATA, "scan-1g-zlib.joblib")
+FOLDER = os.path.join(DATA, "scan-10k-files")
+FOLDER_FILES = 10_000
 GB = 1_000_000_000
 
 
@@ -54,8 +62,17 @@ def build():
     os.replace(CHECKPOINT + ".tmp", CHECKPOINT)
 
 
-FOLDER = os.path.join(DATA, "scan-10k-files")
-FOLDER_FILES = 10_000
+def build_joblib(venv):
+    if os.path.exists(JOBLIB):
+        return
+    os.makedirs(DATA, exist_ok=True)
+    script = (
+        "import sys, joblib, numpy as np\n"
+        "w = np.random.default_rng(0).standard_normal(250_000_000, dtype=np.float32)\n"
+        "joblib.dump({'w': w, 'lr': 0.01, 'names': ['w']}, sys.argv[1], compress=3)\n"
+    )
+    subprocess.run([os.path.join(venv, "bin", "python"), "-c", script, JOBLIB + ".tmp"], check=True)
+    os.replace(JOBLIB + ".tmp", JOBLIB)
 
 
 def build_folder():
@@ -80,17 +97,6 @@ def build_folder():
     open(done, "w").close()
 
 
-def compare(tools, runs, baseline_name):
-    baseline = None
-    for name, command in tools:
-        if not os.path.exists(command[0]) and command[0] != "cat":
-            print(f"{name:<24} not installed")
-            continue
-        seconds, code = timed(command, runs)
-        baseline = baseline or seconds
-        print(f"{name:<24} {seconds * 1000:9.1f} ms   exit {code}   {seconds / baseline:6.3f} x {baseline_name}")
-
-
 def timed(command, runs):
     times = []
     for _ in range(runs):
@@ -104,33 +110,51 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--venv", default=os.path.join(ROOT, "target", "interop-venv"))
-    parser.add_argument("--only", choices=["checkpoint", "folder"])
+    parser.add_argument("--case", choices=["torch4g", "joblib1g", "folder", "all"], default="all")
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "-p", "modelprov-cli"], cwd=ROOT, check=True)
-    modelprov = os.path.join(ROOT, "target", "release", "modelprov")
-    picklescan = os.path.join(args.venv, "bin", "picklescan")
-    modelscan = os.path.join(args.venv, "bin", "modelscan")
-    if args.only in (None, "checkpoint"):
+    if args.case in ("torch4g", "all"):
         build()
         size = os.path.getsize(CHECKPOINT)
-        subprocess.run(["cat", CHECKPOINT], stdout=subprocess.DEVNULL, check=True)  # warm the cache
-        print(f"checkpoint: {size / GB:.2f} GB torch zip (data.pkl + 4 x 1 GB storages), median of {args.runs} runs, warm cache")
-        compare([
-            ("read whole file (cat)", ["cat", CHECKPOINT]),
-            ("modelprov scan", [modelprov, "scan", CHECKPOINT]),
-            ("picklescan 1.0.5", [picklescan, "-p", CHECKPOINT]),
-            ("modelscan 0.8.8", [modelscan, "-p", CHECKPOINT]),
-        ], args.runs, "reading the file")
-    if args.only in (None, "folder"):
+        compare(f"checkpoint: {size / GB:.2f} GB torch zip (data.pkl + 4 x 1 GB storages)", CHECKPOINT, args)
+    if args.case in ("joblib1g", "all"):
+        build_joblib(args.venv)
+        size = os.path.getsize(JOBLIB)
+        compare(f"joblib dump: 1 GB float32 array, compress=3 (zlib), {size / GB:.2f} GB on disk", JOBLIB, args)
+    if args.case in ("folder", "all"):
         build_folder()
         files = [os.path.join(d, f) for d, _, names in os.walk(FOLDER) for f in names]
         subprocess.run(["cat", *files], stdout=subprocess.DEVNULL, check=True)  # warm the cache
         print(f"folder: {FOLDER_FILES} small files (pickles, JSON, .npy) in 100 subfolders, median of {args.runs} runs, warm cache")
-        compare([
-            ("modelprov scan", [modelprov, "scan", "-q", FOLDER]),
-            ("picklescan 1.0.5", [picklescan, "-p", FOLDER]),
-            ("modelscan 0.8.8", [modelscan, "-p", FOLDER]),
-        ], args.runs, "modelprov")
+        report(tool_commands(FOLDER, args, quiet=True)[1:], args.runs, "modelprov")
+
+
+def tool_commands(path, args, quiet=False):
+    modelprov = [os.path.join(ROOT, "target", "release", "modelprov"), "scan", *(["-q"] if quiet else []), path]
+    return [
+        ("read whole file (cat)", ["cat", path]),
+        ("modelprov scan", modelprov),
+        ("picklescan 1.0.5", [os.path.join(args.venv, "bin", "picklescan"), "-p", path]),
+        ("modelscan 0.8.8", [os.path.join(args.venv, "bin", "modelscan"), "-p", path]),
+    ]
+
+
+def compare(title, path, args):
+    subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)  # warm the cache
+    print(f"{title}, median of {args.runs} runs, warm cache")
+    report(tool_commands(path, args), args.runs, "reading the file")
+
+
+def report(tools, runs, baseline_name):
+    """Each tool's median time and exit code, and its ratio to the first tool's time."""
+    baseline = None
+    for name, command in tools:
+        if not os.path.exists(command[0]) and command[0] != "cat":
+            print(f"{name:<24} not installed")
+            continue
+        seconds, code = timed(command, runs)
+        baseline = baseline or seconds
+        print(f"{name:<24} {seconds * 1000:9.1f} ms   exit {code}   {seconds / baseline:6.3f} x {baseline_name}")
 
 
 if __name__ == "__main__":

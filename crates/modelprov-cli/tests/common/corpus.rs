@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "corpus_allow.rs"]
 mod corpus_allow;
+#[path = "corpus_contain.rs"]
+pub mod corpus_contain;
 #[path = "corpus_formats.rs"]
 mod corpus_formats;
 #[path = "corpus_pcore.rs"]
@@ -768,5 +770,6 @@ pub fn corpus(dir: &Path) -> Vec<Sample> {
     corpus_pcore::add_samples(dir, &mut add);
     corpus_formats::add_samples(dir, &mut add);
     super::corpus_ghsa::add_samples(dir, &mut samples);
+    corpus_contain::contain_samples(dir, &mut samples);
     samples
 }

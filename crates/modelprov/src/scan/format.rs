@@ -11,6 +11,8 @@ pub enum Format {
     Zip,
     /// A NumPy `.npy` array.
     Npy,
+    /// zlib, gzip, bzip2, xz or lzma (joblib `compress=`, `.pkl.gz`): judged by its content.
+    Compressed,
     Safetensors,
     Gguf,
     Hdf5,
@@ -38,6 +40,9 @@ pub fn detect(head: &[u8]) -> Format {
     }
     if matches!(head, [0x80, 0..=5, ..]) {
         return Format::Pickle;
+    }
+    if super::compressed::codec(head).is_some() {
+        return Format::Compressed;
     }
     if safetensors_header_length(head).is_some() {
         return Format::Safetensors;

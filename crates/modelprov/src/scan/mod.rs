@@ -4,15 +4,18 @@
 //! docs/scanning.md.
 
 mod archive;
+mod compressed;
 mod file_bytes;
 mod files;
 mod format;
 mod gguf;
+mod inflate;
 mod keras;
 mod numpy;
 mod onnx;
 pub mod pickle;
 mod policy;
+mod pyliteral;
 pub mod sarif;
 mod torchscript;
 
@@ -140,19 +143,8 @@ pub fn scan_file_with(path: &Path, policy: &Policy) -> FileScan {
             },
             Err(e) => unscannable(&mut scan, e),
         },
-        Format::Zip => {
-            let report = archive::scan_zip(path, policy);
-            scan.notes.extend(report.notes);
-            if let Some(problem) = report.invalid {
-                invalid(&mut scan, problem);
-            }
-            for member in report.members {
-                add_pickle(&mut scan, Some(member.name), member.report);
-            }
-            for (member, config) in report.keras_configs {
-                add_keras(&mut scan, Some(member), &config);
-            }
-        }
+        Format::Zip => archive::add_archive(&mut scan, None, archive::scan_zip(path, policy)),
+        Format::Compressed => compressed::scan_compressed(&mut scan, path, &head, policy),
         Format::Safetensors => {
             if let Err(error) = crate::card::read_safetensors_summary(path) {
                 invalid(&mut scan, error.to_string());
