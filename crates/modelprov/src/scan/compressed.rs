@@ -25,7 +25,7 @@ pub enum Codec {
     LzmaAlone,
     /// LZ4 frames (joblib `compress='lz4'`, when the `lz4` package is installed).
     Lz4,
-    /// joblib < 0.10: `ZF`, the length in hex padded to 19 bytes, then one zlib stream.
+    /// joblib < 0.10: `ZF`, the length in hex padded with spaces, then one zlib stream.
     JoblibZfile,
 }
 
@@ -43,8 +43,9 @@ impl Codec {
     }
 }
 
-/// joblib's old `ZF` header: the prefix and the hex length padded to `len(hex(2**64))`.
-const ZFILE_HEADER: usize = 2 + 19;
+/// joblib's old `ZF` header: the prefix and the hex length padded to `len(hex(2**64))`, which
+/// is 19 bytes under Python 3 and 20 under Python 2 (`0x10000000000000000L`): at most this long.
+const MAX_ZFILE_HEADER: usize = 2 + 20;
 
 /// The codec whose header `head` starts with, checked as strictly as the decoders check it.
 pub fn codec(head: &[u8]) -> Option<Codec> {
@@ -123,9 +124,8 @@ fn decompress<R: BufRead>(codec: Codec, mut input: R, budget: &mut Budget) -> In
             }
         }
         Codec::JoblibZfile => {
-            let mut header = [0u8; ZFILE_HEADER];
-            if let Err(e) = input.read_exact(&mut header) {
-                return corrupt(format!("truncated ZF header: {e}"));
+            if let Err(e) = skip_zfile_header(&mut input) {
+                return corrupt(format!("bad ZF header: {e}"));
             }
             read_bounded(flate2::bufread::ZlibDecoder::new(input), u64::MAX, budget)
         }
@@ -136,6 +136,33 @@ fn decompress<R: BufRead>(codec: Codec, mut input: R, budget: &mut Budget) -> In
             u64::MAX,
             budget,
         ),
+    }
+}
+
+/// Steps over `ZF`, `0x`, the hex digits (and Python 2's `L`) and the padding spaces: the zlib
+/// stream starts after them, 21 or 22 bytes in depending on the Python that wrote the file.
+fn skip_zfile_header<R: BufRead>(input: &mut R) -> std::io::Result<()> {
+    let mut prefix = [0u8; 4];
+    input.read_exact(&mut prefix)?;
+    if &prefix != b"ZF0x" {
+        return Err(std::io::Error::other("no ZF0x prefix"));
+    }
+    let mut taken = prefix.len();
+    let mut in_padding = false;
+    loop {
+        let Some(&byte) = input.fill_buf()?.first() else {
+            return Err(std::io::Error::other("ends inside the header"));
+        };
+        match byte {
+            b' ' => in_padding = true,
+            b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' | b'L' if !in_padding => {}
+            _ => return Ok(()),
+        }
+        input.consume(1);
+        taken += 1;
+        if taken > MAX_ZFILE_HEADER {
+            return Err(std::io::Error::other("longer than joblib ever wrote it"));
+        }
     }
 }
 
@@ -290,6 +317,11 @@ pub(super) fn scan_contents(
         ),
         // Read as a pickle below, like a file's text.
         Format::Text => {}
+        // Raw bytes (joblib 0.9's `.npy.z` side files hold an array's data): nothing unpickles
+        // them unless they start like a pickle, which is tried below.
+        Format::Unknown => scan.notes.push(format!(
+            "{place}the content is raw data, no model format: judged only as a pickle would read it"
+        )),
         other => {
             if scan.verdict < Verdict::Unscannable {
                 scan.verdict = Verdict::Unscannable;
