@@ -269,6 +269,27 @@ pub fn add_samples(dir: &Path, samples: &mut Vec<Sample>) {
         "GHSA-84r2-jw7c-4r5q: operator.methodcaller on pydoc.locate('os')",
         "pydoc.locate",
     );
+    // joblib < 0.10 keeps arrays in side files that its loader opens with allow_pickle=True,
+    // by the name in the wrapper's state joined to the dump's folder: an absolute name loads
+    // (and unpickles) a file the scan of the model never sees.
+    let unicode = |text: &str| {
+        let mut op = vec![b'X'];
+        op.extend_from_slice(&u32::try_from(text.len()).unwrap().to_le_bytes());
+        op.extend_from_slice(text.as_bytes());
+        op
+    };
+    add(
+        "joblib-side-file-outside.pkl".into(),
+        [
+            b"\x80\x02cjoblib.numpy_pickle\nNDArrayWrapper\n)\x81}(".to_vec(),
+            unicode("filename"),
+            unicode("/tmp/elsewhere/weights.npy"),
+            b"ub.".to_vec(),
+        ]
+        .concat(),
+        "old joblib wrapper whose side file is outside the dump's folder",
+        "outside the dump's folder",
+    );
     // INST with a protocol 0 exec (picklescan malicious10), and the 2011 "Sour Pickles" chain.
     add(
         "inst-exec.pkl".into(),

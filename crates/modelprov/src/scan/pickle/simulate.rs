@@ -95,6 +95,24 @@ pub enum Inline {
     Pickle,
 }
 
+/// joblib < 0.10's wrappers of arrays saved beside the dump: the loader opens the side file named
+/// in the state, joined to the dump's folder, with `numpy.load(..., allow_pickle=True)`.
+const JOBLIB_SIDE_FILE_WRAPPERS: &[&str] = &[
+    "joblib.numpy_pickle.NDArrayWrapper",
+    "joblib.numpy_pickle.ZNDArrayWrapper",
+    "joblib.numpy_pickle_compat.NDArrayWrapper",
+    "joblib.numpy_pickle_compat.ZNDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.NDArrayWrapper",
+    "sklearn.externals.joblib.numpy_pickle.ZNDArrayWrapper",
+];
+
+/// Whether a side file's name leaves the dump's folder (`os.path.join` keeps an absolute
+/// second part; `..` climbs out): that file is loaded, pickles and all, but never scanned.
+fn leaves_folder(name: &str) -> bool {
+    let drive = name.as_bytes().get(1) == Some(&b':');
+    name.starts_with(['/', '\\']) || drive || name.split(['/', '\\']).any(|part| part == "..")
+}
+
 /// joblib's array wrapper, under its own name and under the copy scikit-learn vendored
 /// (`sklearn.externals.joblib`, before scikit-learn 0.23).
 const JOBLIB_WRAPPERS: &[&str] = &[
@@ -257,6 +275,34 @@ impl Machine {
             _ => self.unresolved(
                 op,
                 &format!("builds {partial} over a callable that is not known statically"),
+            ),
+        }
+    }
+
+    /// An old joblib wrapper's side file: one outside the dump's folder, or one whose name is
+    /// not written in the pickle, is loaded unscanned.
+    fn side_file(&mut self, op: &Op, state: &Value) {
+        let filename = match state {
+            Value::Dict(entries) => entries.borrow().0.iter().find_map(|(k, v)| match (k, v) {
+                (Value::Text(key), Value::Text(name)) if &**key == "filename" => {
+                    Some(name.to_string())
+                }
+                _ => None,
+            }),
+            _ => None,
+        };
+        match filename {
+            Some(name) if !leaves_folder(&name) => {}
+            Some(name) => self.unresolved(
+                op,
+                &format!(
+                    "makes joblib load the array file '{name}', outside the dump's folder, with \
+                     allow_pickle=True (its pickles run; it is not scanned with this file)"
+                ),
+            ),
+            None => self.unresolved(
+                op,
+                "makes joblib load an array file whose name is not written in the pickle",
             ),
         }
     }
@@ -427,8 +473,12 @@ impl Machine {
                     if is_partial(&class) {
                         self.partial(op, &class, Some(&state));
                     }
-                    if JOBLIB_WRAPPERS.contains(&class.to_string().as_str()) {
+                    let name = class.to_string();
+                    if JOBLIB_WRAPPERS.contains(&name.as_str()) {
                         return self.joblib_array(op, &state).map(Some);
+                    }
+                    if JOBLIB_SIDE_FILE_WRAPPERS.contains(&name.as_str()) {
+                        self.side_file(op, &state);
                     }
                 }
             }
