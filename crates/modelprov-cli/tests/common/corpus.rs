@@ -201,7 +201,15 @@ fn legacy_torch(object: &[u8]) -> Vec<u8> {
 }
 
 fn npy(descr: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (3,), }}");
+    npy_with_header(
+        &format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (3,), }}"),
+        data,
+    )
+}
+
+/// A version 1.0 `.npy` file: the header dict as written, padded as NumPy pads it, then `data`.
+pub fn npy_with_header(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = header.to_string();
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }

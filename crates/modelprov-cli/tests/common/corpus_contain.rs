@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{Label, Sample, npy, os_system_p0, torch_state_dict, write};
+use super::{Label, Sample, npy, npy_with_header, os_system_p0, torch_state_dict, write};
 
 fn zlib(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
@@ -46,16 +46,10 @@ fn joblib_zfile(data: &[u8]) -> Vec<u8> {
 
 /// An object-dtype `.npy` whose data is `payload` (what `np.save` writes for object arrays).
 fn object_npy(payload: &[u8]) -> Vec<u8> {
-    let mut header = "{\"descr\": \"|O\", \"fortran_order\": False, \"shape\": (1,), }".to_string();
-    while !(10 + header.len() + 1).is_multiple_of(64) {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut file = b"\x93NUMPY\x01\x00".to_vec();
-    file.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    file.extend_from_slice(header.as_bytes());
-    file.extend_from_slice(payload);
-    file
+    npy_with_header(
+        "{\"descr\": \"|O\", \"fortran_order\": False, \"shape\": (1,), }",
+        payload,
+    )
 }
 
 /// One zip member, already compressed with `method` (zip method numbers: 8 deflate, 12 bzip2).

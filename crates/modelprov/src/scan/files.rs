@@ -44,13 +44,7 @@ pub(super) fn list(root: &Path) -> Result<Vec<Entry>> {
         .into_iter()
         .filter_entry(|e| e.file_name() != ".git")
     {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            let source = e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("file system loop"));
-            Error::io("read", path, source)
-        })?;
+        let entry = entry.map_err(|e| crate::walk::walk_error(root, e))?;
         let file_type = entry.file_type();
         let shown = entry.into_path();
         if file_type.is_dir() {

@@ -112,13 +112,7 @@ pub fn list_model(root: &Path, options: WalkOptions<'_>) -> Result<Listing> {
             Err(_) => true, // reported below with the offending path
         });
     for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_path_buf();
-            let source = e
-                .into_io_error()
-                .unwrap_or_else(|| std::io::Error::other("file system loop"));
-            Error::io("read", path, source)
-        })?;
+        let entry = entry.map_err(|e| walk_error(root, e))?;
         let path = entry.path();
         let file_type = entry.file_type();
         if file_type.is_dir() {
@@ -203,6 +197,16 @@ pub(crate) fn special_file(path: &Path, file_type: &fs::FileType) -> Error {
 
 /// The POSIX name of `path` relative to `root`; names that are not UTF-8 cannot be written in a
 /// manifest (OMS aborts on them too).
+/// A failed step of a folder walk, as our error: the path it failed on (the root when walkdir
+/// does not say) and the I/O cause, or a file system loop.
+pub(crate) fn walk_error(root: &Path, error: walkdir::Error) -> Error {
+    let path = error.path().unwrap_or(root).to_path_buf();
+    let source = error
+        .into_io_error()
+        .unwrap_or_else(|| std::io::Error::other("file system loop"));
+    Error::io("read", path, source)
+}
+
 fn relative_name(root: &Path, path: &Path) -> Result<String> {
     let relative = path
         .strip_prefix(root)
