@@ -100,6 +100,9 @@ pub fn pickle_may_start(head: &[u8]) -> bool {
     }
 }
 
+/// 7z archives start with this signature.
+pub const SEVEN_ZIP_MAGIC: &[u8] = b"7z\xbc\xaf\x27\x1c";
+
 /// Whether `head` starts a compressed stream a loader decompresses before unpickling (joblib
 /// reads zlib, gzip, bz2, xz and LZMA-alone; `.pkl.gz` users gzip): such a file is a model file
 /// even while its format is not decoded, so "unknown format" must not pass it.
@@ -108,7 +111,7 @@ pub fn looks_compressed(head: &[u8]) -> bool {
         || head.starts_with(b"BZh")
         || head.starts_with(b"\xfd7zXZ\x00")
         || head.starts_with(b"]\x00\x00")
-        || head.starts_with(b"7z\xbc\xaf\x27\x1c")
+        || head.starts_with(SEVEN_ZIP_MAGIC)
         || head.starts_with(b"ZF0x")
         || matches!(head, [0x78, 0x01 | 0x5e | 0x9c | 0xda, ..])
 }

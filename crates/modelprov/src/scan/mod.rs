@@ -198,7 +198,12 @@ pub fn scan_file_with(path: &Path, policy: &Policy) -> FileScan {
         let compressed = format::looks_compressed(&head);
         no_model_format = scan.verdict == Verdict::Safe && !compressed;
         scan.verdict = scan.verdict.max(Verdict::Unscannable);
-        scan.notes.push(if compressed {
+        scan.notes.push(if head.starts_with(format::SEVEN_ZIP_MAGIC) {
+            // The "nullifAI" models: a checkpoint packed with 7z, loaded once unpacked.
+            "a 7z archive, which modelprov does not read: what it holds is not judged, so it is \
+             not passed"
+                .into()
+        } else if compressed {
             "a compressed stream modelprov does not decompress: loaders (joblib) do".into()
         } else {
             "not a model format modelprov knows".into()
