@@ -366,6 +366,21 @@ mod tests {
     }
 
     #[test]
+    fn a_7z_archive_is_not_passed() {
+        // The "nullifAI" models: a torch checkpoint packed with 7z instead of zip.
+        let mut bytes = format::SEVEN_ZIP_MAGIC.to_vec();
+        bytes.extend_from_slice(b"\x00\x04 packed checkpoint bytes");
+        let scan = scan_bytes("pytorch_model.bin", &bytes);
+        assert_eq!(scan.verdict, Verdict::Unscannable);
+        assert!(scan.fails, "{:?}", scan.notes);
+        assert!(
+            scan.notes.iter().any(|n| n.contains("7z")),
+            "{:?}",
+            scan.notes
+        );
+    }
+
+    #[test]
     fn a_file_that_cannot_be_read_fails_and_bytes_no_loader_takes_pass() {
         let missing = scan_file(Path::new("/nonexistent/pytorch_model.bin"));
         assert_eq!(missing.verdict, Verdict::Unscannable);
