@@ -5,8 +5,8 @@ read the whole file once (cat > /dev/null) for scale.
 - torch4g: a 4 GB torch zip checkpoint, a real torch zip layout (archive/data.pkl + four 1 GB
   storages, stored), written here without torch.
 - joblib1g: a 1 GB joblib dump (one float32 array of normal noise, as trained weights look),
-  written by the venv's joblib with `compress=3` (joblib's zlib format), so every scanner has to
-  decompress the whole gigabyte.
+  written by the venv's joblib with `compress=3` (joblib's zlib format): a scanner has to
+  decompress the whole gigabyte to see the pickle.
 - folder: 10,000 small files (small state-dict pickles, JSON configs, .npy arrays in 100
   subfolders), where per-file costs (process start, walking, opening) dominate.
 
