@@ -210,7 +210,7 @@ fn npy(descr: &str, data: &[u8]) -> Vec<u8> {
 /// A version 1.0 `.npy` file: the header dict as written, padded as NumPy pads it, then `data`.
 pub fn npy_with_header(header: &str, data: &[u8]) -> Vec<u8> {
     let mut header = header.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
