@@ -1,8 +1,10 @@
 //! The scanner over one file as `modelprov scan` runs it: format detection, then the pickle,
 //! NumPy, zip (torch, joblib, Keras), GGUF, HDF5 and safetensors readers, whatever the bytes.
-//! The format is the one the first bytes say (text that decodes as a pickle is one; bytes that only
-//! start like a zlib or .lzma header and do not decompress are judged as the pickle or text they
-//! are), and a file with a risky finding is never reported safe.
+//! The format is the one the first bytes say, or one their content proves: bytes that start with
+//! a pickle opcode and act as a pickle are one (whatever else they look like), a safetensors
+//! length that does not fit the file is text, and bytes that only start like a zlib or .lzma
+//! header and do not decompress are judged as the pickle or text they are. A file with a risky
+//! finding is never reported safe.
 #![no_main]
 
 mod common;
@@ -15,11 +17,16 @@ fuzz_target!(|data: &[u8]| {
     let path = common::write("model.bin", data);
     let scan = scan_file(&path);
     let detected = detect(&data[..data.len().min(64)]);
+    let proven = match scan.format {
+        Format::Pickle => matches!(
+            detected,
+            Format::Text | Format::Unknown | Format::Compressed | Format::Safetensors
+        ),
+        Format::Text => matches!(detected, Format::Safetensors | Format::Compressed),
+        _ => false,
+    };
     assert!(
-        scan.format == detected
-            || (detected == Format::Text && scan.format == Format::Pickle)
-            || (detected == Format::Compressed
-                && matches!(scan.format, Format::Pickle | Format::Text)),
+        scan.format == detected || proven,
         "format {:?} from a {detected:?} head",
         scan.format
     );
