@@ -261,12 +261,7 @@ fn real_joblib_dumps() {
     let script = "import sys, collections, joblib, numpy as np\n\
         joblib.dump({'w': np.arange(10, dtype='float32'), 'b': np.ones((3, 4)), 'names': ['a', 'b'], 'od': collections.OrderedDict(x=1)}, sys.argv[1] + '/plain.joblib')\n\
         joblib.dump({'w': np.array([1, 'x', None], dtype=object)}, sys.argv[1] + '/objects.joblib')\n";
-    let output = common::interop::python(script, &[dir.path().to_str().unwrap()]);
-    assert!(
-        output.status.success(),
-        "{}",
-        common::interop::text(&output)
-    );
+    common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
     assert_eq!(
         scan_file(&dir.path().join("plain.joblib")).verdict,
         Verdict::Safe
@@ -307,12 +302,7 @@ for name, template in [("plain", "{% for m in messages %}{{ m['content'] }}{% en
     w.add_tensor("t", np.zeros((4,), dtype=np.float32))
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
 "#;
-    let output = common::interop::python(script, &[dir.path().to_str().unwrap()]);
-    assert!(
-        output.status.success(),
-        "{}",
-        common::interop::text(&output)
-    );
+    common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
     for (file, verdict) in [
         ("dense.h5", Verdict::Safe),
         ("lambda.h5", Verdict::Unsafe),

@@ -46,12 +46,7 @@ open(f'{d}/mal.pkl.gz', 'wb').write(gzip.compress(payload)[:-8])
 for kind in ['zlib', 'xz', 'lzma']:
     joblib.dump({'w': np.array([1, 'x', None], dtype=object)}, f'{d}/objects-{kind}.joblib', compress=(kind, 3))
 "#;
-    let output = common::interop::python(script, &[dir.path().to_str().unwrap()]);
-    assert!(
-        output.status.success(),
-        "{}",
-        common::interop::text(&output)
-    );
+    common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
     for name in [
         "benign-zlib.joblib",
         "benign-gzip.joblib",

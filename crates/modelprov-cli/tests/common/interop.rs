@@ -38,6 +38,13 @@ pub fn python(script: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// [`python`], which must succeed: the reference files a test compares with.
+pub fn python_ok(script: &str, args: &[&str]) -> Output {
+    let output = python(script, args);
+    assert!(output.status.success(), "{}", text(&output));
+    output
+}
+
 pub fn text(output: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
