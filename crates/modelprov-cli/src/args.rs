@@ -68,6 +68,16 @@ impl SerializationArgs {
             && !self.allow_symlinks
     }
 
+    /// Whether `--ignore` is the only hashing option given (what a signature's verification
+    /// takes: the rest is recorded in the signature).
+    pub fn only_ignores(&self) -> bool {
+        self.algorithm.is_none()
+            && self.shard_size.is_none()
+            && !self.no_ignore_git_paths
+            && !self.no_ignore_readme
+            && !self.allow_symlinks
+    }
+
     /// The serialization these options describe for `model`; `own_outputs` are files this run
     /// writes, ignored when they lie inside the model. Returns warnings alongside.
     pub fn resolve(

@@ -16,6 +16,7 @@ mod commands;
 mod exit;
 mod model_build;
 mod progress_bar;
+mod trust_args;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -52,7 +52,20 @@ pub struct Verification {
     /// Files of the model folder that this verification did not check because the expectation
     /// leaves them out: the model card (README.md), which a model's identity does not cover.
     pub not_covered: Vec<String>,
+    /// With [`VerifyOptions::ignore_unsigned_files`]: the files found that the expectation does
+    /// not list, left out of the comparison.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unsigned_ignored: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// How a model is compared with its expectation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifyOptions {
+    /// Files the expected manifest does not list are left out instead of failing the
+    /// verification as added (model_signing's `--ignore_unsigned_files`). Missing and changed
+    /// files still fail. Applies to manifests only: a bare digest lists no files.
+    pub ignore_unsigned_files: bool,
 }
 
 /// Hashes `model` with the expectation's serialization and compares. `Ok` holds the verdict
@@ -62,7 +75,32 @@ pub fn verify_model(
     expectation: &Expectation,
     context: &BuildContext<'_>,
 ) -> Result<Verification> {
-    let built = build_manifest(model, expectation.serialization(), context)?;
+    verify_model_with(model, expectation, context, VerifyOptions::default())
+}
+
+/// [`verify_model`] with options.
+pub fn verify_model_with(
+    model: &Path,
+    expectation: &Expectation,
+    context: &BuildContext<'_>,
+    options: VerifyOptions,
+) -> Result<Verification> {
+    let mut built = build_manifest(model, expectation.serialization(), context)?;
+    let mut unsigned_ignored = Vec::new();
+    if let (true, Expectation::Manifest(expected)) = (options.ignore_unsigned_files, expectation) {
+        let signed: std::collections::HashSet<&str> = expected
+            .resources
+            .iter()
+            .map(|r| r.name.path.as_str())
+            .collect();
+        built.manifest.resources.retain(|resource| {
+            let keep = signed.contains(resource.name.path.as_str());
+            if !keep && unsigned_ignored.last() != Some(&resource.name.path) {
+                unsigned_ignored.push(resource.name.path.clone());
+            }
+            keep
+        });
+    }
     let actual = built.manifest.root_digest();
     let expected = expectation.digest();
     let diff = match expectation {
@@ -85,6 +123,7 @@ pub fn verify_model(
         not_covered: uncovered_card(model, expectation.serialization())
             .into_iter()
             .collect(),
+        unsigned_ignored,
         warnings: built.warnings,
     })
 }

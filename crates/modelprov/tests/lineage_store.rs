@@ -10,6 +10,7 @@ use modelprov::lineage::{
     Entry, InsertOutcome, LineageRecord, Parent, Procedure, Relation, SCHEMA_VERSION, SignOutcome,
     SqliteStore, Store, lineage_statement, sign_record, sort_versions, verify_chain,
 };
+use modelprov::trust_policy::TrustPolicy;
 
 fn digest(n: u32) -> RootDigest {
     let mut bytes = [0u8; 32];
@@ -462,12 +463,16 @@ fn a_stored_record_is_signed_later_and_never_re_signed_by_another_key() {
     let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
     let stranger = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
 
-    let error = verify_chain(&s, &digest(3), &[]).unwrap_err();
+    let error = verify_chain(&s, &digest(3), &TrustPolicy::default()).unwrap_err();
     assert!(matches!(error, modelprov::Error::Usage(_)), "{error}");
     assert!(
-        !verify_chain(&s, &digest(1), &[key.public_key()])
-            .unwrap()
-            .ok
+        !verify_chain(
+            &s,
+            &digest(1),
+            &TrustPolicy::of_keys(vec![key.public_key()])
+        )
+        .unwrap()
+        .ok
     );
 
     let base = s.by_digest(&digest(1)).unwrap().unwrap();
@@ -481,9 +486,13 @@ fn a_stored_record_is_signed_later_and_never_re_signed_by_another_key() {
         "signing changed the record"
     );
     assert!(
-        verify_chain(&s, &digest(1), &[key.public_key()])
-            .unwrap()
-            .ok
+        verify_chain(
+            &s,
+            &digest(1),
+            &TrustPolicy::of_keys(vec![key.public_key()])
+        )
+        .unwrap()
+        .ok
     );
     // Again with the same key (even from a stale copy of the entry): nothing changes.
     assert_eq!(

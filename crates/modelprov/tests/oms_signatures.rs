@@ -181,7 +181,7 @@ fn a_wrong_key_or_an_altered_byte_is_not_authentic() {
     ));
 
     let mut bundle = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
-    bundle.media_type = "application/vnd.dev.sigstore.bundle+json;version=0.2".into();
+    bundle.media_type = "application/vnd.dev.sigstore.bundle+json;version=0.9".into();
     assert!(matches!(
         verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("x.sig")),
         Err(Error::InvalidInput { .. })
@@ -333,7 +333,14 @@ fn certificate_signatures_verify_to_the_root_at_the_leafs_not_before() {
     let roots = read_certificates(&root.join("pki/root_cert.pem")).unwrap();
     let verified =
         verify_bundle(&bundle, TrustedSigner::Roots(&roots), Path::new("c.sig")).unwrap();
-    assert!(verified.signer.unwrap().contains("OMS Test Signer"));
+    assert!(
+        verified
+            .evidence
+            .signed_by
+            .subject
+            .unwrap()
+            .contains("OMS Test Signer")
+    );
     let outcome = verify_model(
         &root.join("model"),
         &Expectation::Manifest(verified.statement.manifest),

@@ -5,17 +5,20 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use modelprov::attest::read_bundle;
+use modelprov::attest::{MAX_BUNDLE_BYTES, parse_oms_statement};
 use modelprov::card::{Card, verify_card_bundle};
+use modelprov::fsutil::read_capped;
 use modelprov::keys::PublicKey;
 use modelprov::lineage::Store as _;
 use modelprov::manifest::{parse_manifest, read_manifest};
 use modelprov::sbom::verify_sbom_bundle;
 use modelprov::scan::FileScan;
-use modelprov::signing::{TrustedSigner, verify_bundle, verify_file};
+use modelprov::signing::{SignatureKind, VerifiedSignature, signature_kind, verify_file};
+use modelprov::sigstore::{Evidence, Signed};
 use modelprov::trust::TrustFile;
-use modelprov::verify::{Expectation, Verification, verify_model};
+use modelprov::trust_policy::{Signer, TrustPolicy};
+use modelprov::verify::{Expectation, Verification, VerifyOptions, verify_model_with};
 use modelprov::walk::IgnoreSet;
-use modelprov::x509::read_certificates;
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
@@ -26,6 +29,7 @@ use crate::commands::scan::{PolicyArgs, report_scans};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
+use crate::trust_args::{KeylessArgs, roots, single};
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "id", "signature"])))]
@@ -74,6 +78,24 @@ pub struct VerifyArgs {
     /// Trusted root certificates (PEM) for certificate signatures; repeatable.
     #[arg(long, value_name = "FILE", requires = "signature")]
     pub certificate_chain: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+
+    /// A trust policy (docs/trust-policy.md): the signature must be by a signer it trusts for
+    /// this model. `modelprov policy new` writes one.
+    #[arg(long, value_name = "FILE", requires = "signature")]
+    pub policy: Option<PathBuf>,
+
+    /// The model's name, for a trust policy whose signers are scoped to model names.
+    #[arg(long, value_name = "NAME", requires = "policy")]
+    pub model_name: Option<String>,
+
+    /// Files the signature (or manifest) does not list are left out instead of failing the
+    /// verification as added (model_signing's --ignore_unsigned_files); missing and changed
+    /// files still fail.
+    #[arg(long, alias = "ignore_unsigned_files")]
+    pub ignore_unsigned_files: bool,
 
     /// Also check this model card against its card signature (from `sign --card`): signed by
     /// the same signer, for this model, and unchanged since.
@@ -129,6 +151,9 @@ struct VerifyReport<'a> {
     source: &'a str,
     #[serde(skip_serializing_if = "<[Attachment]>::is_empty")]
     attachments: &'a [Attachment],
+    /// Who signed, when, and where it was logged (with --signature).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<&'a Evidence>,
     #[serde(flatten)]
     verification: &'a Verification,
     /// With --scan: every file's verdict.
@@ -141,20 +166,33 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     if args.raw {
         return verify_raw(&args);
     }
-    if args.digest.is_none() && !args.serialization.is_default() {
+    let hashing_options_fit = args.digest.is_some()
+        || args.serialization.is_default()
+        || (args.signature.is_some() && args.serialization.only_ignores());
+    if !hashing_options_fit {
         return Err(Error::Usage(
-            "hashing options (--algorithm, --shard-size, --ignore, ...) go with --digest only; \
-             a manifest or trust entry records its own"
+            "hashing options (--algorithm, --shard-size, --ignore, ...) go with --digest; a \
+             signature takes --ignore only (combined with the paths it records), and a manifest \
+             or trust entry records its own"
                 .into(),
         ));
+    }
+    if let Some(signature) = &args.signature {
+        let text = read_capped(signature, MAX_BUNDLE_BYTES, "a signature file")?;
+        if signature_kind(&text) == Some(SignatureKind::Artifact) {
+            return verify_artifact(&args, signature, &text);
+        }
     }
     // Read before verifying: a bad policy file is an error whatever the model is.
     let policy = args.scan_policy.policy()?;
     let mut attachments = Vec::new();
-    let (expectation, source, mut warnings) = expectation(&args, &mut attachments)?;
+    let (expectation, source, mut warnings, signed) = expectation(&args, &mut attachments)?;
     let cache = args.cache.open(&mut warnings);
+    let options = VerifyOptions {
+        ignore_unsigned_files: args.ignore_unsigned_files,
+    };
     let mut verification = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
-        verify_model(&args.path, &expectation, context)
+        verify_model_with(&args.path, &expectation, context, options)
     })?;
     warnings.append(&mut verification.warnings);
     verification.warnings = warnings;
@@ -174,12 +212,23 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
             model: &model,
             source: &source,
             attachments: &attachments,
+            signature: signed.as_ref(),
             verification: &verification,
             scan: scans.as_deref(),
         });
     } else {
         warn_all(&verification.warnings, args.output_args.quiet);
         print_verification(&model, &source, &verification);
+        if let Some(evidence) = &signed {
+            print_evidence(evidence);
+        }
+        if !verification.unsigned_ignored.is_empty() && !args.output_args.quiet {
+            errln!(
+                "note: {} file(s) the signature does not list were left out (--ignore-unsigned-files): {}",
+                verification.unsigned_ignored.len(),
+                verification.unsigned_ignored.join(", ")
+            );
+        }
         if !args.output_args.quiet {
             for name in &verification.not_covered {
                 errln!("note: {}", not_covered_note(name, &args));
@@ -210,9 +259,14 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
 /// silently skipped would make exit 0 a lie (`--manifest m.json --card README.md` must not pass
 /// without checking the card).
 fn refuse_options_without_effect(args: &VerifyArgs) -> Result<()> {
-    let signature_only: [(&str, bool); 6] = [
+    let signature_only: [(&str, bool); 11] = [
         ("--key", args.key.is_some()),
         ("--certificate-chain", !args.certificate_chain.is_empty()),
+        ("--identity", args.keyless.identity.is_some()),
+        ("--identity-regex", args.keyless.identity_regex.is_some()),
+        ("--issuer", args.keyless.issuer.is_some()),
+        ("--staging", args.keyless.staging),
+        ("--trusted-root", args.keyless.trusted_root.is_some()),
         ("--card", args.card.is_some()),
         ("--card-signature", args.card_signature.is_some()),
         ("--sbom", args.sbom.is_some()),
@@ -224,6 +278,34 @@ fn refuse_options_without_effect(args: &VerifyArgs) -> Result<()> {
         return Err(Error::Usage(format!(
             "{option} goes with --signature; it checks nothing against a manifest, digest or trusted id"
         )));
+    }
+    if args.ignore_unsigned_files && args.signature.is_none() && args.manifest.is_none() {
+        return Err(Error::Usage(
+            "--ignore-unsigned-files goes with --signature or --manifest: only they list the signed files".into(),
+        ));
+    }
+    let signers = [
+        args.key.is_some(),
+        !args.certificate_chain.is_empty(),
+        args.keyless.identity_given(),
+        args.policy.is_some(),
+    ];
+    if signers.iter().filter(|given| **given).count() > 1 {
+        return Err(Error::Usage(
+            "give one kind of trusted signer: --key, --certificate-chain, --identity/--issuer, or --policy".into(),
+        ));
+    }
+    if (args.keyless.staging || args.keyless.trusted_root.is_some())
+        && (args.policy.is_some() || !args.certificate_chain.is_empty())
+    {
+        return Err(Error::Usage(
+            "--staging and --trusted-root go with --identity or --key; a policy names each signer's instance itself".into(),
+        ));
+    }
+    if args.raw && (args.keyless.identity_given() || args.policy.is_some()) {
+        return Err(Error::Usage(
+            "--raw checks a raw signature with --key; keyless identities and policies check Sigstore bundles".into(),
+        ));
     }
     if !args.scan && args.scan_policy.requested() {
         return Err(Error::Usage(
@@ -283,44 +365,28 @@ struct Attachment {
 fn expectation(
     args: &VerifyArgs,
     attachments: &mut Vec<Attachment>,
-) -> Result<(Expectation, String, Vec<String>)> {
+) -> Result<(Expectation, String, Vec<String>, Option<Evidence>)> {
     if let Some(path) = &args.manifest {
         let manifest = read_manifest(path)?;
         return Ok((
             Expectation::Manifest(manifest),
             path.display().to_string(),
             Vec::new(),
+            None,
         ));
     }
     if let Some(signature) = &args.signature {
         let bundle = read_bundle(signature)?;
-        let public;
-        let mut roots = Vec::new();
-        let (trusted, signer) = match (&args.key, args.certificate_chain.as_slice()) {
-            (Some(key), _) => {
-                public = PublicKey::read(key)?;
-                (
-                    TrustedSigner::Key(&public),
-                    format!("key {}", key.display()),
-                )
-            }
-            (None, []) => {
-                return Err(Error::Usage(
-                    "--signature needs --key (a public key) or --certificate-chain (trusted roots)"
-                        .into(),
-                ));
-            }
-            (None, files) => {
-                for file in files {
-                    roots.extend(read_certificates(file)?);
-                }
-                (TrustedSigner::Roots(&roots), String::new())
-            }
-        };
-        let verified = verify_bundle(&bundle, trusted, signature)?;
-        let signer = match &verified.signer {
-            Some(subject) => format!("certificate {subject}"),
-            None => signer,
+        let policy = trust_policy(args)?;
+        let (envelope, signer) =
+            policy.verify_envelope(&bundle, args.model_name.as_deref(), signature)?;
+        let statement = parse_oms_statement(&envelope.payload)
+            .map_err(|problem| Error::invalid(signature, problem))?;
+        let trusted = signer.signer.trusted();
+        let verified = VerifiedSignature {
+            statement,
+            evidence: envelope.evidence,
+            warnings: envelope.warnings,
         };
         if let Some(card_path) = &args.card {
             let card_signature = args
@@ -363,15 +429,33 @@ fn expectation(
             });
         }
         let mut manifest = verified.statement.manifest;
-        // As the reference verifier does: the signature file never counts as part of the model.
+        // As the reference verifier does: the signature file never counts as part of the model,
+        // and ignore paths given now add to those the signer recorded (bundles before
+        // model_signing 1.1 record none).
         let mut ignore =
             IgnoreSet::from_recorded(&manifest.serialization.ignore_paths).map_err(Error::Usage)?;
         if args.path.is_dir() {
             ignore.add_if_inside(&args.path, signature)?;
+            for path in &args.serialization.ignore {
+                ignore.add_user_path(&args.path, path)?;
+            }
+        } else if !args.serialization.ignore.is_empty() {
+            return Err(Error::Usage(
+                "--ignore leaves paths of a model folder out; this model is one file".into(),
+            ));
         }
         manifest.serialization.ignore_paths = ignore.paths().to_vec();
-        let source = format!("signature {} ({signer})", signature.display());
-        return Ok((Expectation::Manifest(manifest), source, verified.warnings));
+        let source = format!(
+            "signature {} (signed by {})",
+            signature.display(),
+            verified.evidence.signed_by
+        );
+        return Ok((
+            Expectation::Manifest(manifest),
+            source,
+            verified.warnings,
+            Some(verified.evidence),
+        ));
     }
     if let Some(text) = &args.digest {
         let digest: RootDigest = text
@@ -385,6 +469,7 @@ fn expectation(
             },
             format!("digest {digest}"),
             warnings,
+            None,
         ));
     }
     let Some(id) = &args.id else {
@@ -393,12 +478,12 @@ fn expectation(
         ));
     };
     let Some(path) = &args.trusted else {
-        return registry_expectation(args, id);
+        return registry_expectation(args, id).map(|(e, s, w)| (e, s, w, None));
     };
     let trust = TrustFile::read(path)?;
     let expectation = trust.get(id, path)?.clone();
     let source = format!("trusted digest of '{id}' in {}", path.display());
-    Ok((expectation, source, Vec::new()))
+    Ok((expectation, source, Vec::new(), None))
 }
 
 /// The digest the lineage registry records for `id`: with the manifest kept at recording, every
@@ -492,4 +577,108 @@ fn verify_raw(args: &VerifyArgs) -> Result<Outcome> {
     } else {
         Outcome::VerificationFailed
     })
+}
+
+/// The signers this command line trusts: a policy file, or the one signer its options name.
+fn trust_policy(args: &VerifyArgs) -> Result<TrustPolicy> {
+    if let Some(path) = &args.policy {
+        return TrustPolicy::read(path);
+    }
+    if let Some(keyless) = args.keyless.keyless()? {
+        return Ok(single(Signer::Keyless(keyless)));
+    }
+    if let Some(key) = &args.key {
+        return Ok(single(Signer::Key(
+            PublicKey::read(key)?,
+            args.keyless.root()?,
+        )));
+    }
+    if !args.certificate_chain.is_empty() {
+        return Ok(single(roots(&args.certificate_chain)?));
+    }
+    Err(Error::Usage(
+        "--signature needs a trusted signer: --key (a public key), --certificate-chain (trusted \
+         roots), --identity with --issuer (keyless), or --policy"
+            .into(),
+    ))
+}
+
+/// `verify FILE --signature FILE.sigstore.json`: a Sigstore bundle over one file (or the
+/// `sha256:<hex>` digest given for it).
+fn verify_artifact(args: &VerifyArgs, signature: &std::path::Path, text: &[u8]) -> Result<Outcome> {
+    let model_only = [
+        ("--card", args.card.is_some()),
+        ("--sbom", args.sbom.is_some()),
+        ("--scan", args.scan),
+        ("--ignore", !args.serialization.ignore.is_empty()),
+        ("--ignore-unsigned-files", args.ignore_unsigned_files),
+        ("--cache", args.cache.requested()),
+    ];
+    if let Some((option, _)) = model_only.iter().find(|(_, given)| *given) {
+        return Err(Error::Usage(format!(
+            "{} signs one file, not a model: {option} does not apply",
+            signature.display()
+        )));
+    }
+    let text = std::str::from_utf8(text).map_err(|_| {
+        Error::invalid(
+            signature,
+            "a Sigstore bundle is JSON text; this is not UTF-8",
+        )
+    })?;
+    let signed = if args.path.exists() {
+        if args.path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{} signs one file, and {} is a folder",
+                signature.display(),
+                args.path.display()
+            )));
+        }
+        Signed::File(&args.path)
+    } else {
+        let given = args.path.to_str().filter(|p| p.starts_with("sha256:"));
+        match given.and_then(|p| p.parse::<RootDigest>().ok()) {
+            Some(RootDigest(bytes)) => Signed::Sha256(bytes),
+            _ => {
+                return Err(Error::invalid(
+                    &args.path,
+                    "no such file (give the signed file, or its digest as sha256:<hex>)",
+                ));
+            }
+        }
+    };
+    let policy = trust_policy(args)?;
+    let (evidence, _) =
+        policy.verify_artifact(text, signature, signed, args.model_name.as_deref())?;
+    let file = args.path.display().to_string();
+    if args.output_args.json {
+        print_json(&serde_json::json!({
+            "file": file,
+            "signature": signature,
+            "ok": true,
+            "evidence": evidence,
+        }));
+    } else {
+        outln!("OK: {file} is signed by {}", evidence.signed_by);
+        print_evidence(&evidence);
+    }
+    Ok(Outcome::Ok)
+}
+
+/// When and where a Sigstore signature was logged.
+fn print_evidence(evidence: &Evidence) {
+    for time in &evidence.signed_at {
+        outln!("  signed at {} ({})", time.time, time.source);
+    }
+    for entry in &evidence.logged_in {
+        outln!(
+            "  logged in {} at index {} ({})",
+            entry.log,
+            entry.index,
+            entry.kind
+        );
+    }
+    if let Some(instance) = &evidence.instance {
+        outln!("  trusted root: {instance}");
+    }
 }

@@ -12,6 +12,15 @@ use crate::error::{Error, Result};
 
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
+/// Every media type Sigstore clients have written, read alike (v0.1 and v0.2 differ only in
+/// which verification material they allow; v0.3 has two spellings).
+pub const BUNDLE_MEDIA_TYPES: &[&str] = &[
+    BUNDLE_MEDIA_TYPE,
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
+    "application/vnd.dev.sigstore.bundle+json;version=0.2",
+    "application/vnd.dev.sigstore.bundle+json;version=0.1",
+];
+
 /// Signature files larger than this are refused before parsing.
 pub const MAX_BUNDLE_BYTES: u64 = 64 << 20;
 
@@ -98,6 +107,13 @@ impl Bundle {
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("bundles serialise")
     }
+
+    /// The bundle as JSON text, for verifiers that parse it themselves. Always this value's own
+    /// serialisation (never the text it was read from), so what they verify is what the caller
+    /// holds.
+    pub fn to_json_string(&self) -> String {
+        String::from_utf8(self.to_json()).expect("JSON is UTF-8")
+    }
 }
 
 /// Reads a signature file, refusing anything over `MAX_BUNDLE_BYTES` before parsing it.
@@ -116,7 +132,7 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
             ),
         ));
     }
-    let bundle = serde_json::from_slice(&text)
+    let bundle: Bundle = serde_json::from_slice(&text)
         .map_err(|e| Error::invalid(path, format!("not a valid Sigstore bundle: {e}")))?;
     // A bundle that names a field twice reads differently in different verifiers.
     crate::json_strict::reject_duplicate_keys(&text).map_err(|problem| {

@@ -6,11 +6,12 @@ mod dsse;
 mod statement;
 
 pub use bundle::{
-    BUNDLE_MEDIA_TYPE, Bundle, CertificateChain, Envelope, EnvelopeSignature, MAX_BUNDLE_BYTES,
-    PublicKeyIdentifier, RawBytes, VerificationMaterial, bundle_public_key, read_bundle,
+    BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPES, Bundle, CertificateChain, Envelope, EnvelopeSignature,
+    MAX_BUNDLE_BYTES, PublicKeyIdentifier, RawBytes, VerificationMaterial, bundle_public_key,
+    read_bundle,
 };
 pub use dsse::{IN_TOTO_PAYLOAD_TYPE, pae};
 pub use statement::{
-    OMS_PREDICATE_TYPE, OmsStatement, STATEMENT_TYPE, Sha256Out, StatementOut, oms_statement,
-    parse_oms_statement,
+    OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsStatement, STATEMENT_TYPE, Sha256Out,
+    StatementOut, oms_statement, parse_oms_statement,
 };

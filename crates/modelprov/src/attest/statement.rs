@@ -12,7 +12,7 @@ use crate::manifest::{
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 pub const OMS_PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
-const OMS_LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
+pub const OMS_LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
 const LEGACY_STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v0.1";
 
 /// An in-toto Statement v1 about one subject, with any predicate, serialised with in-toto's field

@@ -10,8 +10,7 @@ use super::store::{Store, Subgraph};
 use crate::attest::Bundle;
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
-use crate::keys::PublicKey;
-use crate::signing::{TrustedSigner, verify_envelope};
+use crate::trust_policy::TrustPolicy;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainReport {
@@ -43,17 +42,17 @@ pub enum LinkProblem {
     BadSignature(String),
 }
 
-/// Checks the chain from `digest` to its roots against `trusted` keys (at least one: no key is a
-/// usage error).
+/// Checks the chain from `digest` to its roots against `trusted` (at least one signer: none is a
+/// usage error). Each record must be signed by a signer the policy trusts for its model name.
 pub fn verify_chain(
     store: &dyn Store,
     digest: &RootDigest,
-    trusted: &[PublicKey],
+    trusted: &TrustPolicy,
 ) -> Result<ChainReport> {
-    // Without a key nothing can be trusted: that is misuse, not a chain of bad links.
+    // Without a signer nothing can be trusted: that is misuse, not a chain of bad links.
     if trusted.is_empty() {
         return Err(Error::Usage(
-            "lineage verify needs at least one trusted public key (--key)".into(),
+            "lineage verify needs at least one trusted signer (--key or --policy)".into(),
         ));
     }
     let graph = store.ancestors(digest)?;
@@ -75,7 +74,9 @@ pub fn verify_chain(
             }
             Some(entry) => match &entry.bundle {
                 None => Some(LinkProblem::Unsigned),
-                Some(bundle) => signature_problem(bundle, &entry.statement, trusted),
+                Some(bundle) => {
+                    signature_problem(bundle, &entry.statement, trusted, &entry.record.name)
+                }
             },
         };
         links.push(ChainLink {
@@ -117,11 +118,13 @@ fn walk_order<'g>(graph: &'g Subgraph, start: &RootDigest) -> Vec<&'g super::sto
     order
 }
 
-/// Why `bundle` is not a signature of exactly `statement` by one of `trusted`, if it is not.
+/// Why `bundle` is not a signature of exactly `statement` by a signer `trusted` holds for
+/// `model`, if it is not.
 pub(super) fn signature_problem(
     bundle: &[u8],
     statement: &[u8],
-    trusted: &[PublicKey],
+    trusted: &TrustPolicy,
+    model: &str,
 ) -> Option<LinkProblem> {
     let bundle: Bundle = match serde_json::from_slice(bundle) {
         Ok(bundle) => bundle,
@@ -140,18 +143,11 @@ pub(super) fn signature_problem(
             "the signature covers other bytes than the stored record".into(),
         ));
     }
-    let mut last = String::new();
-    for key in trusted {
-        match verify_envelope(
-            &bundle,
-            TrustedSigner::Key(key),
-            std::path::Path::new("registry"),
-        ) {
-            Ok(_) => return None,
-            Err(e) => last = e.to_string(),
-        }
+    match trusted.verify_envelope(&bundle, Some(model), std::path::Path::new("registry")) {
+        Ok(_) => None,
+        Err(e) => Some(LinkProblem::BadSignature(match e {
+            Error::NotAuthentic { problem, .. } | Error::InvalidInput { problem, .. } => problem,
+            other => other.to_string(),
+        })),
     }
-    Some(LinkProblem::BadSignature(format!(
-        "not signed by a trusted key ({last})"
-    )))
 }

@@ -13,8 +13,7 @@ use super::slsa::parse_lineage_statement;
 use super::store::Entry;
 use crate::attest::Bundle;
 use crate::error::{Error, Result};
-use crate::keys::PublicKey;
-use crate::signing::{TrustedSigner, verify_envelope};
+use crate::trust_policy::TrustPolicy;
 
 /// The export line of `entry` (without its newline). `registry` names the store in errors.
 pub fn export_line(entry: &Entry, registry: &Path) -> Result<String> {
@@ -37,7 +36,7 @@ pub fn export_line(entry: &Entry, registry: &Path) -> Result<String> {
 /// its Statement and, with `keys`, is signed by one of them; a line longer than
 /// [`IMPORT_LINE_BYTES`] is refused. One bad line refuses the whole file (errors name the line),
 /// so an import is all or nothing. Entries get `recorded_at` as the time they enter a registry.
-pub fn read_export(path: &Path, keys: &[PublicKey], recorded_at: &str) -> Result<Vec<Entry>> {
+pub fn read_export(path: &Path, trusted: &TrustPolicy, recorded_at: &str) -> Result<Vec<Entry>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io("open", path, e))?;
     let mut reader = BufReader::new(file);
     let mut entries = Vec::new();
@@ -68,14 +67,14 @@ pub fn read_export(path: &Path, keys: &[PublicKey], recorded_at: &str) -> Result
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        entries.push(read_line(&line, keys, path, recorded_at).map_err(bad)?);
+        entries.push(read_line(&line, trusted, path, recorded_at).map_err(bad)?);
     }
     Ok(entries)
 }
 
 fn read_line(
     line: &[u8],
-    keys: &[PublicKey],
+    trusted: &TrustPolicy,
     path: &Path,
     recorded_at: &str,
 ) -> std::result::Result<Entry, String> {
@@ -97,20 +96,21 @@ fn read_line(
             if payload.as_deref() != Some(statement.as_slice()) {
                 return Err("the bundle signs other bytes than the statement".into());
             }
-            if !keys.is_empty()
-                && !keys
-                    .iter()
-                    .any(|key| verify_envelope(&parsed, TrustedSigner::Key(key), path).is_ok())
-            {
-                return Err(format!(
-                    "{} is not signed by any of the given keys",
-                    record.id()
-                ));
+            if !trusted.is_empty() {
+                trusted
+                    .verify_envelope(&parsed, Some(&record.name), path)
+                    .map_err(|e| match e {
+                        Error::NotAuthentic { problem, .. }
+                        | Error::InvalidInput { problem, .. } => {
+                            format!("{}: {problem}", record.id())
+                        }
+                        other => format!("{}: {other}", record.id()),
+                    })?;
             }
             Some(bundle.to_string().into_bytes())
         }
     };
-    if bundle.is_none() && !keys.is_empty() {
+    if bundle.is_none() && !trusted.is_empty() {
         return Err(format!("{} is not signed", record.id()));
     }
     Ok(Entry {

@@ -9,6 +9,7 @@ use super::store::{Entry, Store};
 use crate::error::{Error, Result};
 use crate::keys::PrivateKey;
 use crate::signing::sign_statement;
+use crate::trust_policy::TrustPolicy;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignOutcome {
@@ -56,7 +57,8 @@ fn judge_existing(
     key: &PrivateKey,
     registry: &Path,
 ) -> Result<SignOutcome> {
-    match signature_problem(bundle, &entry.statement, &[key.public_key()]) {
+    let trusted = TrustPolicy::of_keys(vec![key.public_key()]);
+    match signature_problem(bundle, &entry.statement, &trusted, &entry.record.name) {
         None => Ok(SignOutcome::AlreadySigned),
         Some(_) => Err(Error::invalid(
             registry,

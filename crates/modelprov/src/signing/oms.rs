@@ -9,15 +9,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::attest::{
-    BUNDLE_MEDIA_TYPE, Bundle, Envelope, EnvelopeSignature, IN_TOTO_PAYLOAD_TYPE, OmsStatement,
-    VerificationMaterial, bundle_public_key as public_key_material, oms_statement, pae,
-    parse_oms_statement,
+    BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPES, Bundle, Envelope, EnvelopeSignature,
+    IN_TOTO_PAYLOAD_TYPE, OmsStatement, VerificationMaterial,
+    bundle_public_key as public_key_material, oms_statement, pae, parse_oms_statement,
 };
 
 use crate::attest::{CertificateChain, RawBytes};
 use crate::error::{Error, Result};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::manifest::Manifest;
+use crate::sigstore::{
+    BundleSigner, Evidence, KeylessIdentity, Signed, SignedBy, TrustRoot, first_subject_sha256,
+    parse_sigstore_bundle, verify_sigstore_bundle,
+};
 use crate::x509::{check_valid_at, verify_leaf};
 
 /// Signs `manifest` with `key`. Without certificates the bundle carries the key's hint, as
@@ -84,18 +88,24 @@ pub fn sign_statement(
 /// Who the verifier trusts to have signed.
 #[derive(Clone, Copy, Debug)]
 pub enum TrustedSigner<'a> {
-    /// This public key (the bundle must carry a key hint, or none).
+    /// This public key (the bundle must carry a key hint, or none). Log entries, when the bundle
+    /// has any, are checked against the Sigstore public-good production root.
     Key(&'a PublicKey),
+    /// This public key, with the bundle's log entries checked against this trusted root.
+    LoggedKey(&'a PublicKey, &'a TrustRoot),
     /// Any leaf certificate that chains to one of these roots (DER).
     Roots(&'a [Vec<u8>]),
+    /// A keyless (Fulcio) signature by this identity and issuer, logged and timestamped as the
+    /// identity's trusted root requires.
+    Keyless(&'a KeylessIdentity),
 }
 
 /// A signature that verified, and what it says the model is.
 #[derive(Clone, Debug)]
 pub struct VerifiedSignature {
     pub statement: OmsStatement,
-    /// The signing certificate's subject, for certificate signatures.
-    pub signer: Option<String>,
+    /// Who signed, when, and where it was logged.
+    pub evidence: Evidence,
     pub warnings: Vec<String>,
 }
 
@@ -110,7 +120,7 @@ pub fn verify_bundle(
         parse_oms_statement(&envelope.payload).map_err(|problem| Error::invalid(path, problem))?;
     Ok(VerifiedSignature {
         statement,
-        signer: envelope.signer,
+        evidence: envelope.evidence,
         warnings: envelope.warnings,
     })
 }
@@ -119,15 +129,15 @@ pub fn verify_bundle(
 #[derive(Clone, Debug)]
 pub struct VerifiedEnvelope {
     pub payload: Vec<u8>,
-    /// The signing certificate's subject, for certificate signatures.
-    pub signer: Option<String>,
+    pub evidence: Evidence,
     pub warnings: Vec<String>,
 }
 
-/// Checks a bundle (read from `path`): media type, the signer (key hint, or certificate chain
-/// and leaf usage) and the DSSE signature over the exact payload bytes of an in-toto payload.
-/// `NotAuthentic` when the signer or signature does not match, or the signer's key is too weak
-/// to prove anything (`KeyType::weakness`); `InvalidInput` when the bundle cannot be used at all.
+/// Checks a bundle (read from `path`): media type, the signer (key hint, certificate chain and
+/// leaf usage, or a keyless certificate, log entry and identity) and the DSSE signature over the
+/// exact payload bytes of an in-toto payload. `NotAuthentic` when the signer or signature does
+/// not match, or the signer's key is too weak to prove anything (`KeyType::weakness`);
+/// `InvalidInput` when the bundle cannot be used at all.
 pub fn verify_envelope(
     bundle: &Bundle,
     trusted: TrustedSigner<'_>,
@@ -139,25 +149,58 @@ pub fn verify_envelope(
         problem,
     };
     let mut warnings = Vec::new();
-    if bundle.media_type != BUNDLE_MEDIA_TYPE {
+    if !BUNDLE_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
         return Err(invalid(format!(
-            "media type '{}' is not supported (expected {BUNDLE_MEDIA_TYPE})",
+            "media type '{}' is not a Sigstore bundle this tool reads (expected {BUNDLE_MEDIA_TYPE})",
             bundle.media_type
         )));
     }
+    let envelope = in_toto_envelope(bundle, path)?;
     let material = &bundle.verification_material;
-    if material.certificate.is_some() && !material.tlog_entries.is_empty() {
-        return Err(invalid(
-            "this is a Sigstore keyless signature (Fulcio certificate, Rekor entry); verifying those is not supported yet".into(),
-        ));
-    }
-    let mut signer = None;
-    let key = match trusted {
-        TrustedSigner::Key(key) => {
-            let Some(identifier) = &material.public_key else {
+    let logged = !material.tlog_entries.is_empty();
+    let fulcio = material.certificate.is_some() && logged;
+    let production;
+    let key_root: Option<&TrustRoot> = match trusted {
+        TrustedSigner::Key(_) if logged => {
+            production = TrustRoot::production();
+            Some(&production)
+        }
+        TrustedSigner::LoggedKey(_, root) if logged => Some(root),
+        _ => None,
+    };
+    let (key, evidence) = match trusted {
+        TrustedSigner::Keyless(keyless) => {
+            if material.public_key.is_some() {
                 return Err(invalid(
-                    "this signature carries a certificate; verify it with --certificate-chain, not --key".into(),
+                    "this signature was made with a key, not keyless: verify it with --key".into(),
                 ));
+            }
+            // The DSSE bundle binds its in-toto subject; the payload is what was signed.
+            let payload = decode(&envelope.payload)
+                .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
+            let subject = first_subject_sha256(&payload).ok_or_else(|| {
+                invalid("the signed statement has no subject with a SHA-256 digest".into())
+            })?;
+            let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
+            let evidence = verify_sigstore_bundle(
+                &sigstore,
+                path,
+                Signed::Sha256(subject),
+                BundleSigner::Keyless(keyless),
+            )?;
+            return Ok(VerifiedEnvelope {
+                payload,
+                evidence,
+                warnings,
+            });
+        }
+        TrustedSigner::Key(key) | TrustedSigner::LoggedKey(key, _) => {
+            let Some(identifier) = &material.public_key else {
+                return Err(invalid(if fulcio {
+                    "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry); verify it with --identity and --issuer".into()
+                } else {
+                    "this signature carries a certificate; verify it with --certificate-chain, not --key".into()
+                }));
             };
             match &identifier.hint {
                 Some(hint) if !hint.is_empty() => {
@@ -172,9 +215,37 @@ pub fn verify_envelope(
                     "the signature uses an older format without a key hint; re-sign it to record one".to_string(),
                 ),
             }
-            key.clone()
+            let evidence = match key_root {
+                // Log entries are evidence a verifier must not skip: they are checked, with the
+                // signature, by the Sigstore verifier.
+                Some(root) => {
+                    let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
+                    let payload = decode(&envelope.payload)
+                        .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
+                    let subject = first_subject_sha256(&payload).ok_or_else(|| {
+                        invalid("the signed statement has no subject with a SHA-256 digest".into())
+                    })?;
+                    verify_sigstore_bundle(
+                        &sigstore,
+                        path,
+                        Signed::Sha256(subject),
+                        BundleSigner::Key(key, root),
+                    )?
+                }
+                None => Evidence::of(SignedBy {
+                    kind: "key",
+                    key: Some(key.hint()),
+                    ..SignedBy::default()
+                }),
+            };
+            (key.clone(), evidence)
         }
         TrustedSigner::Roots(roots) => {
+            if fulcio {
+                return Err(invalid(
+                    "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry); verify it with --identity and --issuer, not --certificate-chain".into(),
+                ));
+            }
             let certificates: Vec<Vec<u8>> = match (&material.x509_certificate_chain, &material.certificate) {
                 (Some(chain), _) => chain.certificates.iter().map(|c| decode(&c.raw_bytes)).collect::<std::result::Result<_, _>>(),
                 (None, Some(single)) => decode(&single.raw_bytes).map(|der| vec![der]),
@@ -190,8 +261,12 @@ pub fn verify_envelope(
             };
             let verified = verify_leaf(leaf, intermediates, roots).map_err(not_authentic)?;
             warnings.extend(verified.warnings);
-            signer = Some(verified.subject);
-            verified.public_key
+            let evidence = Evidence::of(SignedBy {
+                kind: "certificate",
+                subject: Some(verified.subject),
+                ..SignedBy::default()
+            });
+            (verified.public_key, evidence)
         }
     };
     if let Some(weakness) = key.key_type().weakness() {
@@ -200,26 +275,13 @@ pub fn verify_envelope(
             key.key_type()
         )));
     }
-    let Some(envelope) = &bundle.dsse_envelope else {
-        return Err(invalid(
-            "the bundle has no DSSE envelope (message signatures are not OMS signatures)".into(),
-        ));
-    };
-    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(invalid(format!(
-            "payload type '{}' is not an in-toto statement ({IN_TOTO_PAYLOAD_TYPE})",
-            envelope.payload_type
-        )));
-    }
     let Some(first) = envelope.signatures.first() else {
         return Err(invalid("the envelope holds no signature".into()));
     };
-    let payload = STANDARD
-        .decode(&envelope.payload)
+    let payload = decode(&envelope.payload)
         .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
-    let signature = STANDARD
-        .decode(&first.sig)
-        .map_err(|e| invalid(format!("the signature is not base64: {e}")))?;
+    let signature =
+        decode(&first.sig).map_err(|e| invalid(format!("the signature is not base64: {e}")))?;
     if !key.verify(&pae(&envelope.payload_type, &payload), &signature) {
         return Err(not_authentic(
             "the signature does not verify with the given key: the payload or signature was altered, or another key signed it".into(),
@@ -227,9 +289,29 @@ pub fn verify_envelope(
     }
     Ok(VerifiedEnvelope {
         payload,
-        signer,
+        evidence,
         warnings,
     })
+}
+
+/// The bundle's DSSE envelope, which must hold an in-toto payload.
+fn in_toto_envelope<'b>(bundle: &'b Bundle, path: &Path) -> Result<&'b Envelope> {
+    let Some(envelope) = &bundle.dsse_envelope else {
+        return Err(Error::invalid(
+            path,
+            "the bundle has no DSSE envelope (message signatures are not OMS signatures)",
+        ));
+    };
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "payload type '{}' is not an in-toto statement ({IN_TOTO_PAYLOAD_TYPE})",
+                envelope.payload_type
+            ),
+        ));
+    }
+    Ok(envelope)
 }
 
 fn decode(text: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {

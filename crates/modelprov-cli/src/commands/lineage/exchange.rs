@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use modelprov::card::{Card, card_sha256};
-use modelprov::keys::PublicKey;
 use modelprov::lineage::{
     Entry, LineageRecord, Parent, Procedure, Relation, Store, export_line, lineage_statement,
     read_export, sort_versions,
@@ -43,6 +42,11 @@ pub struct ImportArgs {
     #[arg(long = "key", value_name = "FILE")]
     pub keys: Vec<PathBuf>,
 
+    /// Accept only records signed by a signer this trust policy trusts for their model names
+    /// (docs/trust-policy.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -59,13 +63,10 @@ pub fn run_export(args: ExportArgs) -> Result<Outcome> {
 }
 
 pub fn run_import(args: ImportArgs) -> Result<Outcome> {
-    let mut keys = Vec::new();
-    for path in &args.keys {
-        keys.push(PublicKey::read(path)?);
-    }
+    let trusted = crate::trust_args::policy_or_keys(args.policy.as_ref(), &args.keys)?;
     let mut store = args.registry.open(true)?;
     let entries = match (&args.file, &args.card) {
-        (Some(file), _) => read_export(file, &keys, &now())?,
+        (Some(file), _) => read_export(file, &trusted, &now())?,
         (None, Some(card)) => vec![from_card(card, &store)?],
         (None, None) => unreachable!("clap requires one"),
     };

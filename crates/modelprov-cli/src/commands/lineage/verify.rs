@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 use modelprov::Result;
-use modelprov::keys::PublicKey;
 use modelprov::lineage::{LinkProblem, verify_chain};
 use serde_json::json;
 
@@ -22,6 +21,11 @@ pub struct LineageVerifyArgs {
     #[arg(long = "key", value_name = "FILE")]
     pub keys: Vec<PathBuf>,
 
+    /// Trust the signers of this trust policy, each for the model names it lists
+    /// (docs/trust-policy.md).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+
     /// Also check that this model folder hashes to the recorded digest.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
@@ -34,13 +38,10 @@ pub struct LineageVerifyArgs {
 }
 
 pub fn run(args: LineageVerifyArgs) -> Result<Outcome> {
-    let mut keys = Vec::new();
-    for path in &args.keys {
-        keys.push(PublicKey::read(path)?);
-    }
+    let trusted = crate::trust_args::policy_or_keys(args.policy.as_ref(), &args.keys)?;
     let store = args.registry.open_read_only()?;
     let entry = find(&store, &args.id, store.path())?;
-    let report = verify_chain(&store, &entry.record.digest, &keys)?;
+    let report = verify_chain(&store, &entry.record.digest, &trusted)?;
     let model = match &args.model {
         Some(dir) => {
             let mut warnings = Vec::new();

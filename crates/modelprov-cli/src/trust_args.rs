@@ -1,0 +1,113 @@
+//! The options that say whom a signature must come from, shared by every command that checks
+//! one: a key, certificate roots, a keyless identity, or a trust policy file.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+use modelprov::keys::PublicKey;
+use modelprov::sigstore::{IdentityMatch, KeylessIdentity, TrustRoot};
+use modelprov::trust_policy::{Entry, PolicySigner, Signer, TrustPolicy};
+use modelprov::x509::read_certificates;
+use modelprov::{Error, Result};
+
+/// Keyless (Sigstore) signer options.
+#[derive(Args, Debug, Default, Clone)]
+pub struct KeylessArgs {
+    /// Keyless signatures: the signer's identity (the certificate's SAN: an email address or a
+    /// workflow URI), exactly. Needs --issuer.
+    #[arg(long, value_name = "SAN", conflicts_with = "identity_regex")]
+    pub identity: Option<String>,
+
+    /// Keyless signatures: a regular expression the whole identity must match. Needs --issuer.
+    #[arg(long, value_name = "REGEX")]
+    pub identity_regex: Option<String>,
+
+    /// Keyless signatures: the OIDC issuer that vouched for the identity, exactly
+    /// (e.g. https://token.actions.githubusercontent.com).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// Check certificates, log entries and timestamps against the embedded Sigstore staging
+    /// root instead of production.
+    #[arg(long, conflicts_with = "trusted_root")]
+    pub staging: bool,
+
+    /// Check them against this trusted_root.json (a private Sigstore instance).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl KeylessArgs {
+    /// The root log entries and certificates are checked against, when one was asked for.
+    pub fn root(&self) -> Result<Option<Arc<TrustRoot>>> {
+        Ok(match (&self.trusted_root, self.staging) {
+            (Some(path), _) => Some(TrustRoot::read(path)?),
+            (None, true) => Some(TrustRoot::staging()),
+            (None, false) => None,
+        })
+    }
+
+    pub fn identity_given(&self) -> bool {
+        self.identity.is_some() || self.identity_regex.is_some() || self.issuer.is_some()
+    }
+
+    /// The keyless signer these options name, if any; an identity without its issuer (or the
+    /// reverse) is refused: either alone would trust too much.
+    pub fn keyless(&self) -> Result<Option<KeylessIdentity>> {
+        let identity = match (&self.identity, &self.identity_regex) {
+            (Some(exact), _) => Some(IdentityMatch::Exact(exact.clone())),
+            (None, Some(pattern)) => Some(IdentityMatch::regex(pattern).map_err(Error::Usage)?),
+            (None, None) => None,
+        };
+        match (identity, &self.issuer) {
+            (None, None) => Ok(None),
+            (Some(identity), Some(issuer)) => Ok(Some(KeylessIdentity {
+                identity,
+                issuer: issuer.clone(),
+                root: self.root()?.unwrap_or_else(TrustRoot::production),
+            })),
+            (Some(_), None) => Err(Error::Usage(
+                "--identity needs --issuer: an identity means nothing without the issuer that vouched for it".into(),
+            )),
+            (None, Some(_)) => Err(Error::Usage(
+                "--issuer needs --identity or --identity-regex: any identity at an issuer is anybody".into(),
+            )),
+        }
+    }
+}
+
+/// The policy a `--policy FILE`, or else these `--key` files, describe; empty when neither is
+/// given.
+pub fn policy_or_keys(policy: Option<&PathBuf>, keys: &[PathBuf]) -> Result<TrustPolicy> {
+    match (policy, keys) {
+        (Some(_), [_, ..]) => Err(Error::Usage(
+            "give trusted signers either as --key options or in a --policy file, not both".into(),
+        )),
+        (Some(path), []) => TrustPolicy::read(path),
+        (None, keys) => {
+            let mut read = Vec::new();
+            for path in keys {
+                read.push(PublicKey::read(path)?);
+            }
+            Ok(TrustPolicy::of_keys(read))
+        }
+    }
+}
+
+/// One signer as an unscoped policy entry.
+pub fn single(signer: Signer) -> TrustPolicy {
+    TrustPolicy::from_signers(vec![
+        PolicySigner::new(signer, Vec::new(), Entry::default())
+            .expect("an unscoped signer has no globs to refuse"),
+    ])
+}
+
+/// Roots read from certificate files.
+pub fn roots(files: &[PathBuf]) -> Result<Signer> {
+    let mut roots = Vec::new();
+    for file in files {
+        roots.extend(read_certificates(file)?);
+    }
+    Ok(Signer::CertificateRoots(roots))
+}

@@ -1,0 +1,79 @@
+//! Whom a keyless signature must come from: the signing certificate's identity (its SAN: an
+//! email, or a CI workflow URI) and the OIDC issuer that vouched for it. Both are required, as
+//! cosign and sigstore-python require them: a Fulcio certificate proves only that *someone* held
+//! an identity at some issuer.
+
+use serde::Serialize;
+
+use std::sync::Arc;
+
+use super::trust_root::TrustRoot;
+
+#[derive(Clone, Debug)]
+pub enum IdentityMatch {
+    /// The SAN equals this string.
+    Exact(String),
+    /// The whole SAN matches this regular expression (anchored at both ends).
+    Regex(regex::Regex),
+}
+
+impl IdentityMatch {
+    /// `pattern` anchored so that it must match the whole identity, as cosign's
+    /// `--certificate-identity-regexp` users expect of `^...$`; an unanchored pattern such as
+    /// `me@example.com` would otherwise also accept `evil-me@example.com.attacker`.
+    pub fn regex(pattern: &str) -> Result<IdentityMatch, String> {
+        regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map(IdentityMatch::Regex)
+            .map_err(|e| format!("--identity-regex: not a valid regular expression: {e}"))
+    }
+
+    pub fn matches(&self, identity: &str) -> bool {
+        match self {
+            IdentityMatch::Exact(expected) => expected == identity,
+            IdentityMatch::Regex(pattern) => pattern.is_match(identity),
+        }
+    }
+}
+
+impl std::fmt::Display for IdentityMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentityMatch::Exact(identity) => f.write_str(identity),
+            IdentityMatch::Regex(pattern) => {
+                let text = pattern.as_str();
+                let inner = text
+                    .strip_prefix("^(?:")
+                    .and_then(|t| t.strip_suffix(")$"))
+                    .unwrap_or(text);
+                write!(f, "/{inner}/")
+            }
+        }
+    }
+}
+
+impl Serialize for IdentityMatch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A keyless signer the verifier trusts: this identity, at this issuer, certified by this
+/// Sigstore instance.
+#[derive(Clone, Debug)]
+pub struct KeylessIdentity {
+    pub identity: IdentityMatch,
+    pub issuer: String,
+    pub root: Arc<TrustRoot>,
+}
+
+impl std::fmt::Display for KeylessIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at {} ({})",
+            self.identity,
+            self.issuer,
+            self.root.instance()
+        )
+    }
+}
