@@ -21,7 +21,7 @@ mod trust_args;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use exit::Outcome;
 
@@ -65,6 +65,9 @@ enum Command {
     Sbom(commands::sbom::SbomCommand),
     /// Find code that would run when model files are loaded (pickle payloads), without loading them.
     Scan(commands::scan::ScanArgs),
+    /// Trust policies: whom a team trusts to sign which models (docs/trust-policy.md).
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page, or write one page per command into a folder.
@@ -73,8 +76,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let json = json_requested(std::env::args_os());
-    let outcome = match Cli::try_parse() {
-        Ok(cli) => run(cli),
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let outcome = match parsed {
+        Ok((cli, matches)) => run(cli, &matches),
         Err(error) if json && error.use_stderr() => {
             let text = error.render().to_string();
             let text = text.strip_prefix("error: ").unwrap_or(&text).trim_end();
@@ -97,7 +103,7 @@ fn main() -> ExitCode {
     finish(outcome)
 }
 
-fn run(cli: Cli) -> modelprov::Result<Outcome> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> modelprov::Result<Outcome> {
     if let Some(threads) = cli.threads {
         if !(1..=MAX_THREADS).contains(&threads) {
             return Err(modelprov::Error::Usage(format!(
@@ -118,6 +124,13 @@ fn run(cli: Cli) -> modelprov::Result<Outcome> {
         Command::Lineage(command) => commands::lineage::run(command),
         Command::Sbom(command) => commands::sbom::run(command),
         Command::Scan(args) => commands::scan::run(args),
+        // `policy new` reads the order of its options (which signer a --models scopes).
+        Command::Policy(command) => commands::policy::run(
+            command,
+            matches
+                .subcommand_matches("policy")
+                .and_then(|m| m.subcommand_matches("new")),
+        ),
         Command::Completions(args) => commands::completions::run(args),
         Command::Man(args) => commands::man::run(args),
     }

@@ -345,8 +345,9 @@ impl TrustPolicy {
                 },
             });
         }
-        // One signer: its own error, unwrapped, says exactly what failed.
-        if let [only] = applicable.as_slice() {
+        // A policy of one signer (a --key, --identity, ... option): its own error, unwrapped,
+        // says exactly what failed.
+        if let ([only], 1) = (applicable.as_slice(), self.signers.len()) {
             return verify(&only.signer).map(|verified| (verified, *only));
         }
         let mut reasons = Vec::new();
@@ -361,10 +362,17 @@ impl TrustPolicy {
                 Err(other) => reasons.push(format!("{}: {other}", signer.signer)),
             }
         }
+        let scoped = self.signers.iter().filter(|s| !s.applies_to(model)).count();
+        let unscoped_note = match (model, scoped) {
+            (None, 1..) => format!(
+                " ({scoped} signer(s) scoped to model names were not tried: give the model's name)"
+            ),
+            _ => String::new(),
+        };
         Err(Error::NotAuthentic {
             path: path.to_path_buf(),
             problem: format!(
-                "not signed by any signer the trust policy trusts for {}: {}",
+                "not signed by any signer the trust policy trusts for {}: {}{unscoped_note}",
                 model.map_or("this model".to_string(), |m| format!("'{m}'")),
                 reasons.join("; ")
             ),

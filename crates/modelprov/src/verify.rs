@@ -85,6 +85,9 @@ pub fn verify_model_with(
     context: &BuildContext<'_>,
     options: VerifyOptions,
 ) -> Result<Verification> {
+    if let Expectation::Manifest(expected) = expectation {
+        refuse_names_through_symlinks(model, expected)?;
+    }
     let mut built = build_manifest(model, expectation.serialization(), context)?;
     let mut unsigned_ignored = Vec::new();
     if let (true, Expectation::Manifest(expected)) = (options.ignore_unsigned_files, expectation) {
@@ -126,6 +129,34 @@ pub fn verify_model_with(
         unsigned_ignored,
         warnings: built.warnings,
     })
+}
+
+/// A signed name whose folder part is a symlink in the model (`weights/x.bin` where `weights`
+/// links elsewhere) would have the verifier hash bytes outside the model under a signed name.
+/// Refused before any file is read. (`..` and absolute names never parse.)
+fn refuse_names_through_symlinks(model: &Path, expected: &Manifest) -> Result<()> {
+    let mut checked = std::collections::HashSet::new();
+    for resource in &expected.resources {
+        let mut prefix = std::path::PathBuf::new();
+        let parts: Vec<&str> = resource.name.path.split('/').collect();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            prefix.push(part);
+            if !checked.insert(prefix.clone()) {
+                continue;
+            }
+            let on_disk = model.join(&prefix);
+            if std::fs::symlink_metadata(&on_disk).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(crate::error::Error::invalid(
+                    &on_disk,
+                    format!(
+                        "the signed name '{}' goes through this symlink; refused before reading any file (a signature covers the model's own files)",
+                        resource.name.path
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The model card's name when the folder has one that `serialization` leaves out, so that a

@@ -4,6 +4,7 @@ pub mod hash;
 pub mod keygen;
 pub mod lineage;
 pub mod man;
+pub mod policy;
 pub mod sbom;
 pub mod scan;
 pub mod sign;

@@ -10,7 +10,7 @@ pub use bundle::{
     MAX_BUNDLE_BYTES, PublicKeyIdentifier, RawBytes, VerificationMaterial, bundle_public_key,
     read_bundle,
 };
-pub use dsse::{IN_TOTO_PAYLOAD_TYPE, pae};
+pub use dsse::{IN_TOTO_PAYLOAD_TYPE, pae, pae_model_signing_v0_2};
 pub use statement::{
     OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE, OmsStatement, STATEMENT_TYPE, Sha256Out,
     StatementOut, oms_statement, parse_oms_statement,

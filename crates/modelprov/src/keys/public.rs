@@ -189,6 +189,24 @@ impl PublicKey {
     }
 }
 
+impl PublicKey {
+    /// ECDSA over SHA-256 whatever the curve: what model_signing 0.2 signed with for every EC key
+    /// (P-384 and P-521 included). Only for verifying its signatures; false for other key types.
+    pub fn verify_ecdsa_sha256(&self, message: &[u8], signature: &[u8]) -> bool {
+        use signature::hazmat::PrehashVerifier as _;
+        let digest = Sha256::digest(message);
+        match &self.0 {
+            Inner::P256(key) => p256::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok()),
+            Inner::P384(key) => p384::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok()),
+            Inner::P521(key) => p521::ecdsa::Signature::from_der(signature)
+                .is_ok_and(|s| key.verify_prehash(&digest, &s).is_ok()),
+            Inner::Ed25519(_) | Inner::Rsa(_) => false,
+        }
+    }
+}
+
 /// Algorithm identifiers of the supported key types.
 pub(super) mod oids {
     use spki::ObjectIdentifier;

@@ -11,7 +11,8 @@ use base64::engine::general_purpose::STANDARD;
 use crate::attest::{
     BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPES, Bundle, Envelope, EnvelopeSignature,
     IN_TOTO_PAYLOAD_TYPE, OmsStatement, VerificationMaterial,
-    bundle_public_key as public_key_material, oms_statement, pae, parse_oms_statement,
+    bundle_public_key as public_key_material, oms_statement, pae, pae_model_signing_v0_2,
+    parse_oms_statement,
 };
 
 use crate::attest::{CertificateChain, RawBytes};
@@ -283,6 +284,18 @@ pub fn verify_envelope(
     let signature =
         decode(&first.sig).map_err(|e| invalid(format!("the signature is not base64: {e}")))?;
     if !key.verify(&pae(&envelope.payload_type, &payload), &signature) {
+        // model_signing 0.2 signed a defective encoding, always with SHA-256; 1.x accepts it.
+        let compat = pae_model_signing_v0_2(&envelope.payload_type, &payload);
+        if key.verify_ecdsa_sha256(&compat, &signature) {
+            warnings.push(
+                "signed by model_signing 0.2, whose DSSE encoding was defective (accepted as model_signing 1.x accepts it); re-sign with a current signer".to_string(),
+            );
+            return Ok(VerifiedEnvelope {
+                payload,
+                evidence,
+                warnings,
+            });
+        }
         return Err(not_authentic(
             "the signature does not verify with the given key: the payload or signature was altered, or another key signed it".into(),
         ));

@@ -332,3 +332,16 @@ impl ExtendedKeyUsageValidator for AnyPurpose {
         Ok(())
     }
 }
+
+/// Certificates (DER) as PEM text, one `CERTIFICATE` block each, in order.
+pub fn certificates_pem(certificates: &[Vec<u8>]) -> String {
+    certificates
+        .iter()
+        .map(|der| {
+            pem::encode_config(
+                &pem::Pem::new("CERTIFICATE", der.clone()),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            )
+        })
+        .collect()
+}
