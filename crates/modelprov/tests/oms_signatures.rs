@@ -513,3 +513,84 @@ fn certificates_must_be_valid_at_the_signing_time() {
     let late = check_valid_at(&chain, at(2_200_000_000)).unwrap_err();
     assert!(late.contains("expired"), "{late}");
 }
+
+/// The OMS v1.0 JSON schemas (tests/fixtures/oms-schemas, SOURCE.md there), resolved offline.
+struct OmsSchemas;
+
+impl jsonschema::Retrieve for OmsSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        let file = match uri.as_str() {
+            "https://model_signing/envelope/v1.0/schema" => "envelope",
+            "https://model_signing/predicate/v1.0/schema" => "predicate",
+            "https://model_signing/statement/v1.0/schema" => "statement",
+            other => return Err(format!("no bundled schema for {other}").into()),
+        };
+        Ok(oms_schema(file))
+    }
+}
+
+fn oms_schema(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("tests/fixtures/oms-schemas/{name}.schema.json"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn schema_problems(schema: &str, document: &serde_json::Value) -> Vec<String> {
+    let validator = jsonschema::options()
+        .with_retriever(OmsSchemas)
+        .build(&oms_schema(schema))
+        .unwrap();
+    validator
+        .iter_errors(document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn bundles_modelprov_writes_validate_against_the_oms_v1_schemas() {
+    let root = vectors();
+    let manifest = build_manifest(
+        &root.join("model"),
+        &Serialization::oms_default(),
+        &BuildContext::default(),
+    )
+    .unwrap()
+    .manifest;
+    let key = PrivateKey::read(&root.join("keys/p256_private_pkcs8.pem"), None).unwrap();
+    let leaf_key = PrivateKey::read(&root.join("pki/leaf_key.pem"), None).unwrap();
+    let chain: Vec<Vec<u8>> = ["leaf_cert.pem", "int_cert.pem"]
+        .iter()
+        .flat_map(|name| read_certificates(&root.join("pki").join(name)).unwrap())
+        .collect();
+    for (what, bundle) in [
+        ("key", sign_manifest(&manifest, &key, &[]).unwrap()),
+        (
+            "certificate",
+            sign_manifest(&manifest, &leaf_key, &chain).unwrap(),
+        ),
+    ] {
+        let value: serde_json::Value = serde_json::from_slice(&bundle.to_json()).unwrap();
+        let problems = schema_problems("bundle", &value);
+        assert!(problems.is_empty(), "{what} bundle: {problems:?}");
+        let payload = base64_decode(bundle.dsse_envelope.as_ref().unwrap().payload.as_str());
+        let statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let problems = schema_problems("statement", &statement);
+        assert!(problems.is_empty(), "{what} statement: {problems:?}");
+    }
+    // The schemas are not vacuous: a bundle without its envelope, or a statement whose
+    // predicate lost its serialization, fails them.
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&sign_manifest(&manifest, &key, &[]).unwrap().to_json()).unwrap();
+    value.as_object_mut().unwrap().remove("dsseEnvelope");
+    assert!(!schema_problems("bundle", &value).is_empty());
+    let payload = modelprov::attest::oms_statement(&manifest);
+    let mut statement: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    statement["predicate"]
+        .as_object_mut()
+        .unwrap()
+        .remove("serialization");
+    assert!(!schema_problems("statement", &statement).is_empty());
+}
