@@ -231,9 +231,44 @@ fn classify(error: sigstore_verify::Error, path: &Path, root: &TrustRoot) -> Err
         }
         _ => not_authentic(
             path,
-            format!("{error} (checked against the {} root)", root.instance()),
+            format!(
+                "{} (checked against the {} root)",
+                readable_times(&error.to_string()),
+                root.instance()
+            ),
         ),
     }
+}
+
+/// webpki reports validity failures as `CertExpired { time: UnixTime(1778168051), not_after:
+/// UnixTime(1778167690) }`; users read dates.
+fn readable_times(message: &str) -> String {
+    static PATTERN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"Cert(Expired|NotValidYet) \{ time: UnixTime\((\d+)\), (?:not_after|not_before): UnixTime\((\d+)\) \}",
+        )
+        .expect("a valid pattern")
+    });
+    let date = |seconds: &str| {
+        seconds
+            .parse::<i64>()
+            .ok()
+            .and_then(|s| jiff::Timestamp::from_second(s).ok())
+            .map_or_else(|| seconds.to_string(), |t| t.to_string())
+    };
+    PATTERN
+        .replace_all(message, |caps: &regex::Captures<'_>| {
+            let (time, bound) = (date(&caps[2]), date(&caps[3]));
+            match &caps[1] {
+                "Expired" => format!(
+                    "the certificate had expired at the verified signing time {time} (not after {bound})"
+                ),
+                _ => format!(
+                    "the certificate was not yet valid at the verified signing time {time} (not before {bound})"
+                ),
+            }
+        })
+        .into_owned()
 }
 
 fn not_authentic(path: &Path, problem: String) -> Error {
