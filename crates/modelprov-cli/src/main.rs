@@ -49,7 +49,7 @@ enum Command {
     /// Build the manifest of a model file or folder and print its root digest.
     Hash(commands::hash::HashArgs),
     /// Check a model against a manifest, a digest, a trusted digest by id, or a signature.
-    Verify(commands::verify::VerifyArgs),
+    Verify(Box<commands::verify::VerifyArgs>),
     /// Sign a model: write an OpenSSF Model Signing (OMS) signature file.
     Sign(commands::sign::SignArgs),
     /// Generate a signing key pair.
@@ -117,7 +117,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> modelprov::Result<Outcome> {
     }
     match cli.command {
         Command::Hash(args) => commands::hash::run(args),
-        Command::Verify(args) => commands::verify::run(args),
+        Command::Verify(args) => commands::verify::run(*args),
         Command::Sign(args) => commands::sign::run(args),
         Command::Keygen(args) => commands::keygen::run(args),
         Command::Card(command) => commands::card::run(command),
