@@ -781,13 +781,25 @@ fn historical_oms_bundles_verify_as_model_signing_verifies_them() {
         let output = modelprov().args(&args).output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let expected = if reference_accepts { 0 } else { 1 };
+        // The one divergence: a signing certificate that is itself a CA, which model_signing
+        // (through OpenSSL) accepts and modelprov refuses, saying so.
+        let ca_signer = name.ends_with("-leafca");
+        let expected = if reference_accepts && !ca_signer {
+            0
+        } else {
+            1
+        };
         assert_eq!(
             output.status.code(),
             Some(expected),
             "{name}: {stdout}{stderr}"
         );
-        if reference_accepts {
+        if ca_signer {
+            assert!(
+                stdout.contains("is a CA (BasicConstraints CA:TRUE)"),
+                "{name}: {stdout}"
+            );
+        } else if reference_accepts {
             verified.push(name.as_str());
         } else {
             assert!(stdout.contains("root"), "{name}: {stdout}");
@@ -803,9 +815,9 @@ fn historical_oms_bundles_verify_as_model_signing_verifies_them() {
                 "{name}: {stdout}"
             );
         }
-        if name.starts_with("own-v020") {
+        if name.starts_with("own-v020") && !ca_signer {
             assert!(stderr.contains("model_signing 0.2"), "{name}: {stderr}");
         }
     }
-    assert_eq!(verified.len(), 33, "{verified:?}");
+    assert_eq!(verified.len(), 31, "{verified:?}");
 }

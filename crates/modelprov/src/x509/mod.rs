@@ -137,6 +137,11 @@ pub fn verify_leaf(
             Some(problem) => format!(
                 "the signing certificate ({subject}) does not chain to a given root: {problem}"
             ),
+            // model_signing (through OpenSSL) accepts a CA:TRUE signing certificate; modelprov
+            // refuses it, naming what is unusual, rather than validate such a path by hand.
+            None if matches!(error, webpki::Error::CaUsedAsEndEntity) => format!(
+                "the signing certificate ({subject}) is a CA (BasicConstraints CA:TRUE); a CA is not accepted as the signing certificate (model_signing, through OpenSSL, accepts one): sign with an end-entity certificate"
+            ),
             None => chain_problem(&subject, &error, intermediates_der, not_before),
         });
     }
