@@ -1060,7 +1060,7 @@ fn lineage_verify_without_a_trusted_key_is_a_usage_error() {
     family(&lab);
     let error = lab.lineage_err(&["verify", "merged-q4@1.0.0"], 2);
     assert!(
-        error.contains("at least one trusted public key (--key)"),
+        error.contains("at least one trusted signer (--key or --policy)"),
         "{error}"
     );
 }
