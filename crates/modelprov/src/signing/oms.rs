@@ -157,6 +157,15 @@ pub fn verify_envelope(
         )));
     }
     let envelope = in_toto_envelope(bundle, path)?;
+    // What a Sigstore-verified DSSE bundle binds: the payload's first in-toto subject.
+    let signed_subject = || -> Result<(Vec<u8>, [u8; 32])> {
+        let payload = decode(&envelope.payload)
+            .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
+        let subject = first_subject_sha256(&payload).ok_or_else(|| {
+            invalid("the signed statement has no subject with a SHA-256 digest".into())
+        })?;
+        Ok((payload, subject))
+    };
     let material = &bundle.verification_material;
     let logged = !material.tlog_entries.is_empty();
     let fulcio = material.certificate.is_some() && logged;
@@ -177,11 +186,7 @@ pub fn verify_envelope(
                 ));
             }
             // The DSSE bundle binds its in-toto subject; the payload is what was signed.
-            let payload = decode(&envelope.payload)
-                .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
-            let subject = first_subject_sha256(&payload).ok_or_else(|| {
-                invalid("the signed statement has no subject with a SHA-256 digest".into())
-            })?;
+            let (payload, subject) = signed_subject()?;
             let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
             let evidence = verify_sigstore_bundle(
                 &sigstore,
@@ -221,11 +226,7 @@ pub fn verify_envelope(
                 // signature, by the Sigstore verifier.
                 Some(root) => {
                     let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
-                    let payload = decode(&envelope.payload)
-                        .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
-                    let subject = first_subject_sha256(&payload).ok_or_else(|| {
-                        invalid("the signed statement has no subject with a SHA-256 digest".into())
-                    })?;
+                    let (_, subject) = signed_subject()?;
                     verify_sigstore_bundle(
                         &sigstore,
                         path,
