@@ -964,7 +964,7 @@ fn an_endless_file_as_card_fields_is_named() {
         2,
     );
     assert!(
-        error.contains("/dev/zero: larger than 16777216 bytes; too large for a model card"),
+        error.contains("/dev/zero: larger than 16 MiB; too large for a model card"),
         "{error}"
     );
 }

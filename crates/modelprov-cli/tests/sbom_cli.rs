@@ -440,7 +440,7 @@ fn an_sbom_is_signed_with_the_model_and_checked_by_verify() {
 fn endless_files_are_named_wherever_an_sbom_input_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let (model, registry) = tutorial_model(dir.path());
-    let too_large = "/dev/zero: larger than 268435456 bytes; too large for an SBOM";
+    let too_large = "/dev/zero: larger than 256 MiB; too large for an SBOM";
     let error = run_err(&["sbom", "validate", "/dev/zero"], 2);
     assert!(error.contains(too_large), "{error}");
     let sbom = write(
@@ -514,7 +514,7 @@ fn endless_files_are_named_wherever_an_sbom_input_is_read() {
         );
         assert!(
             error.contains(&format!(
-                "{}: larger than 67108864 bytes; too large for a dependency file",
+                "{}: larger than 64 MiB; too large for a dependency file",
                 link.display()
             )),
             "{error}"

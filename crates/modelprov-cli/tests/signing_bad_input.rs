@@ -246,7 +246,7 @@ fn broken_or_oversized_signature_files_are_unusable_input() {
             "payload type",
         ),
         (
-            text.replace("bundle.v0.3+json", "bundle+json;version=0.2"),
+            text.replace("bundle.v0.3+json", "bundle+json;version=0.9"),
             "media type",
         ),
     ] {
@@ -291,7 +291,7 @@ fn a_signature_for_another_model_or_with_a_swapped_payload_is_not_authentic() {
 }
 
 #[test]
-fn a_keyless_sigstore_bundle_is_answered_not_supported() {
+fn a_keyless_sigstore_bundle_given_a_key_or_roots_points_to_the_identity_options() {
     let s = signed_model();
     let mut bundle: serde_json::Value = json(&fs::read_to_string(&s.signature).unwrap());
     bundle["verificationMaterial"] = serde_json::json!({
@@ -302,7 +302,9 @@ fn a_keyless_sigstore_bundle_is_answered_not_supported() {
     fs::write(&keyless, bundle.to_string()).unwrap();
     let stderr = run_err(&verify_args(&s, &keyless), 2);
     assert!(
-        stderr.contains("keyless") && stderr.contains("not supported yet"),
+        stderr.contains("keyless.sig")
+            && stderr.contains("keyless Sigstore signature")
+            && stderr.contains("--identity and --issuer"),
         "{stderr}"
     );
     let roots = vectors().join("pki/root_cert.pem");
@@ -317,7 +319,10 @@ fn a_keyless_sigstore_bundle_is_answered_not_supported() {
         ],
         2,
     );
-    assert!(stderr.contains("not supported yet"), "{stderr}");
+    assert!(
+        stderr.contains("keyless Sigstore signature") && stderr.contains("not --certificate-chain"),
+        "{stderr}"
+    );
 }
 
 /// A CA and a leaf with the given usages and validity, written as PEM files in `folder`.
@@ -773,7 +778,7 @@ fn endless_key_certificate_and_passphrase_files_are_refused_by_name() {
     ] {
         let stderr = run_err(&args, 2);
         assert!(
-            stderr.contains("/dev/zero: larger than 1048576 bytes"),
+            stderr.contains("/dev/zero: larger than 1 MiB"),
             "{args:?}: {stderr}"
         );
     }

@@ -210,7 +210,7 @@ fn verifies_against_a_trust_file() {
         ],
         2,
     );
-    assert!(stderr.contains("go with --digest only"), "{stderr}");
+    assert!(stderr.contains("go with --digest"), "{stderr}");
 }
 
 #[test]

@@ -230,10 +230,19 @@ pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     if bytes.len() as u64 > limit {
         return Err(Error::invalid(
             path,
-            format!("larger than {} bytes; too large for {what}", limit),
+            format!("larger than {}; too large for {what}", readable_size(limit)),
         ));
     }
     Ok(bytes)
+}
+
+/// A size limit as people write it: `64 MiB`, `512 KiB`, or bytes.
+fn readable_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 /// `read_capped` for text files: the bytes must be UTF-8.
@@ -280,8 +289,11 @@ mod tests {
         let error = read_capped(Path::new("/dev/zero"), 4096, "a public key").unwrap_err();
         assert_eq!(
             error.to_string(),
-            "/dev/zero: larger than 4096 bytes; too large for a public key"
+            "/dev/zero: larger than 4 KiB; too large for a public key"
         );
+        assert_eq!(readable_size(64 << 20), "64 MiB");
+        assert_eq!(readable_size(1000), "1000 bytes");
+        assert_eq!(readable_size((1 << 20) + 1024), "1025 KiB");
     }
 
     #[test]

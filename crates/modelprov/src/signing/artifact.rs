@@ -27,26 +27,32 @@ pub enum SignatureKind {
 }
 
 /// Tells a model signature from a file's by what the bundle signs; `None` when the text is not
-/// a JSON object at all (the bundle parser then says what is wrong).
+/// a JSON object holding an in-toto DSSE envelope or a message signature (the bundle parser
+/// then says what is wrong).
 pub fn signature_kind(text: &[u8]) -> Option<SignatureKind> {
     let bundle: Value = serde_json::from_slice(text).ok()?;
     let envelope = bundle.as_object()?.get("dsseEnvelope");
     let Some(envelope) = envelope else {
-        return Some(SignatureKind::Artifact);
+        return bundle
+            .get("messageSignature")
+            .map(|_| SignatureKind::Artifact);
     };
-    let is_model = envelope.get("payloadType").and_then(Value::as_str)
-        == Some(IN_TOTO_PAYLOAD_TYPE)
-        && envelope
-            .get("payload")
-            .and_then(Value::as_str)
-            .and_then(|payload| STANDARD.decode(payload).ok())
-            .and_then(|payload| serde_json::from_slice::<Value>(&payload).ok())
-            .is_some_and(|statement| {
-                matches!(
-                    statement.get("predicateType").and_then(Value::as_str),
-                    Some(OMS_PREDICATE_TYPE | OMS_LEGACY_PREDICATE_TYPE)
-                )
-            });
+    // Sigstore's DSSE bundles carry in-toto Statements only; any other payload type is left to
+    // the model signature parser, which names it.
+    if envelope.get("payloadType").and_then(Value::as_str) != Some(IN_TOTO_PAYLOAD_TYPE) {
+        return None;
+    }
+    let is_model = envelope
+        .get("payload")
+        .and_then(Value::as_str)
+        .and_then(|payload| STANDARD.decode(payload).ok())
+        .and_then(|payload| serde_json::from_slice::<Value>(&payload).ok())
+        .is_some_and(|statement| {
+            matches!(
+                statement.get("predicateType").and_then(Value::as_str),
+                Some(OMS_PREDICATE_TYPE | OMS_LEGACY_PREDICATE_TYPE)
+            )
+        });
     Some(if is_model {
         SignatureKind::Model
     } else {
@@ -206,6 +212,54 @@ fn signed_sha256(signed: Signed<'_>) -> Result<[u8; 32]> {
                 hasher.update(&buffer[..read]);
             }
             Ok(hasher.finalize().into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope_bundle(payload_type: &str, predicate_type: &str) -> String {
+        let statement = serde_json::json!({"predicateType": predicate_type});
+        serde_json::json!({"dsseEnvelope": {
+            "payloadType": payload_type,
+            "payload": STANDARD.encode(statement.to_string()),
+        }})
+        .to_string()
+    }
+
+    #[test]
+    fn what_a_bundle_signs_is_told_by_its_content() {
+        let model = envelope_bundle(IN_TOTO_PAYLOAD_TYPE, OMS_PREDICATE_TYPE);
+        assert_eq!(signature_kind(model.as_bytes()), Some(SignatureKind::Model));
+        let legacy = envelope_bundle(IN_TOTO_PAYLOAD_TYPE, OMS_LEGACY_PREDICATE_TYPE);
+        assert_eq!(
+            signature_kind(legacy.as_bytes()),
+            Some(SignatureKind::Model)
+        );
+        let provenance = envelope_bundle(IN_TOTO_PAYLOAD_TYPE, "https://slsa.dev/provenance/v1");
+        assert_eq!(
+            signature_kind(provenance.as_bytes()),
+            Some(SignatureKind::Artifact)
+        );
+        let message = br#"{"messageSignature": {"signature": ""}}"#;
+        assert_eq!(signature_kind(message), Some(SignatureKind::Artifact));
+        // Neither a DSSE envelope nor a message signature: left to the bundle parser to name.
+        let other_payload = envelope_bundle("application/json", OMS_PREDICATE_TYPE);
+        for text in [
+            &b"{}"[..],
+            b"[]",
+            b"not json",
+            br#"{"verificationMaterial": {}}"#,
+            other_payload.as_bytes(),
+        ] {
+            assert_eq!(
+                signature_kind(text),
+                None,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
         }
     }
 }
