@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
+use modelprov::Result;
 use modelprov::cache::DigestCache;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::{passphrase_from_env, read_passphrase_file};
-use modelprov::manifest::{Method, Serialization};
-use modelprov::walk::{DefaultIgnores, IgnoreSet};
-use modelprov::{Error, Result};
+use modelprov::manifest::Serialization;
+use modelprov::model::HashConfig;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum AlgorithmArg {
@@ -78,6 +78,20 @@ impl SerializationArgs {
             && !self.allow_symlinks
     }
 
+    /// The library's hashing configuration these options describe.
+    pub fn config(&self) -> HashConfig {
+        let mut config = HashConfig::default()
+            .algorithm(self.algorithm.map_or(HashAlgorithm::Sha256, Into::into))
+            .shard_size(self.shard_size)
+            .ignore_git_paths(!self.no_ignore_git_paths)
+            .ignore_card(!self.no_ignore_readme)
+            .allow_symlinks(self.allow_symlinks);
+        for path in &self.ignore {
+            config = config.ignore(path);
+        }
+        config
+    }
+
     /// The serialization these options describe for `model`; `own_outputs` are files this run
     /// writes, ignored when they lie inside the model. Returns warnings alongside.
     pub fn resolve(
@@ -85,42 +99,7 @@ impl SerializationArgs {
         model: &Path,
         own_outputs: &[&Path],
     ) -> Result<(Serialization, Vec<String>)> {
-        let mut ignore = IgnoreSet::defaults(DefaultIgnores {
-            git_paths: !self.no_ignore_git_paths,
-            model_card: !self.no_ignore_readme,
-        });
-        let mut warnings = Vec::new();
-        for path in &self.ignore {
-            ignore.add_user_path(model, path)?;
-            let inside = if path.is_absolute() {
-                path.clone()
-            } else {
-                model.join(path)
-            };
-            if !inside.exists() {
-                warnings.push(format!(
-                    "ignore path {} matches nothing in {} (ignore paths are relative to the model)",
-                    path.display(),
-                    model.display()
-                ));
-            }
-        }
-        if model.is_dir() {
-            for output in own_outputs {
-                ignore.add_if_inside(model, output)?;
-            }
-        }
-        let serialization = Serialization {
-            method: match self.shard_size {
-                None => Method::Files,
-                Some(shard_size) => Method::Shards { shard_size },
-            },
-            algorithm: self.algorithm.map_or(HashAlgorithm::Sha256, Into::into),
-            allow_symlinks: self.allow_symlinks,
-            ignore_paths: ignore.paths().to_vec(),
-        };
-        serialization.check().map_err(Error::Usage)?;
-        Ok((serialization, warnings))
+        self.config().resolve(model, own_outputs)
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use modelprov::keys::PublicKey;
-use modelprov::sigstore::{IdentityMatch, KeylessIdentity, TrustRoot};
-use modelprov::trust_policy::{Entry, PolicySigner, Signer, TrustPolicy};
+use modelprov::sigstore::{KeylessIdentity, TrustRoot};
+use modelprov::trust_policy::{Signer, TrustPolicy};
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
@@ -55,25 +55,12 @@ impl KeylessArgs {
     /// The keyless signer these options name, if any; an identity without its issuer (or the
     /// reverse) is refused: either alone would trust too much.
     pub fn keyless(&self) -> Result<Option<KeylessIdentity>> {
-        let identity = match (&self.identity, &self.identity_regex) {
-            (Some(exact), _) => Some(IdentityMatch::Exact(exact.clone())),
-            (None, Some(pattern)) => Some(IdentityMatch::regex(pattern).map_err(Error::Usage)?),
-            (None, None) => None,
-        };
-        match (identity, &self.issuer) {
-            (None, None) => Ok(None),
-            (Some(identity), Some(issuer)) => Ok(Some(KeylessIdentity {
-                identity,
-                issuer: issuer.clone(),
-                root: self.root()?.unwrap_or_else(TrustRoot::production),
-            })),
-            (Some(_), None) => Err(Error::Usage(
-                "--identity needs --issuer: an identity means nothing without the issuer that vouched for it".into(),
-            )),
-            (None, Some(_)) => Err(Error::Usage(
-                "--issuer needs --identity or --identity-regex: any identity at an issuer is anybody".into(),
-            )),
-        }
+        KeylessIdentity::from_options(
+            self.identity.as_deref(),
+            self.identity_regex.as_deref(),
+            self.issuer.as_deref(),
+            self.root()?,
+        )
     }
 }
 
@@ -97,10 +84,7 @@ pub fn policy_or_keys(policy: Option<&PathBuf>, keys: &[PathBuf]) -> Result<Trus
 
 /// One signer as an unscoped policy entry.
 pub fn single(signer: Signer) -> TrustPolicy {
-    TrustPolicy::from_signers(vec![
-        PolicySigner::new(signer, Vec::new(), Entry::default())
-            .expect("an unscoped signer has no globs to refuse"),
-    ])
+    TrustPolicy::single(signer)
 }
 
 /// Roots read from certificate files.

@@ -197,6 +197,15 @@ impl TrustPolicy {
         TrustPolicy { signers }
     }
 
+    /// A policy trusting this one signer for every model (what `--key`, `--certificate-chain`
+    /// or `--identity` with `--issuer` mean on a command line).
+    pub fn single(signer: Signer) -> TrustPolicy {
+        TrustPolicy::from_signers(vec![
+            PolicySigner::new(signer, Vec::new(), Entry::default())
+                .expect("an unscoped signer has no globs to refuse"),
+        ])
+    }
+
     /// A policy trusting these keys for every model (what `--key` options mean).
     pub fn of_keys(keys: Vec<PublicKey>) -> TrustPolicy {
         let signers = keys

@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use modelprov::fsutil;
-use modelprov::keys::{KeyType, PrivateKey};
-use modelprov::{Error, Result};
+use modelprov::Result;
+use modelprov::keys::{KeyType, write_key_pair};
 
 use crate::args::PassphraseArgs;
 use crate::exit::Outcome;
@@ -65,39 +64,17 @@ pub struct KeygenArgs {
 }
 
 pub fn run(args: KeygenArgs) -> Result<Outcome> {
-    let public_path = args.public_key.clone().unwrap_or_else(|| {
-        let mut name = args.private_key.clone().into_os_string();
-        name.push(".pub");
-        PathBuf::from(name)
-    });
-    if fsutil::resolve_lenient(&args.private_key)? == fsutil::resolve_lenient(&public_path)?
-        || fsutil::same_file(&args.private_key, &public_path)
-    {
-        return Err(Error::Usage(format!(
-            "--private-key and --public-key are both {}; they must be two files",
-            public_path.display()
-        )));
-    }
-    for path in [&args.private_key, &public_path] {
-        if std::fs::symlink_metadata(path).is_ok() && !args.force {
-            return Err(Error::Usage(format!(
-                "{} exists; pass --force to replace it",
-                path.display()
-            )));
-        }
-    }
     let passphrase = args.passphrase.read()?;
-    let key = PrivateKey::generate(args.key_type.into())?;
-    let private_pem = key.to_pkcs8_pem(passphrase.as_deref().map(Vec::as_slice))?;
+    let written = write_key_pair(
+        args.key_type.into(),
+        &args.private_key,
+        args.public_key.as_deref(),
+        passphrase.as_deref().map(Vec::as_slice),
+        args.force,
+    )?;
+    let key = &written.key;
     let public = key.public_key();
-    // Both keys are written in full before either is renamed into place, so a failure (a full
-    // disk, an unwritable folder) never leaves a lost or mismatched pair.
-    let mut private_file = fsutil::stage(&args.private_key, 0o600)?;
-    private_file.write_all(private_pem.as_bytes())?;
-    let mut public_file = fsutil::stage(&public_path, 0o644)?;
-    public_file.write_all(public.to_pem().as_bytes())?;
-    private_file.commit()?;
-    public_file.commit()?;
+    let public_path = &written.public_key;
     if args.json {
         print_json(&serde_json::json!({
             "type": key.key_type().to_string(),

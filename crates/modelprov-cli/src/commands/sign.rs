@@ -3,23 +3,18 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use modelprov::RootDigest;
-use modelprov::card::{Card, sign_card};
 use modelprov::fsutil::{refuse_replacing_input, write_atomically};
-use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::PrivateKey;
-use modelprov::manifest::Method;
-use modelprov::sbom::{described_digest, sbom_statement};
-use modelprov::signing::{check_signature_output, sign_file, sign_manifest, sign_statement};
-use modelprov::walk::path_inside_model;
+use modelprov::model::{ModelSigner, SignRequest, sign_model};
+use modelprov::signing::{check_signature_output, sign_file};
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
 use crate::args::{CacheArgs, OutputArgs, PassphraseArgs, SerializationArgs};
 use crate::card_files::{attachment_signature_path, card_signature_path};
 use crate::exit::Outcome;
-use crate::model_build::build_identified_manifest;
 use crate::output::{is_stdout, print_json, warn_all, write_output};
+use crate::progress_bar::with_progress;
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
@@ -105,55 +100,22 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             ));
         }
     }
-    let card = match &args.card {
-        Some(path) => {
-            let bytes = Card::read_bytes(path)?;
-            let card = Card::from_bytes(path, &bytes)?;
-            Some((path, card, bytes))
-        }
-        None => None,
-    };
     let card_output = args
         .card_signature
         .clone()
         .unwrap_or_else(|| card_signature_path(&output));
-    let sbom = match &args.sbom {
-        Some(path) => Some((path, modelprov::sbom::read_sbom(path)?)),
-        None => None,
-    };
     let sbom_output = args
         .sbom_signature
         .clone()
         .unwrap_or_else(|| attachment_signature_path(&output, "sbom"));
-    // The card and SBOM describe the model by its identity, which leaves the card out; neither
-    // may be part of the model's content. Signature files may lie inside (they are left out).
-    if let Some((card_path, _, _)) = &card {
-        if args.serialization.no_ignore_readme {
-            return Err(Error::Usage(
-                "--card binds the card to the model's identity, which leaves README.md out; \
-                 drop --no-ignore-readme"
-                    .into(),
-            ));
-        }
-        modelprov::card::check_card_location(&args.path, card_path)?;
-    }
-    if let Some((sbom_path, _)) = &sbom
-        && let Some(name) = path_inside_model(&args.path, sbom_path)?
-    {
-        return Err(Error::Usage(format!(
-            "{} lies inside the model as '{name}', so it would be part of the content it \
-             describes; keep the SBOM outside the model folder",
-            sbom_path.display()
-        )));
-    }
     let mut own_outputs: Vec<&Path> = Vec::new();
     if !to_stdout {
         own_outputs.push(output.as_path());
     }
-    if card.is_some() {
+    if args.card.is_some() {
         own_outputs.push(card_output.as_path());
     }
-    if sbom.is_some() {
+    if args.sbom.is_some() {
         own_outputs.push(sbom_output.as_path());
     }
     let mut inputs = vec![args.key.as_path()];
@@ -166,55 +128,27 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         refuse_replacing_input(signature, &inputs)?;
     }
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
-    if !key.key_type().oms_compatible() {
-        warnings.push(format!(
-            "{} signatures verify with modelprov, but model_signing accepts EC keys (P-256, P-384, P-521) only",
-            key.key_type()
-        ));
-    }
-    if serialization.method != Method::Files || serialization.algorithm != HashAlgorithm::Sha256 {
-        warnings.push(
-            "model_signing's CLI verifies whole-file SHA-256 signatures only; this one verifies with modelprov and the model_signing API".into(),
-        );
-    }
-    let built = build_identified_manifest(
-        &args.path,
-        &serialization,
-        &args.cache,
-        args.output_args.quiet,
-        "sign",
-        &mut warnings,
-    )?;
     let mut certificates = Vec::new();
     for file in args.certificate.iter().chain(&args.certificate_chain) {
         certificates.extend(read_certificates(file)?);
     }
-    let bundle = sign_manifest(&built.manifest, &key, &certificates)?;
-    let digest = built.manifest.root_digest();
-    let card_bundle = match &card {
-        Some((card_path, card, bytes)) => Some(sign_model_card(
-            card_path,
-            card,
-            bytes,
-            &built.manifest.name,
-            &digest,
-            &key,
-            &certificates,
-            &mut warnings,
-        )?),
-        None => None,
+    let signer = ModelSigner::new(key).with_certificates(certificates);
+    let request = SignRequest {
+        card: args.card.as_deref(),
+        sbom: args.sbom.as_deref(),
+        ..SignRequest::new(&args.path, &serialization, &signer)
     };
-    let sbom_bundle = match &sbom {
-        Some((sbom_path, document)) => Some(sign_model_sbom(
-            sbom_path,
-            document,
-            &built.manifest.name,
-            &digest,
-            &key,
-            &certificates,
-        )?),
-        None => None,
-    };
+    let cache = args.cache.open(&mut warnings);
+    let mut signed = with_progress(args.output_args.quiet, cache.as_ref(), |context| {
+        sign_model(&request, context)
+    })?;
+    warnings.append(&mut signed.warnings);
+    let digest = signed.digest();
+    let key = &signer.key;
+    let bundle = &signed.signature;
+    let card_bundle = &signed.card_signature;
+    let sbom_bundle = &signed.sbom_signature;
+    let built = &signed.built;
     write_output(Some(&output), &bundle.to_json())?;
     if let Some(card_bundle) = &card_bundle {
         write_atomically(&card_output, &card_bundle.to_json())?;
@@ -258,76 +192,6 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Ok)
-}
-
-/// Signs the SBOM as describing `digest`; an SBOM about other bytes is refused.
-fn sign_model_sbom(
-    path: &Path,
-    document: &serde_json::Value,
-    model_name: &str,
-    digest: &RootDigest,
-    key: &PrivateKey,
-    certificates: &[Vec<u8>],
-) -> Result<modelprov::attest::Bundle> {
-    match described_digest(document) {
-        Some(described) if described == *digest => {}
-        Some(described) => {
-            return Err(Error::Usage(format!(
-                "{} describes the model {described}, but this model is {digest}; generate it again before signing",
-                path.display()
-            )));
-        }
-        None => {
-            return Err(Error::invalid(
-                path,
-                "not an SBOM of a model (no model digest found in it)",
-            ));
-        }
-    }
-    let payload = sbom_statement(model_name, digest, document)
-        .map_err(|problem| Error::invalid(path, problem))?;
-    sign_statement(&payload, key, certificates)
-}
-
-/// Signs the card as describing `digest`. A card that records another model digest is refused:
-/// signing would vouch for a card about other bytes.
-#[allow(clippy::too_many_arguments)]
-fn sign_model_card(
-    card_path: &Path,
-    card: &Card,
-    bytes: &[u8],
-    model_name: &str,
-    digest: &RootDigest,
-    key: &PrivateKey,
-    certificates: &[Vec<u8>],
-    warnings: &mut Vec<String>,
-) -> Result<modelprov::attest::Bundle> {
-    match card.recorded_digest() {
-        Some(recorded) if recorded != digest.to_string() => {
-            return Err(Error::Usage(format!(
-                "{} describes the model {recorded}, but this model is {digest}; refresh it with `modelprov card init` before signing",
-                card_path.display()
-            )));
-        }
-        Some(_) => {}
-        None => warnings.push(format!(
-            "{} records no model digest; the signature binds it to {digest} anyway",
-            card_path.display()
-        )),
-    }
-    let name = card_path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "README.md".into());
-    sign_card(
-        model_name,
-        digest,
-        &name,
-        bytes,
-        &card.metadata,
-        key,
-        certificates,
-    )
 }
 
 fn show(path: &Path) -> std::path::Display<'_> {

@@ -4,21 +4,18 @@
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
-use modelprov::attest::read_bundle;
-use modelprov::attest::{MAX_BUNDLE_BYTES, parse_oms_statement};
-use modelprov::card::{Card, verify_card_bundle};
+use modelprov::attest::MAX_BUNDLE_BYTES;
 use modelprov::fsutil::read_capped;
 use modelprov::keys::PublicKey;
 use modelprov::lineage::Store as _;
 use modelprov::manifest::{parse_manifest, read_manifest};
-use modelprov::sbom::verify_sbom_bundle;
+use modelprov::model::{Attachment, SignatureCheck, signed_expectation};
 use modelprov::scan::FileScan;
-use modelprov::signing::{SignatureKind, VerifiedSignature, signature_kind, verify_file};
+use modelprov::signing::{SignatureKind, signature_kind, verify_file};
 use modelprov::sigstore::{Evidence, Signed};
 use modelprov::trust::TrustFile;
 use modelprov::trust_policy::{Signer, TrustPolicy};
 use modelprov::verify::{Expectation, Verification, VerifyOptions, verify_model_with};
-use modelprov::walk::IgnoreSet;
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
 
@@ -352,14 +349,6 @@ fn not_covered_note(name: &str, args: &VerifyArgs) -> String {
     note
 }
 
-/// A card or SBOM whose signature verified as made with the model's.
-#[derive(Serialize)]
-struct Attachment {
-    kind: &'static str,
-    file: String,
-    signature: String,
-}
-
 /// What the model should be, a description of where that came from, and warnings; `card` is set
 /// when a card was checked against its signature.
 fn expectation(
@@ -376,85 +365,37 @@ fn expectation(
         ));
     }
     if let Some(signature) = &args.signature {
-        let bundle = read_bundle(signature)?;
         let policy = trust_policy(args)?;
-        let (envelope, signer) =
-            policy.verify_envelope(&bundle, args.model_name.as_deref(), signature)?;
-        let statement = parse_oms_statement(&envelope.payload)
-            .map_err(|problem| Error::invalid(signature, problem))?;
-        let trusted = signer.signer.trusted();
-        let verified = VerifiedSignature {
-            statement,
-            evidence: envelope.evidence,
-            warnings: envelope.warnings,
+        let check = SignatureCheck {
+            model_name: args.model_name.clone(),
+            ignore: args.serialization.ignore.clone(),
+            card: args.card.as_ref().map(|card| {
+                let signature = args
+                    .card_signature
+                    .clone()
+                    .unwrap_or_else(|| card_signature_path(signature));
+                (card.clone(), signature)
+            }),
+            sbom: args.sbom.as_ref().map(|sbom| {
+                let signature = args
+                    .sbom_signature
+                    .clone()
+                    .unwrap_or_else(|| attachment_signature_path(signature, "sbom"));
+                (sbom.clone(), signature)
+            }),
         };
-        if let Some(card_path) = &args.card {
-            let card_signature = args
-                .card_signature
-                .clone()
-                .unwrap_or_else(|| card_signature_path(signature));
-            let card_bundle = read_bundle(&card_signature)?;
-            let bytes = Card::read_bytes(card_path)?;
-            verify_card_bundle(
-                &card_bundle,
-                trusted,
-                &card_signature,
-                &bytes,
-                &verified.statement.manifest.root_digest(),
-            )?;
-            attachments.push(Attachment {
-                kind: "card",
-                file: card_path.display().to_string(),
-                signature: card_signature.display().to_string(),
-            });
-        }
-        if let Some(sbom_path) = &args.sbom {
-            let sbom_signature = args
-                .sbom_signature
-                .clone()
-                .unwrap_or_else(|| attachment_signature_path(signature, "sbom"));
-            let sbom_bundle = read_bundle(&sbom_signature)?;
-            let document = modelprov::sbom::read_sbom(sbom_path)?;
-            verify_sbom_bundle(
-                &sbom_bundle,
-                trusted,
-                &sbom_signature,
-                &document,
-                &verified.statement.manifest.root_digest(),
-            )?;
-            attachments.push(Attachment {
-                kind: "SBOM",
-                file: sbom_path.display().to_string(),
-                signature: sbom_signature.display().to_string(),
-            });
-        }
-        let mut manifest = verified.statement.manifest;
-        // As the reference verifier does: the signature file never counts as part of the model,
-        // and ignore paths given now add to those the signer recorded (bundles before
-        // model_signing 1.1 record none).
-        let mut ignore =
-            IgnoreSet::from_recorded(&manifest.serialization.ignore_paths).map_err(Error::Usage)?;
-        if args.path.is_dir() {
-            ignore.add_if_inside(&args.path, signature)?;
-            for path in &args.serialization.ignore {
-                ignore.add_user_path(&args.path, path)?;
-            }
-        } else if !args.serialization.ignore.is_empty() {
-            return Err(Error::Usage(
-                "--ignore leaves paths of a model folder out; this model is one file".into(),
-            ));
-        }
-        manifest.serialization.ignore_paths = ignore.paths().to_vec();
+        let signed = signed_expectation(&args.path, signature, &policy, &check)?;
+        attachments.extend(signed.attachments);
         let source = format!(
             "signature {} (signed by {})",
             signature.display(),
-            verified.evidence.signed_by
+            signed.evidence.signed_by
         );
         return Ok((
-            Expectation::Manifest(manifest),
+            signed.expectation,
             source,
-            verified.warnings,
-            Some(verified.evidence),
+            signed.warnings,
+            Some(signed.evidence),
         ));
     }
     if let Some(text) = &args.digest {

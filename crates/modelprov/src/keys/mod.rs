@@ -12,12 +12,14 @@
 //! never verifies, whatever its bytes (see [`KeyType::weakness`]).
 
 mod detached;
+mod pair_files;
 mod passphrase;
 mod pem_blocks;
 mod private;
 mod public;
 
 pub use detached::Feed;
+pub use pair_files::{KeyPairFiles, default_public_key_path, write_key_pair};
 pub use passphrase::{passphrase_from_env, read_passphrase_file};
 pub(crate) use pem_blocks::pem_certificates;
 pub use private::PrivateKey;
@@ -45,6 +47,24 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// The key types by the names `modelprov keygen --type` takes.
+    pub const NAMES: [(&'static str, KeyType); 6] = [
+        ("p256", KeyType::EcdsaP256),
+        ("p384", KeyType::EcdsaP384),
+        ("p521", KeyType::EcdsaP521),
+        ("ed25519", KeyType::Ed25519),
+        ("rsa3072", KeyType::Rsa(3072)),
+        ("rsa4096", KeyType::Rsa(4096)),
+    ];
+
+    /// The key type named `name` (one of [`KeyType::NAMES`]).
+    pub fn from_name(name: &str) -> Option<KeyType> {
+        Self::NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, key_type)| *key_type)
+    }
+
     /// Whether `model_signing` (1.1.1) can verify OMS signatures made with this key: it accepts
     /// the NIST EC curves only.
     pub fn oms_compatible(self) -> bool {

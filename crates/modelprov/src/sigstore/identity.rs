@@ -66,6 +66,41 @@ pub struct KeylessIdentity {
     pub root: Arc<TrustRoot>,
 }
 
+impl KeylessIdentity {
+    /// The keyless signer named by an exact identity or an identity pattern, and an issuer;
+    /// `None` when none of them is given. An identity without its issuer, or an issuer without
+    /// an identity, is refused: either alone would trust anybody. `root` defaults to the
+    /// public-good production instance.
+    pub fn from_options(
+        exact: Option<&str>,
+        pattern: Option<&str>,
+        issuer: Option<&str>,
+        root: Option<Arc<TrustRoot>>,
+    ) -> crate::Result<Option<Self>> {
+        let identity = match (exact, pattern) {
+            (Some(exact), _) => Some(IdentityMatch::Exact(exact.to_string())),
+            (None, Some(pattern)) => {
+                Some(IdentityMatch::regex(pattern).map_err(crate::Error::Usage)?)
+            }
+            (None, None) => None,
+        };
+        match (identity, issuer) {
+            (None, None) => Ok(None),
+            (Some(identity), Some(issuer)) => Ok(Some(KeylessIdentity {
+                identity,
+                issuer: issuer.to_string(),
+                root: root.unwrap_or_else(TrustRoot::production),
+            })),
+            (Some(_), None) => Err(crate::Error::Usage(
+                "--identity needs --issuer: an identity means nothing without the issuer that vouched for it".into(),
+            )),
+            (None, Some(_)) => Err(crate::Error::Usage(
+                "--issuer needs --identity or --identity-regex: any identity at an issuer is anybody".into(),
+            )),
+        }
+    }
+}
+
 impl std::fmt::Display for KeylessIdentity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
