@@ -9,12 +9,18 @@ use modelprov::card::{Card as CardDocument, Severity, completeness, model_digest
 use modelprov::fsutil::{refuse_replacing_input, write_atomically};
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::{KeyType, PrivateKey, PublicKey, write_key_pair};
+use modelprov::lineage::{
+    LineageRecord, RecordRequest, Recorded, Relation, SqliteStore, Store as _, find, record_model,
+};
 use modelprov::manifest::{
     BuildContext, BuildOutcome, Manifest as Built, read_manifest, write_manifest,
 };
 use modelprov::model::{
     HashConfig, ModelSigner, SignRequest, SignatureCheck, attachment_signature_path,
     card_model_manifest, hash_model, sign_model, signed_expectation,
+};
+use modelprov::sbom::{
+    CycloneDxVersion, DocumentFormat, SbomRequest, gather_inputs, sbom_document, source_date_epoch,
 };
 use modelprov::signing::check_signature_output;
 use modelprov::sigstore::{KeylessIdentity, TrustRoot};
@@ -925,6 +931,234 @@ impl Card {
     }
 }
 
+/// A lineage registry (SQLite): signed, digest-bound provenance records of models and the
+/// models they were derived from. Created when first written to.
+///
+/// >>> reg = modelprov.Registry("registry.sqlite")
+/// >>> reg.record(name="base", version="1.0.0", model="base/", key="signer.key")["version"]
+/// '1.0.0'
+#[pyclass(module = "modelprov", frozen)]
+struct Registry {
+    path: PathBuf,
+}
+
+#[pymethods]
+impl Registry {
+    #[new]
+    fn new(path: PathBuf) -> Self {
+        Registry { path }
+    }
+
+    /// The registry file.
+    #[getter]
+    fn path(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    /// Records a model (hashed from ``model``, or given by ``digest``) as ``name``@``version``,
+    /// with its ``parents`` as ``(relation, "NAME@VERSION" or "sha256:<hex>")`` pairs, and
+    /// signs the record with ``key`` when given. Returns the record as stored. Recording the
+    /// same model again changes nothing (a signature is added to an unsigned record).
+    #[pyo3(signature = (*, name=None, version=None, model=None, digest=None, parents=None, datasets=None, method=None, code_revision=None, trainer=None, metrics=None, card=None, created=None, key=None, passphrase=None, file=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn record<'py>(
+        &self,
+        py: Python<'py>,
+        name: Option<String>,
+        version: Option<String>,
+        model: Option<PathBuf>,
+        digest: Option<String>,
+        parents: Option<Vec<(String, String)>>,
+        datasets: Option<Vec<(String, String)>>,
+        method: Option<String>,
+        code_revision: Option<String>,
+        trainer: Option<String>,
+        metrics: Option<std::collections::BTreeMap<String, f64>>,
+        card: Option<PathBuf>,
+        created: Option<String>,
+        key: Option<PathBuf>,
+        passphrase: Option<&Bound<'py, PyAny>>,
+        file: Option<PathBuf>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut relations = Vec::new();
+        for (relation, reference) in parents.unwrap_or_default() {
+            let parsed = Relation::parse(&relation).ok_or_else(|| {
+                usage(format!(
+                    "parent relation '{relation}' is not one of {}",
+                    Relation::ALL.map(|r| r.as_str()).join(", ")
+                ))
+            })?;
+            relations.push((parsed, reference));
+        }
+        let digest = match digest {
+            Some(text) => Some(
+                text.parse::<RootDigest>()
+                    .map_err(|problem| usage(format!("digest: {problem}")))?,
+            ),
+            None => None,
+        };
+        let passphrase = passphrase_bytes(passphrase)?;
+        let path = &self.path;
+        let recorded = py
+            .detach(|| -> modelprov::Result<Recorded> {
+                let key = match &key {
+                    Some(key) => Some(PrivateKey::read(key, passphrase.as_deref())?),
+                    None => None,
+                };
+                let request = RecordRequest {
+                    base: match &file {
+                        Some(file) => Some(LineageRecord::read(file)?),
+                        None => None,
+                    },
+                    name,
+                    version,
+                    model,
+                    digest,
+                    parents: relations,
+                    datasets: datasets.unwrap_or_default(),
+                    method,
+                    code_revision,
+                    trainer,
+                    metrics: metrics.unwrap_or_default().into_iter().collect(),
+                    card,
+                    created,
+                };
+                let mut store = SqliteStore::open(path, true)?;
+                record_model(
+                    &mut store,
+                    path,
+                    &request,
+                    key.as_ref(),
+                    &BuildContext::default(),
+                )
+            })
+            .map_err(input_error)?;
+        to_python(py, &recorded.entry.record)
+    }
+
+    /// The record ``id`` names (NAME@VERSION, or NAME for its latest version).
+    fn get<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let entry = py
+            .detach(|| {
+                let store = SqliteStore::open_read_only(&self.path)?;
+                find(&store, id, &self.path)
+            })
+            .map_err(input_error)?;
+        to_python(py, &entry.record)
+    }
+
+    /// The records from ``id`` to its roots, nearest first: the model, its parents, theirs.
+    /// A parent known only by its digest is ``{"digest": ..., "recorded": False}``.
+    fn trace<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.walk(py, id, true)
+    }
+
+    /// The records derived from ``id``, nearest first, ``id`` itself first.
+    fn descendants<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.walk(py, id, false)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<modelprov.Registry {}>", self.path.display())
+    }
+}
+
+/// One model on a lineage path: its record, or only its digest when nobody recorded it.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Traced {
+    Recorded(Box<LineageRecord>),
+    Unrecorded { digest: RootDigest, recorded: bool },
+}
+
+impl Registry {
+    fn walk<'py>(&self, py: Python<'py>, id: &str, ancestors: bool) -> PyResult<Bound<'py, PyAny>> {
+        let records = py
+            .detach(|| -> modelprov::Result<Vec<Traced>> {
+                let store = SqliteStore::open_read_only(&self.path)?;
+                let entry = find(&store, id, &self.path)?;
+                let graph = if ancestors {
+                    store.ancestors(&entry.record.digest)?
+                } else {
+                    store.descendants(&entry.record.digest)?
+                };
+                let mut records = Vec::new();
+                for digest in graph.nearest_first(&entry.record.digest, ancestors) {
+                    records.push(match store.by_digest(&digest)? {
+                        Some(entry) => Traced::Recorded(Box::new(entry.record)),
+                        None => Traced::Unrecorded {
+                            digest,
+                            recorded: false,
+                        },
+                    });
+                }
+                Ok(records)
+            })
+            .map_err(input_error)?;
+        to_python(py, &records)
+    }
+}
+
+/// The AI-SBOM of the model folder at `path`, as a dict: a CycloneDX ML-BOM (``spec`` "1.6"
+/// or "1.7") or, with ``format="spdx"``, an SPDX 3.0.1 document with the AI and Dataset
+/// profiles. It holds the model's digest and files, its card (``card``, default the folder's
+/// README.md), its lineage and datasets from ``registry`` (the record ``id`` or the one holding
+/// the model's digest), the libraries of its dependency files (those in the folder and
+/// ``requirements``), and known vulnerabilities from an offline OSV database (``osv``).
+/// ``SOURCE_DATE_EPOCH`` sets the timestamp, as for the CLI.
+///
+/// >>> bom = modelprov.sbom("model/")
+/// >>> bom["bomFormat"]
+/// 'CycloneDX'
+#[pyfunction]
+#[pyo3(signature = (path, *, format="cyclonedx", spec="1.6", card=None, registry=None, id=None, requirements=None, osv=None))]
+#[allow(clippy::too_many_arguments)]
+fn sbom<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    format: &str,
+    spec: &str,
+    card: Option<PathBuf>,
+    registry: Option<PathBuf>,
+    id: Option<String>,
+    requirements: Option<Vec<PathBuf>>,
+    osv: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let format = match (format, spec) {
+        ("cyclonedx", "1.6") => DocumentFormat::CycloneDx(CycloneDxVersion::V1_6),
+        ("cyclonedx", "1.7") => DocumentFormat::CycloneDx(CycloneDxVersion::V1_7),
+        ("cyclonedx", other) => {
+            return Err(usage(format!("spec '{other}' is not one of 1.6, 1.7")));
+        }
+        ("spdx", _) => DocumentFormat::Spdx,
+        (other, _) => {
+            return Err(usage(format!(
+                "format '{other}' is not one of cyclonedx, spdx"
+            )));
+        }
+    };
+    if id.is_some() && registry.is_none() {
+        return Err(usage("id names a record in a registry; give registry too"));
+    }
+    let (document, warnings) = py
+        .detach(|| -> modelprov::Result<(serde_json::Value, Vec<String>)> {
+            let request = SbomRequest {
+                card,
+                registry,
+                id,
+                requirements: requirements.unwrap_or_default(),
+                osv,
+                timestamp: source_date_epoch()?,
+                ..SbomRequest::new(path)
+            };
+            let (inputs, warnings) = gather_inputs(&request, &BuildContext::default())?;
+            Ok((sbom_document(&inputs, format), warnings))
+        })
+        .map_err(input_error)?;
+    warn_all(py, &warnings)?;
+    to_python(py, &document)
+}
+
 /// modelprov: where a machine-learning model came from, and whether it is exactly the bytes it
 /// claims to be.
 #[pymodule]
@@ -937,10 +1171,12 @@ fn _modelprov(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ScanReport>()?;
     m.add_class::<FileScan>()?;
     m.add_class::<Card>()?;
+    m.add_class::<Registry>()?;
     m.add_function(wrap_pyfunction!(hash, m)?)?;
     m.add_function(wrap_pyfunction!(keygen, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
+    m.add_function(wrap_pyfunction!(sbom, m)?)?;
     Ok(())
 }

@@ -334,5 +334,82 @@ def test_the_readme_python_example_runs_as_written(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[-2].startswith("True key ") and lines[-2].endswith(" True"), run.stdout
+    assert lines[-2].startswith("True key ") and lines[-2].endswith(" True ['tiny']"), run.stdout
     assert lines[-1] == "['config.json']", run.stdout
+
+
+def test_a_registry_records_signed_lineage_and_traces_it(model: Path, keys, tmp_path: Path) -> None:
+    private, public = keys
+    registry = tmp_path / "registry.sqlite"
+    reg = modelprov.Registry(registry)
+    base = reg.record(name="base", version="1.0.0", model=model, key=private)
+    assert base["digest"] == modelprov.hash(model).digest
+    tuned_model = tmp_path / "tuned"
+    shutil.copytree(model, tuned_model)
+    (tuned_model / "weights.bin").write_bytes(b"tuned weights")
+    tuned = reg.record(
+        name="tuned",
+        version="1.1.0",
+        model=tuned_model,
+        parents=[("finetune", "base@1.0.0")],
+        metrics={"accuracy": 0.91},
+        key=private,
+    )
+    assert tuned["parents"][0]["digest"] == base["digest"]
+    trace = reg.trace("tuned@1.1.0")
+    assert [(r["name"], r["version"]) for r in trace] == [("tuned", "1.1.0"), ("base", "1.0.0")]
+    assert [r["name"] for r in reg.descendants("base")] == ["base", "tuned"]
+    assert reg.get("tuned")["metrics"] == {"accuracy": 0.91}
+    # The same record again changes nothing; the CLI sees what Python recorded, signed.
+    assert reg.record(name="base", version="1.0.0", model=model, key=private) == base
+    cli = modelprov_cli("lineage", "verify", "tuned@1.1.0", "--registry", str(registry), "--key", str(public))
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    # The model as recorded verifies by id; a parent that is not recorded is refused.
+    assert modelprov_cli("verify", str(tuned_model), "--id", "tuned@1.1.0", "--registry", str(registry)).returncode == 0
+    with pytest.raises(modelprov.InputError, match="nobody@1.0"):
+        reg.record(name="x", version="1", model=model, parents=[("finetune", "nobody@1.0")])
+    with pytest.raises(modelprov.InputError, match="relation"):
+        reg.record(name="x", version="1", model=model, parents=[("stolen", "base@1.0.0")])
+    with pytest.raises(modelprov.InputError, match="no model 'ghost'"):
+        reg.trace("ghost")
+
+
+def test_sboms_are_the_cli_documents_and_pass_the_official_validators(
+    model: Path, keys, tmp_path: Path, monkeypatch
+) -> None:
+    private, _ = keys
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")
+    registry = tmp_path / "registry.sqlite"
+    modelprov.Registry(registry).record(name="tiny", version="2.0.0", model=model, key=private)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("torch==2.5.1\nnumpy>=1.26\n")
+    shared = REPO.parent / "shared" / "schemas"
+    for fmt, spec, validator in [
+        ("cyclonedx", "1.6", "validate_cdx.py"),
+        ("cyclonedx", "1.7", "validate_cdx.py"),
+        ("spdx", "1.6", "validate_spdx3.py"),
+    ]:
+        document = modelprov.sbom(
+            model, format=fmt, spec=spec, registry=registry, requirements=[requirements]
+        )
+        cli = modelprov_cli(
+            "sbom", "generate", str(model), "--format", fmt, "--spec", spec,
+            "--registry", str(registry), "--requirements", str(requirements), "--quiet",
+        )
+        assert cli.returncode == 0, cli.stderr
+        assert document == json.loads(cli.stdout)
+        text = json.dumps(document)
+        assert modelprov.hash(model).digest.split(":")[1] in text
+        assert "torch" in text and "2.0.0" in text
+        written = tmp_path / f"bom-{fmt}-{spec}.json"
+        written.write_text(text)
+        if (shared / validator).is_file():
+            check = subprocess.run(
+                [__import__("sys").executable, str(shared / validator), str(written)],
+                capture_output=True, text=True,
+            )
+            assert check.returncode == 0, check.stdout + check.stderr
+    with pytest.raises(modelprov.InputError, match="not a model folder"):
+        modelprov.sbom(model / "config.json")
+    with pytest.raises(modelprov.InputError, match="format"):
+        modelprov.sbom(model, format="swid")

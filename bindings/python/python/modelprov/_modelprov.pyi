@@ -1,6 +1,6 @@
 """Type stubs for the native module (checked against it with mypy's stubtest)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import Any, final
 
@@ -91,6 +91,34 @@ class Card:
     def is_valid(self) -> bool: ...
     def completeness(self) -> dict[str, Any]: ...
 
+@final
+class Registry:
+    def __new__(cls, path: _Path) -> Registry: ...
+    @property
+    def path(self) -> str: ...
+    def record(
+        self,
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        model: _Path | None = None,
+        digest: str | None = None,
+        parents: Sequence[tuple[str, str]] | None = None,
+        datasets: Sequence[tuple[str, str]] | None = None,
+        method: str | None = None,
+        code_revision: str | None = None,
+        trainer: str | None = None,
+        metrics: Mapping[str, float] | None = None,
+        card: _Path | None = None,
+        created: str | None = None,
+        key: _Path | None = None,
+        passphrase: str | bytes | None = None,
+        file: _Path | None = None,
+    ) -> dict[str, Any]: ...
+    def get(self, id: str) -> dict[str, Any]: ...
+    def trace(self, id: str) -> list[dict[str, Any]]: ...
+    def descendants(self, id: str) -> list[dict[str, Any]]: ...
+
 def hash(
     path: _Path,
     *,
@@ -151,3 +179,14 @@ def verify(
     shard_size: int | None = None,
 ) -> Verification: ...
 def scan(path: _Path, *, allow: Sequence[str] | None = None) -> ScanReport: ...
+def sbom(
+    path: _Path,
+    *,
+    format: str = "cyclonedx",
+    spec: str = "1.6",
+    card: _Path | None = None,
+    registry: _Path | None = None,
+    id: str | None = None,
+    requirements: Sequence[_Path] | None = None,
+    osv: _Path | None = None,
+) -> dict[str, Any]: ...

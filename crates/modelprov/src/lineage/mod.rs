@@ -6,6 +6,7 @@ mod chain;
 mod exchange;
 mod graph;
 mod record;
+mod recording;
 mod sign;
 mod slsa;
 mod sqlite;
@@ -18,6 +19,7 @@ pub use chain::{ChainLink, ChainReport, LinkProblem, verify_chain};
 pub use exchange::{export_line, read_export};
 pub use graph::{GraphFormat, render_graph};
 pub use record::{Dataset, LineageRecord, Parent, Procedure, Relation, split_id};
+pub use recording::{RecordRequest, Recorded, find, now, record_model};
 pub use sign::{SignOutcome, sign_record};
 pub use slsa::{
     LINEAGE_BUILD_TYPE, SLSA_PROVENANCE_V1, lineage_statement, parse_lineage_statement,

@@ -27,6 +27,39 @@ pub struct Subgraph {
     pub edges: Vec<Edge>,
 }
 
+impl Subgraph {
+    /// The digests reachable from `start` (itself first), nearest first: breadth-first along
+    /// the edges towards parents (`ancestors`) or towards children. Each digest once.
+    pub fn nearest_first(&self, start: &RootDigest, ancestors: bool) -> Vec<RootDigest> {
+        let mut order = vec![*start];
+        let mut seen: std::collections::BTreeSet<RootDigest> = order.iter().copied().collect();
+        let mut next = 0;
+        while next < order.len() {
+            let current = order[next];
+            next += 1;
+            let mut step: Vec<&Edge> = self
+                .edges
+                .iter()
+                .filter(|e| {
+                    if ancestors {
+                        e.child == current
+                    } else {
+                        e.parent == current
+                    }
+                })
+                .collect();
+            step.sort();
+            for edge in step {
+                let other = if ancestors { edge.parent } else { edge.child };
+                if seen.insert(other) {
+                    order.push(other);
+                }
+            }
+        }
+        order
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Node {
     pub digest: RootDigest,
@@ -96,4 +129,35 @@ pub struct InsertOutcome {
     /// Of `unchanged`: entries signed otherwise than the stored, signed record, whose stored
     /// signature was kept.
     pub signature_kept: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(byte: u8) -> RootDigest {
+        RootDigest([byte; 32])
+    }
+
+    #[test]
+    fn a_lineage_is_walked_nearest_first_each_model_once() {
+        // d <- c <- a, d <- b <- a (a diamond), and e <- d.
+        let edge = |child, parent| Edge {
+            child: digest(child),
+            parent: digest(parent),
+            relation: Relation::ALL[0],
+        };
+        let graph = Subgraph {
+            nodes: Vec::new(),
+            edges: vec![edge(4, 3), edge(4, 2), edge(3, 1), edge(2, 1), edge(5, 4)],
+        };
+        assert_eq!(
+            graph.nearest_first(&digest(4), true),
+            [digest(4), digest(2), digest(3), digest(1)]
+        );
+        assert_eq!(
+            graph.nearest_first(&digest(1), false),
+            [digest(1), digest(2), digest(3), digest(4), digest(5)]
+        );
+    }
 }

@@ -6,6 +6,7 @@ mod attestation;
 mod cyclonedx;
 mod deps;
 mod diff;
+mod generate;
 mod inputs;
 mod osv;
 mod spdx;
@@ -20,6 +21,7 @@ pub use attestation::{
 pub use cyclonedx::{CycloneDxVersion, cyclonedx};
 pub use deps::{DEPENDENCY_FILES, Ecosystem, Package, read_dependency_file};
 pub use diff::{ComponentChange, ComponentFacts, SbomDiff, diff_sboms};
+pub use generate::{DocumentFormat, SbomRequest, gather_inputs, sbom_document, source_date_epoch};
 pub use inputs::{
     Ancestor, CardInput, DatasetInput, LicenseChoice, SbomInputs, ancestors_from_lineage,
     datasets_from_record,

@@ -14,7 +14,7 @@ use modelprov::{Error, Result, RootDigest};
 use serde_json::Value;
 
 use super::RegistryArgs;
-use super::record::now;
+use super::now;
 use crate::exit::Outcome;
 
 #[derive(Args, Debug)]

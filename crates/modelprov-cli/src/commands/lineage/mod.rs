@@ -9,14 +9,12 @@ mod show;
 mod sign;
 mod verify;
 
-pub use record::now;
+pub use modelprov::lineage::{find, now};
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use modelprov::lineage::{
-    Entry, REGISTRY_ENV, SqliteStore, Store, default_registry_path, sort_versions, split_id,
-};
+use modelprov::lineage::{REGISTRY_ENV, SqliteStore, default_registry_path};
 use modelprov::{Error, Result};
 
 use crate::exit::Outcome;
@@ -95,23 +93,4 @@ impl RegistryArgs {
     pub fn open_read_only(&self) -> Result<SqliteStore> {
         SqliteStore::open_read_only(&self.path()?)
     }
-}
-
-/// The entry `NAME@VERSION` names, or the newest version of `NAME`.
-pub fn find(store: &dyn Store, id: &str, registry: &std::path::Path) -> Result<Entry> {
-    let (name, version) = split_id(id);
-    let found = match version {
-        Some(version) => store.by_id(name, version)?,
-        None => {
-            let mut versions = store.versions(name)?;
-            sort_versions(&mut versions);
-            versions.pop()
-        }
-    };
-    found.ok_or_else(|| {
-        Error::invalid(
-            registry,
-            format!("no model '{id}' is recorded in this registry"),
-        )
-    })
 }
