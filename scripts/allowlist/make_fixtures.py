@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes real model pickles with the pinned libraries (scripts/allowlist/requirements*.txt) into
 crates/modelprov-cli/tests/fixtures/allowlist-models/{numpy1,numpy2}: each model pickled with
-protocols 2 and 5 and dumped with joblib. tests/scan_policy_cli.rs requires every one to scan
+protocols 2 and 5 and dumped with joblib. tests/cli/scan_policy_cli.rs requires every one to scan
 safe with the generated allowlist. Rerun after `generate.py` made the environments:
 
     target/allowlist/numpy2/bin/python scripts/allowlist/make_fixtures.py crates/modelprov-cli/tests/fixtures/allowlist-models/numpy2

@@ -2,14 +2,13 @@
 //! algorithm: ECDSA P-256/P-384/P-521 (SHA-256, DER), Ed25519, RSA-3072 PSS (SHA-256, MGF1-SHA-256,
 //! maximum salt when signing, any salt when verifying).
 
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::interop::{python, text};
-use common::*;
+use crate::common::interop::{python, text};
+use crate::common::*;
 
 /// Signs or verifies with Python cryptography: `sign|verify KEY FILE SIG`.
 const CRYPTOGRAPHY: &str = r#"

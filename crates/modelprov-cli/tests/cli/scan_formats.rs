@@ -1,13 +1,12 @@
 //! `modelprov scan` on real ONNX models, symlinked model folders (the Hugging Face cache layout)
 //! and `--format sarif`.
 
-mod common;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use common::corpus::{Pickle, corpus};
-use common::*;
+use crate::common::corpus::{Pickle, corpus};
+use crate::common::*;
 
 fn onnx_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx")
@@ -80,7 +79,7 @@ fn a_hugging_face_snapshot_is_scanned_through_its_links() {
     assert!(text.contains("4 files: 2 safe, 2 unsafe"), "{text}");
 
     let benign = tempfile::tempdir().unwrap();
-    let repo = hf_repo(benign.path(), &common::corpus::torch_state_dict());
+    let repo = hf_repo(benign.path(), &crate::common::corpus::torch_state_dict());
     let text = run(&["scan", path_str(&repo.join("snapshots/0123abc"))], 0);
     assert!(text.contains("2 files: 2 safe, 0 unsafe"), "{text}");
 }

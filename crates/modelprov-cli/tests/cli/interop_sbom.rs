@@ -3,14 +3,13 @@
 //! with its reference checks as errors), cyclonedx-python-lib's JsonStrictValidator, and
 //! `validate_spdx3.py` (the SPDX 3.0.1 JSON schema and the SHACL model, with pyshacl).
 
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::interop::{text, venv};
-use common::sbom::{fixture, generate, tutorial_model};
-use common::*;
+use crate::common::interop::{text, venv};
+use crate::common::sbom::{fixture, generate, tutorial_model};
+use crate::common::*;
 
 /// The validator scripts read the schemas from `schemas/` beside themselves, while the shared
 /// folder keeps them beside the scripts; give them that layout. Returns the folder.

@@ -2,15 +2,14 @@
 //! writers that never destroy what they write over; no panic on a closed or full stdout; every
 //! option takes effect or is refused; hostile small inputs are errors, not aborts.
 
-mod common;
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::interop::{model_signing, text};
-use common::*;
+use crate::common::interop::{model_signing, text};
+use crate::common::*;
 
 fn keypair(folder: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let key = folder.join("signer.key");

@@ -1,11 +1,10 @@
-//! `modelprov scan` on the labelled corpus (tests/common/corpus.rs): every malicious file
+//! `modelprov scan` on the labelled corpus (tests/cli/common/corpus.rs): every malicious file
 //! flagged with the technique's callable, no benign file flagged, malformed files invalid; the
 //! command's output and exit codes.
 
-mod common;
 
-use common::corpus::{Label, corpus};
-use common::*;
+use crate::common::corpus::{Label, corpus};
+use crate::common::*;
 use modelprov::scan::{Verdict, scan_file};
 
 #[test]

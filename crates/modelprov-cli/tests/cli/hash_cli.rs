@@ -1,10 +1,9 @@
 //! `modelprov hash`: digests, manifest files and machine output.
 
-mod common;
 
 use std::fs;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn prints_the_reference_digest_for_each_serialization() {

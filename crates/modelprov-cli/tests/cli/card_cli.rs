@@ -1,12 +1,11 @@
 //! `modelprov card`: messy real-world cards read, validated with field paths and lines, written
 //! back unchanged; cards drafted from a model folder, rendered, and bound to the model digest.
 
-mod common;
 
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 
 const MESSY_READMES: &[&str] = &[

@@ -1,11 +1,10 @@
 //! Containers as the loaders read them, on real files: joblib's own compressed dumps, Python's
 //! gzip/bz2/lzma writers and `zipfile` in every method, and zip bombs that must end quickly.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::corpus::corpus_contain::{RawMember, deflate, raw_zip};
+use crate::common::corpus::corpus_contain::{RawMember, deflate, raw_zip};
 use modelprov::scan::{FileScan, Format, Verdict, scan_file};
 
 fn has_system(scan: &FileScan) -> bool {
@@ -46,7 +45,7 @@ open(f'{d}/mal.pkl.gz', 'wb').write(gzip.compress(payload)[:-8])
 for kind in ['zlib', 'xz', 'lzma']:
     joblib.dump({'w': np.array([1, 'x', None], dtype=object)}, f'{d}/objects-{kind}.joblib', compress=(kind, 3))
 "#;
-    common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
+    crate::common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
     for name in [
         "benign-zlib.joblib",
         "benign-gzip.joblib",
@@ -141,7 +140,7 @@ fn scan_exits_1_on_a_compressed_payload() {
     gz.write_all(b"cos\nsystem\n(S'true'\ntR.").unwrap();
     let path = dir.path().join("model.pkl.gz");
     std::fs::write(&path, gz.finish().unwrap()).unwrap();
-    let out = common::run(&["scan", common::path_str(&path)], 1);
+    let out = crate::common::run(&["scan", crate::common::path_str(&path)], 1);
     assert!(
         out.contains("UNSAFE") && out.contains("(Compressed)"),
         "{out}"

@@ -4,14 +4,13 @@
 //! are in every CI log; they fail if modelprov misjudges any file (the other tools' verdicts are
 //! shown, not asserted).
 
-mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::corpus::{Label, corpus};
-use common::interop::venv;
+use crate::common::corpus::{Label, corpus};
+use crate::common::interop::venv;
 use modelprov::scan::{Verdict, scan_file};
 use sha2::{Digest, Sha256};
 
@@ -29,7 +28,7 @@ fn budget() -> String {
 }
 
 /// Each external tool's verdict per file (clean / flagged / skipped / error (N) / crash /
-/// timeout / over budget), from its exit code: tests/common/scanners.py runs the four CLIs in
+/// timeout / over budget), from its exit code: tests/cli/common/scanners.py runs the four CLIs in
 /// one Python process.
 fn external(paths: &[PathBuf]) -> HashMap<PathBuf, [String; 4]> {
     // fickling --check-safety writes safety_results.json into the working directory.
@@ -46,7 +45,7 @@ fn external(paths: &[PathBuf]) -> HashMap<PathBuf, [String; 4]> {
     assert!(
         output.status.success(),
         "{}",
-        common::interop::text(&output)
+        crate::common::interop::text(&output)
     );
     let verdicts: HashMap<PathBuf, [String; 4]> = String::from_utf8(output.stdout)
         .unwrap()
@@ -261,7 +260,7 @@ fn real_joblib_dumps() {
     let script = "import sys, collections, joblib, numpy as np\n\
         joblib.dump({'w': np.arange(10, dtype='float32'), 'b': np.ones((3, 4)), 'names': ['a', 'b'], 'od': collections.OrderedDict(x=1)}, sys.argv[1] + '/plain.joblib')\n\
         joblib.dump({'w': np.array([1, 'x', None], dtype=object)}, sys.argv[1] + '/objects.joblib')\n";
-    common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
+    crate::common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
     assert_eq!(
         scan_file(&dir.path().join("plain.joblib")).verdict,
         Verdict::Safe
@@ -302,7 +301,7 @@ for name, template in [("plain", "{% for m in messages %}{{ m['content'] }}{% en
     w.add_tensor("t", np.zeros((4,), dtype=np.float32))
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
 "#;
-    common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
+    crate::common::interop::python_ok(script, &[dir.path().to_str().unwrap()]);
     for (file, verdict) in [
         ("dense.h5", Verdict::Safe),
         ("lambda.h5", Verdict::Unsafe),

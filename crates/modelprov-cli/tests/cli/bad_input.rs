@@ -1,6 +1,5 @@
 //! Bad input: a clear message naming the file, exit code 2, no panic, and nothing written.
 
-mod common;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -9,7 +8,7 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command as Process;
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json as j};
 
 fn mkfifo(path: &Path) {

@@ -2,9 +2,8 @@
 //! 1.1.1 produced over the shared vectors, the resources (names, algorithm strings, digests, in
 //! order) and root digest we compute equal the ones in its payload.
 
-mod common;
 
-use common::vectors;
+use crate::common::vectors;
 use modelprov::manifest::{BuildContext, Serialization, build_manifest};
 use serde_json::Value;
 

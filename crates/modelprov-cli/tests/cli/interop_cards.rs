@@ -3,13 +3,12 @@
 //! `ModelCard.from_template` writes, modelprov reads and writes back unchanged; and the two
 //! places where YAML 1.1 and 1.2 readers disagree are exactly what `card validate` warns about.
 
-mod common;
 
 use std::fs;
 use std::path::Path;
 
-use common::interop::{python, text};
-use common::*;
+use crate::common::interop::{python, text};
+use crate::common::*;
 use serde_json::{Value, json};
 
 /// `ModelCard.load(path).data.to_dict()` as JSON (dates as text).
@@ -236,7 +235,7 @@ fn model_signing_verifies_a_model_signed_with_its_card() {
     // model_signing applies the recorded ignore paths: it verifies with no extra flags.
     let public = dir.path().join("signer.pem.pub");
     let verify = || {
-        common::interop::model_signing(&[
+        crate::common::interop::model_signing(&[
             "verify",
             "key",
             path_str(&model),

@@ -2,13 +2,12 @@
 //! with every dependency file kind, with known vulnerabilities), deterministic, valid under
 //! modelprov's own offline validator; the official invalid examples are refused.
 
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::sbom::{fixture, generate, tutorial_model};
-use common::*;
+use crate::common::sbom::{fixture, generate, tutorial_model};
+use crate::common::*;
 use serde_json::{Value, json};
 
 fn schemas() -> PathBuf {

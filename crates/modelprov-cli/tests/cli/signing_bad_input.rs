@@ -1,13 +1,12 @@
 //! Signing and signature verification on bad input: a clear message naming the file; exit 1
 //! when the model is not authentic, exit 2 when the input is unusable; no key material printed.
 
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::pki::{Validity, ca, leaf as make_leaf};
-use common::*;
+use crate::common::pki::{Validity, ca, leaf as make_leaf};
+use crate::common::*;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,

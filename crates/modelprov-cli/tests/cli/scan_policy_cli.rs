@@ -2,9 +2,8 @@
 //! `scan` and `verify --scan`. Trusted classes are reported as allowed (text and JSON), never
 //! silently; names that can run code cannot be allowed.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 /// `mycompany.models.Net()` as protocol 2 writes it: GLOBAL, EMPTY_TUPLE, NEWOBJ.
 const TEAM_CLASS: &[u8] = b"\x80\x02cmycompany.models\nNet\n)\x81.";

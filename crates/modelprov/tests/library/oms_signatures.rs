@@ -2,11 +2,10 @@
 //! crafted acceptance cases are accepted or refused as it does, and our own signatures
 //! round-trip for every key type.
 
-mod common;
 
 use std::path::Path;
 
-use common::vectors;
+use crate::common::vectors;
 use modelprov::Error;
 use modelprov::attest::read_bundle;
 use modelprov::keys::{KeyType, PrivateKey, PublicKey};

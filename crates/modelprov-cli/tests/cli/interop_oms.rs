@@ -1,13 +1,12 @@
 //! OMS signatures both ways with the reference `model_signing` 1.1.1: what it signs, modelprov
 //! verifies; what modelprov signs, it verifies; after one byte of the model changes, both refuse.
 
-mod common;
 
 use std::fs;
 use std::path::Path;
 
-use common::interop::{model_signing, text};
-use common::*;
+use crate::common::interop::{model_signing, text};
+use crate::common::*;
 
 fn flip_config_byte(model: &Path) {
     let path = model.join("config.json");
@@ -230,7 +229,7 @@ fn openssl_verify(
 /// model_signing 1.1.1 all refuse them, and all accept the good one.
 #[test]
 fn certificate_constraints_are_judged_as_openssl_and_model_signing_judge_them() {
-    use common::pki::{Validity, ca, leaf};
+    use crate::common::pki::{Validity, ca, leaf};
     use rcgen::BasicConstraints::{Constrained, Unconstrained};
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();

@@ -4,14 +4,13 @@
 //! The subcommands are read from `--help`, not from a list kept here, so a new subcommand that
 //! misses its completion or page fails these tests.
 
-mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{json, path_str, run, run_err};
+use crate::common::{json, path_str, run, run_err};
 
 /// Every subcommand as its path of names (`["card", "validate"]`), parents before children.
 fn subcommands() -> Vec<Vec<String>> {

@@ -2,13 +2,12 @@
 //! verifying chains, moving records between registries, and refusing bad input without touching
 //! the registry; two writers at once and a writer killed mid-transaction lose nothing.
 
-mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 /// (digest or child, name or relation, version, statement or parent, bundle).

@@ -1,13 +1,12 @@
 //! `--cache`: unchanged files come from the cache, changed ones are re-read, and the answer is
 //! always the same as without it.
 
-mod common;
 
 use std::fs;
 use std::thread::sleep;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn rehashing_reads_only_what_changed() {

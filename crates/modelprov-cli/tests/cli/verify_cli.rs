@@ -1,12 +1,11 @@
 //! `modelprov verify`: the reference tampering cases, against a manifest, a digest and a trust
 //! file, in human and JSON form.
 
-mod common;
 
 use std::fs;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 
 /// Hashes a fresh copy of the test model into a manifest, applies `tamper`, verifies.
 fn tampered(options: &[&str], tamper: impl FnOnce(&Path)) -> (i32, String, serde_json::Value) {

@@ -3,12 +3,11 @@
 //! public-good instance and the suite's own trusted roots) and the OMS vectors model_signing
 //! wrote. The whole conformance suite runs in scripts/test through its own runner.
 
-mod common;
 
 use std::fs;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
 const ISSUER: &str = "https://token.actions.githubusercontent.com";

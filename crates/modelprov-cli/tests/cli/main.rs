@@ -1,0 +1,26 @@
+//! Every integration test of the `modelprov` binary, in one test binary: one build and link
+//! instead of one per file (modules named after the behaviour they test).
+
+mod common;
+
+mod bad_input;
+mod bankable;
+mod cache_cli;
+mod card_cli;
+mod completions_man;
+mod hash_cli;
+mod interop_cards;
+mod interop_ignore;
+mod interop_oms;
+mod interop_raw;
+mod interop_sbom;
+mod lineage_cli;
+mod sbom_cli;
+mod scan_cli;
+mod scan_compare;
+mod scan_contain;
+mod scan_formats;
+mod scan_policy_cli;
+mod signing_bad_input;
+mod sigstore_cli;
+mod verify_cli;
