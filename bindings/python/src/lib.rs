@@ -2,6 +2,9 @@
 //! module converts arguments and results, and releases the GIL while models are hashed,
 //! scanned and verified.
 
+// Doc comments here are the Python docstrings, with Python examples (`d["key"]`), not rustdoc.
+#![allow(clippy::doc_link_with_quotes)]
+
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
@@ -121,7 +124,11 @@ impl Manifest {
             .map(|r| {
                 (
                     r.name.to_string(),
-                    format!("{}:{}", self.built.serialization.algorithm, hex(&r.digest)),
+                    format!(
+                        "{}:{}",
+                        self.built.serialization.algorithm,
+                        hex::encode(&r.digest)
+                    ),
                 )
             })
             .collect()
@@ -169,10 +176,6 @@ impl Manifest {
             self.files
         )
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Manifest {
@@ -985,7 +988,7 @@ impl Registry {
             let parsed = Relation::parse(&relation).ok_or_else(|| {
                 usage(format!(
                     "parent relation '{relation}' is not one of {}",
-                    Relation::ALL.map(|r| r.as_str()).join(", ")
+                    Relation::ALL.map(Relation::as_str).join(", ")
                 ))
             })?;
             relations.push((parsed, reference));

@@ -4,6 +4,7 @@
 //! Exit codes: 0 ok, 1 verification failed (the model is not what it claims), 2 usage or input
 //! error. Never 0 on doubt.
 
+#![forbid(unsafe_code)]
 // Printing goes through output's macros (see there), never through println!, which panics.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 

@@ -30,7 +30,9 @@ pub fn write_stdout_bytes(bytes: &[u8]) {
 }
 
 fn with_stdout(write: impl FnOnce(&mut io::StdoutLock<'static>) -> io::Result<()>) {
-    let mut failure = STDOUT_ERROR.lock().unwrap_or_else(|e| e.into_inner());
+    let mut failure = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if failure.is_some() {
         return;
     }
@@ -49,7 +51,7 @@ pub fn write_stderr(args: fmt::Arguments<'_>) {
 pub fn stdout_failure() -> Option<io::Error> {
     STDOUT_ERROR
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .take()
 }
 

@@ -199,9 +199,7 @@ fn main() {
 
     drop(store);
     let size = std::fs::metadata(&path).unwrap().len();
-    let wal = std::fs::metadata(path.with_extension("sqlite-wal"))
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let wal = std::fs::metadata(path.with_extension("sqlite-wal")).map_or(0, |m| m.len());
     println!(
         "registry size: {:.1} MB for {} records ({:.0} bytes per record; WAL {} bytes after close)",
         size as f64 / 1e6,

@@ -110,12 +110,12 @@ impl DigestCache {
         statement
             .query_row(
                 params![
-                    stamp.dev as i64,
-                    stamp.ino as i64,
+                    stamp.dev.cast_signed(),
+                    stamp.ino.cast_signed(),
                     algorithm,
-                    range.start as i64,
-                    range.end as i64,
-                    stamp.size as i64,
+                    range.start.cast_signed(),
+                    range.end.cast_signed(),
+                    stamp.size.cast_signed(),
                     stamp.mtime_ns,
                     stamp.ctime_ns
                 ],
@@ -154,12 +154,12 @@ impl DigestCache {
                 }
                 statement
                     .execute(params![
-                        entry.stamp.dev as i64,
-                        entry.stamp.ino as i64,
+                        entry.stamp.dev.cast_signed(),
+                        entry.stamp.ino.cast_signed(),
                         entry.algorithm,
-                        entry.range.start as i64,
-                        entry.range.end as i64,
-                        entry.stamp.size as i64,
+                        entry.range.start.cast_signed(),
+                        entry.range.end.cast_signed(),
+                        entry.stamp.size.cast_signed(),
                         entry.stamp.mtime_ns,
                         entry.stamp.ctime_ns,
                         entry.digest
@@ -185,7 +185,8 @@ fn settled_before(stamp: &FileStamp, started_ns: i64) -> bool {
     } else {
         RACY_WINDOW_FINE
     };
-    stamp.last_change_ns() < started_ns.saturating_sub(window.as_nanos() as i64)
+    stamp.last_change_ns()
+        < started_ns.saturating_sub(i64::try_from(window.as_nanos()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

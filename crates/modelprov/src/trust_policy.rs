@@ -366,7 +366,7 @@ impl TrustPolicy {
                 // A file that cannot be read is not better with another signer.
                 Err(error @ (Error::Io { .. } | Error::Usage(_))) => return Err(error),
                 Err(Error::InvalidInput { problem, .. } | Error::NotAuthentic { problem, .. }) => {
-                    reasons.push(format!("{}: {problem}", signer.signer))
+                    reasons.push(format!("{}: {problem}", signer.signer));
                 }
                 Err(other) => reasons.push(format!("{}: {other}", signer.signer)),
             }

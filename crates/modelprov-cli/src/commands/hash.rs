@@ -111,7 +111,12 @@ pub fn run(args: HashArgs) -> Result<Outcome> {
         if seconds > 0.0 && stats.bytes_hashed > 0 {
             summary += &format!(
                 ", {}/s",
-                human_bytes((stats.bytes_hashed as f64 / seconds) as u64)
+                // A rate for people: the float-to-int cast saturates, which is fine here.
+                human_bytes({
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let rate = (stats.bytes_hashed as f64 / seconds) as u64;
+                    rate
+                })
             );
         }
         if args.cache.requested() {

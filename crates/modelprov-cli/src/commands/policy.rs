@@ -96,8 +96,7 @@ fn in_order<'a>(args: &'a PolicyNewArgs, matches: Option<&ArgMatches>) -> Vec<Gi
     let indices = |id: &str, count: usize| -> Vec<usize> {
         matches
             .and_then(|m| m.indices_of(id))
-            .map(|i| i.collect())
-            .unwrap_or_else(|| (0..count).collect())
+            .map_or_else(|| (0..count).collect(), std::iter::Iterator::collect)
     };
     let mut add = |id: &str, items: Vec<Given<'a>>| {
         let places = indices(id, items.len());

@@ -1,6 +1,5 @@
 //! Bad input: a clear message naming the file, exit code 2, no panic, and nothing written.
 
-
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;

@@ -2,7 +2,6 @@
 //! writers that never destroy what they write over; no panic on a closed or full stdout; every
 //! option takes effect or is refused; hostile small inputs are errors, not aborts.
 
-
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::Path;

@@ -1,7 +1,6 @@
 //! `--cache`: unchanged files come from the cache, changed ones are re-read, and the answer is
 //! always the same as without it.
 
-
 use std::fs;
 use std::thread::sleep;
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! `modelprov card`: messy real-world cards read, validated with field paths and lines, written
 //! back unchanged; cards drafted from a model folder, rendered, and bound to the model digest.
 
-
 use std::fs;
 use std::path::Path;
 

@@ -4,7 +4,6 @@
 //! The subcommands are read from `--help`, not from a list kept here, so a new subcommand that
 //! misses its completion or page fails these tests.
 
-
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;

@@ -1,6 +1,5 @@
 //! `modelprov hash`: digests, manifest files and machine output.
 
-
 use std::fs;
 
 use crate::common::*;
@@ -50,7 +49,7 @@ fn writes_a_manifest_that_verifies() {
     assert_eq!(written["name"], "model");
     assert_eq!(written["resources"].as_array().unwrap().len(), 6);
     assert_eq!(written["resources"][4]["name"], "model.safetensors");
-    assert_eq!(written["resources"][4]["size"], 3145851);
+    assert_eq!(written["resources"][4]["size"], 3_145_851);
     let stdout = run(
         &[
             "verify",
@@ -97,9 +96,9 @@ fn json_output_describes_the_run() {
     );
     assert_eq!(report["files"], 6);
     assert_eq!(report["resources"], 8);
-    assert_eq!(report["bytes"], 3146132);
+    assert_eq!(report["bytes"], 3_146_132);
     assert_eq!(report["serialization"]["method"], "shards");
-    assert_eq!(report["serialization"]["shard_size"], 1000000);
+    assert_eq!(report["serialization"]["shard_size"], 1_000_000);
     assert_eq!(report["manifest"], serde_json::Value::Null);
 }
 

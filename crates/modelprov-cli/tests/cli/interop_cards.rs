@@ -3,7 +3,6 @@
 //! `ModelCard.from_template` writes, modelprov reads and writes back unchanged; and the two
 //! places where YAML 1.1 and 1.2 readers disagree are exactly what `card validate` warns about.
 
-
 use std::fs;
 use std::path::Path;
 

@@ -3,14 +3,13 @@
 //! `--ignore-paths`), and `--ignore-unsigned-files` against bundles model_signing wrote. Every
 //! case runs both tools on the same model and signature and checks that they agree.
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use base64::Engine as _;
 use crate::common::interop::{model_signing, text};
 use crate::common::*;
+use base64::Engine as _;
 
 /// How a signature is made and checked.
 #[derive(Clone, Copy, Debug)]

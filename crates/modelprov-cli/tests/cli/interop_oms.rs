@@ -1,7 +1,6 @@
 //! OMS signatures both ways with the reference `model_signing` 1.1.1: what it signs, modelprov
 //! verifies; what modelprov signs, it verifies; after one byte of the model changes, both refuse.
 
-
 use std::fs;
 use std::path::Path;
 
@@ -318,7 +317,7 @@ fn certificate_constraints_are_judged_as_openssl_and_model_signing_judge_them() 
                 "--certificate-chain",
                 path_str(&root.cert),
             ],
-            if case.accepted { 0 } else { 1 },
+            i32::from(!case.accepted),
         );
         assert!(stdout.contains(case.reason), "{name}: {stdout}");
 

@@ -2,7 +2,6 @@
 //! algorithm: ECDSA P-256/P-384/P-521 (SHA-256, DER), Ed25519, RSA-3072 PSS (SHA-256, MGF1-SHA-256,
 //! maximum salt when signing, any salt when verifying).
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,6 @@
 //! with its reference checks as errors), cyclonedx-python-lib's JsonStrictValidator, and
 //! `validate_spdx3.py` (the SPDX 3.0.1 JSON schema and the SHACL model, with pyshacl).
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -2,7 +2,6 @@
 //! verifying chains, moving records between registries, and refusing bad input without touching
 //! the registry; two writers at once and a writer killed mid-transaction lose nothing.
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -726,9 +725,7 @@ fn a_writer_killed_mid_transaction_leaves_the_last_committed_state() {
     // Kill once the transaction is under way (the WAL file grows), not before.
     let wal = PathBuf::from(format!("{}-wal", lab.registry.display()));
     let started = std::time::Instant::now();
-    while fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) < 1 << 20
-        && started.elapsed().as_secs() < 60
-    {
+    while fs::metadata(&wal).map_or(0, |m| m.len()) < 1 << 20 && started.elapsed().as_secs() < 60 {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().unwrap();

@@ -2,7 +2,6 @@
 //! with every dependency file kind, with known vulnerabilities), deterministic, valid under
 //! modelprov's own offline validator; the official invalid examples are refused.
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -103,11 +102,11 @@ fn output_is_deterministic() {
     let first = generate(&[path_str(&model)], &registry);
     let second = generate(&[path_str(&model)], &registry);
     assert_eq!(first, second);
-    let spdx = |_: ()| generate(&[path_str(&model), "--format", "spdx"], &registry);
+    let spdx = |(): ()| generate(&[path_str(&model), "--format", "spdx"], &registry);
     assert_eq!(spdx(()), spdx(()));
     assert_eq!(first["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
     // Without SOURCE_DATE_EPOCH there is no timestamp, so the bytes still repeat.
-    let plain = |_: ()| {
+    let plain = |(): ()| {
         run(
             &[
                 "sbom",

@@ -2,7 +2,6 @@
 //! flagged with the technique's callable, no benign file flagged, malformed files invalid; the
 //! command's output and exit codes.
 
-
 use crate::common::corpus::{Label, corpus};
 use crate::common::*;
 use modelprov::scan::{Verdict, scan_file};

@@ -4,7 +4,6 @@
 //! are in every CI log; they fail if modelprov misjudges any file (the other tools' verdicts are
 //! shown, not asserted).
 
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

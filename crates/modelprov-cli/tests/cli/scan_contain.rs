@@ -1,7 +1,6 @@
 //! Containers as the loaders read them, on real files: joblib's own compressed dumps, Python's
 //! gzip/bz2/lzma writers and `zipfile` in every method, and zip bombs that must end quickly.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::corpus::corpus_contain::{RawMember, deflate, raw_zip};

@@ -1,7 +1,6 @@
 //! `modelprov scan` on real ONNX models, symlinked model folders (the Hugging Face cache layout)
 //! and `--format sarif`.
 
-
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 

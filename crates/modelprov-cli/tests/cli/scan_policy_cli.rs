@@ -2,7 +2,6 @@
 //! `scan` and `verify --scan`. Trusted classes are reported as allowed (text and JSON), never
 //! silently; names that can run code cannot be allowed.
 
-
 use crate::common::*;
 
 /// `mycompany.models.Net()` as protocol 2 writes it: GLOBAL, EMPTY_TUPLE, NEWOBJ.

@@ -1,7 +1,6 @@
 //! Signing and signature verification on bad input: a clear message naming the file; exit 1
 //! when the model is not authentic, exit 2 when the input is unusable; no key material printed.
 
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -239,7 +238,7 @@ fn broken_or_oversized_signature_files_are_unusable_input() {
             "not a valid Sigstore bundle",
         ),
         ("{}".to_string(), "missing field"),
-        (text.replacen("{", "{\"extra\":1,", 1), "unknown field"),
+        (text.replacen('{', "{\"extra\":1,", 1), "unknown field"),
         (
             text.replace("application/vnd.in-toto+json", "application/json"),
             "payload type",

@@ -3,7 +3,6 @@
 //! public-good instance and the suite's own trusted roots) and the OMS vectors model_signing
 //! wrote. The whole conformance suite runs in scripts/test through its own runner.
 
-
 use std::fs;
 use std::path::PathBuf;
 
@@ -13,12 +12,13 @@ const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-danger
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 fn conformance() -> PathBuf {
-    let path = std::env::var_os("MODELPROV_SIGSTORE_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
+    let path = std::env::var_os("MODELPROV_SIGSTORE_CONFORMANCE").map_or_else(
+        || {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../../../shared/sigstore-conformance/bundle-verify")
-        });
+        },
+        PathBuf::from,
+    );
     assert!(
         path.join("a.txt").is_file(),
         "conformance cases not found at {}",
@@ -85,7 +85,7 @@ fn a_keyless_signature_says_who_signed_when_and_where_it_was_logged() {
     assert_eq!(evidence["signed_by"]["identity"], IDENTITY);
     assert_eq!(evidence["signed_by"]["issuer"], ISSUER);
     assert_eq!(evidence["signed_by"]["ref"], "refs/heads/main");
-    assert_eq!(evidence["logged_in"][0]["index"], 79571823);
+    assert_eq!(evidence["logged_in"][0]["index"], 79_571_823);
     assert_eq!(evidence["signed_at"][0]["source"], "rekor integrated time");
     assert_eq!(evidence["instance"], "Sigstore public-good production");
 
@@ -783,11 +783,7 @@ fn historical_oms_bundles_verify_as_model_signing_verifies_them() {
         // The one divergence: a signing certificate that is itself a CA, which model_signing
         // (through OpenSSL) accepts and modelprov refuses, saying so.
         let ca_signer = name.ends_with("-leafca");
-        let expected = if reference_accepts && !ca_signer {
-            0
-        } else {
-            1
-        };
+        let expected = i32::from(!reference_accepts || ca_signer);
         assert_eq!(
             output.status.code(),
             Some(expected),

@@ -1,7 +1,6 @@
 //! `modelprov verify`: the reference tampering cases, against a manifest, a digest and a trust
 //! file, in human and JSON form.
 
-
 use std::fs;
 use std::path::Path;
 
@@ -61,7 +60,7 @@ fn a_changed_byte_names_the_file_and_in_shard_mode_the_range() {
     assert_eq!(report["diff"]["modified"][0]["path"], "model.safetensors");
 
     let (code, human, report) = tampered(&["--shard-size", "1000000"], |m| {
-        flip_byte(&m.join("model.safetensors"), 1_500_000)
+        flip_byte(&m.join("model.safetensors"), 1_500_000);
     });
     assert_eq!(code, 1);
     assert!(

@@ -56,7 +56,9 @@ pub fn read_safetensors_summary(path: &Path) -> Result<SafetensorsSummary> {
             "header length {header_len} does not fit the file ({file_len} bytes)"
         )));
     }
-    let mut header = vec![0u8; header_len as usize];
+    let in_memory = usize::try_from(header_len)
+        .map_err(|_| invalid(format!("header length {header_len} does not fit in memory")))?;
+    let mut header = vec![0u8; in_memory];
     file.read_exact(&mut header)
         .map_err(|e| Error::io("read", path, e))?;
     if let Some(name) = duplicate_key(&header) {

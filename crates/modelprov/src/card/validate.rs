@@ -807,7 +807,7 @@ pub fn parse_date(text: &str) -> Option<Date> {
         .or_else(|| {
             time::OffsetDateTime::parse(text, &Rfc3339)
                 .ok()
-                .map(|t| t.date())
+                .map(time::OffsetDateTime::date)
         })
 }
 

@@ -110,13 +110,13 @@ pub fn parse_yaml(text: &str, first_line: usize) -> Result<YamlDocument, YamlErr
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
-                composer.scalar(text, style, anchor, tag.as_ref(), &span)?
+                composer.scalar(text, style, anchor, tag.as_ref(), &span)?;
             }
             Event::SequenceStart(anchor, _) => {
-                composer.open(Value::Array(Vec::new()), anchor, &span)?
+                composer.open(Value::Array(Vec::new()), anchor, &span)?;
             }
             Event::MappingStart(anchor, _) => {
-                composer.open(Value::Object(Map::new()), anchor, &span)?
+                composer.open(Value::Object(Map::new()), anchor, &span)?;
             }
             Event::SequenceEnd | Event::MappingEnd => composer.close(&span)?,
             Event::Alias(anchor) => composer.alias(anchor, &span)?,

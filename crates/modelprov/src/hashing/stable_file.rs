@@ -49,7 +49,7 @@ impl<'a> StableFile<'a> {
     pub(crate) fn read_range(&self, range: Range<u64>, mut sink: impl FnMut(&[u8])) -> Result<()> {
         // Taken out of the cell rather than borrowed, so a nested use on this thread (rayon may
         // run another task while this one waits) gets its own buffer instead of a panic.
-        let mut raw = BUFFER.with(|cell| cell.take());
+        let mut raw = BUFFER.with(std::cell::RefCell::take);
         let outcome = self.read_into(aligned(&mut raw), range, &mut sink);
         BUFFER.with(|cell| cell.replace(raw));
         outcome
@@ -63,7 +63,8 @@ impl<'a> StableFile<'a> {
     ) -> Result<()> {
         let mut offset = range.start;
         while offset < range.end {
-            let want = (range.end - offset).min(buffer.len() as u64) as usize;
+            let want = usize::try_from(range.end - offset)
+                .map_or(buffer.len(), |left| left.min(buffer.len()));
             let read = match self.file.read_at(&mut buffer[..want], offset) {
                 Ok(0) => {
                     return Err(Error::Unstable {

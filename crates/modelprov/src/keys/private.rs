@@ -312,7 +312,7 @@ fn from_sec1_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
     let curve = sec1::EcPrivateKey::from_der(der)
         .map_err(|e| format!("malformed EC private key: {e}"))?
         .parameters
-        .and_then(|parameters| parameters.named_curve());
+        .and_then(sec1::EcParameters::named_curve);
     let invalid_scalar = |curve: &str| {
         format!(
             "the {curve} private key is out of range (zero, or not below the curve order) or malformed"
@@ -363,7 +363,9 @@ fn rsa_private_key(der: &[u8]) -> std::result::Result<rsa::PrivateKey, String> {
     }
     // The public half first, for a message that says which bound was crossed.
     let uint = |bytes: &[u8]| {
-        rsa::BoxedUint::from_be_slice(bytes, (bytes.len().max(1) * 8) as u32)
+        let bits = u32::try_from(bytes.len().max(1) * 8)
+            .map_err(|_| "malformed RSA private key".to_string())?;
+        rsa::BoxedUint::from_be_slice(bytes, bits)
             .map_err(|_| "malformed RSA private key".to_string())
     };
     let e = key.public_exponent.as_bytes();

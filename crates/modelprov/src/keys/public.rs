@@ -249,7 +249,9 @@ fn rsa_public_key(
         ));
     }
     let uint = |bytes: &[u8]| {
-        rsa::BoxedUint::from_be_slice(bytes, (bytes.len().max(1) * 8) as u32)
+        let bits = u32::try_from(bytes.len().max(1) * 8)
+            .map_err(|_| "malformed RSA public key".to_string())?;
+        rsa::BoxedUint::from_be_slice(bytes, bits)
             .map_err(|_| "malformed RSA public key".to_string())
     };
     rsa::PublicKey::new_with_size_limits(uint(n)?, uint(e)?, 1..=RSA_MAX_BITS)

@@ -145,10 +145,10 @@ fn complete(
     registry: &Path,
 ) -> Result<LineageRecord> {
     if let Some(name) = &request.name {
-        record.name = name.clone();
+        record.name.clone_from(name);
     }
     if let Some(version) = &request.version {
-        record.version = version.clone();
+        record.version.clone_from(version);
     }
     if let Some(digest) = digest {
         record.digest = digest;
@@ -187,7 +187,7 @@ fn complete(
         record.datasets.push(Dataset {
             name: name.to_string(),
             version: version.map(str::to_string),
-            uri: digest.is_none().then(|| reference.to_string()),
+            uri: digest.is_none().then(|| reference.clone()),
             digest,
             size: None,
         });

@@ -204,7 +204,7 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> 
                 metrics = serde_json::from_slice(&content).map_err(|e| format!("metrics: {e}"))?;
             }
             Some("model-card") => {
-                card_digest = Some(format!("sha256:{}", text(byproduct, "/digest/sha256")?))
+                card_digest = Some(format!("sha256:{}", text(byproduct, "/digest/sha256")?));
             }
             _ => {}
         }

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 const APPLICATION_ID: i32 = 0x4d50_5256;
 
 /// Schema migrations; entry N brings a registry from version N to N+1.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[r"
 CREATE TABLE records (
     id          INTEGER PRIMARY KEY,
     digest      BLOB NOT NULL UNIQUE,
@@ -45,8 +45,9 @@ CREATE TABLE manifests (
     digest   BLOB PRIMARY KEY,
     manifest TEXT NOT NULL
 ) WITHOUT ROWID;
-"#];
+"];
 
+#[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // a handful of migrations
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
 pub struct SqliteStore {
@@ -193,7 +194,9 @@ impl SqliteStore {
         };
         // Only an older (or new) registry is written to: opening never touches a current one.
         if version < SCHEMA_VERSION {
-            for migration in &MIGRATIONS[version as usize..] {
+            // schema_check refused a negative version.
+            let applied = usize::try_from(version).unwrap_or(MIGRATIONS.len());
+            for migration in &MIGRATIONS[applied..] {
                 transaction.execute_batch(migration)?;
             }
             transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -443,6 +446,13 @@ fn schema_check(
         return Ok(Err(Error::invalid(
             path,
             "an SQLite database, but not a modelprov lineage registry",
+        )));
+    }
+    if version < 0 {
+        // SQLite's user_version is any 32-bit value; no modelprov ever writes a negative one.
+        return Ok(Err(Error::invalid(
+            path,
+            format!("the registry has schema version {version}, which no modelprov writes"),
         )));
     }
     if version > SCHEMA_VERSION {

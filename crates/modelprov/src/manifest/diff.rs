@@ -212,7 +212,7 @@ mod tests {
             resources: resources
                 .iter()
                 .map(|(name, byte)| Resource {
-                    size: name.range.map(|r| r.len()).or(Some(*byte as u64)),
+                    size: name.range.map(|r| r.len()).or(Some(u64::from(*byte))),
                     name: name.clone(),
                     digest: vec![*byte; 32],
                 })

@@ -266,7 +266,9 @@ fn algorithm_problem(found: &str, expected: &str) -> String {
     if HashAlgorithm::from_name(base).is_none() {
         format!(
             "unknown algorithm '{found}' (known: {})",
-            HashAlgorithm::ALL.map(|a| a.name()).join(", ")
+            HashAlgorithm::ALL
+                .map(crate::hashing::HashAlgorithm::name)
+                .join(", ")
         )
     } else {
         format!("algorithm '{found}' does not match the serialization, which gives '{expected}'")
@@ -337,7 +339,9 @@ pub(crate) fn parse_serialization(
         Some(name) => HashAlgorithm::from_name(name).ok_or_else(|| {
             format!(
                 "unknown hash_type '{name}' (known: {})",
-                HashAlgorithm::ALL.map(|a| a.name()).join(", ")
+                HashAlgorithm::ALL
+                    .map(crate::hashing::HashAlgorithm::name)
+                    .join(", ")
             )
         })?,
     };
@@ -393,7 +397,12 @@ fn parse_shard_size(value: Option<&Value>) -> std::result::Result<u64, String> {
         number
             .as_f64()
             .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f < 2f64.powi(63))
-            .map(|f| f as u64)
+            // Integral and in range, so the cast is exact.
+            .map(|f| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let size = f as u64;
+                size
+            })
     });
     match size {
         Some(size) if size > 0 => Ok(size),

@@ -81,13 +81,11 @@ impl ResourceName {
             return Ok(ResourceName::file(check_path(text)?));
         }
         let mut parts = text.rsplitn(3, ':');
-        let (end, start, path) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(end), Some(start), Some(path)) => (end, start, path),
-            _ => {
-                return Err(format!(
-                    "'{text}' is not a shard name of the form path:start:end"
-                ));
-            }
+        let (Some(end), Some(start), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!(
+                "'{text}' is not a shard name of the form path:start:end"
+            ));
         };
         let offset = |field: &str| {
             field

@@ -53,7 +53,11 @@ pub fn cyclonedx(inputs: &SbomInputs, version: CycloneDxVersion) -> Value {
         component
     }));
 
-    let mut depends_on: Vec<String> = inputs.packages.iter().map(|p| p.purl()).collect();
+    let mut depends_on: Vec<String> = inputs
+        .packages
+        .iter()
+        .map(super::deps::Package::purl)
+        .collect();
     depends_on.extend(inputs.datasets.iter().map(|d| dataset_ref(&d.name)));
     depends_on.sort();
     depends_on.dedup();

@@ -174,6 +174,7 @@ fn toml_problem(text: &str, error: &toml::de::Error) -> String {
         return message.to_string();
     };
     let before = &text.as_bytes()[..at];
+    #[allow(clippy::naive_bytecount)] // once per error message
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
     let line_start = before
         .iter()
@@ -197,7 +198,6 @@ fn requirement(
     for c in line.chars() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
             (None, '\'' | '"') => quote = Some(c),
             (None, '(') => {
                 depth += 1;
@@ -208,7 +208,8 @@ fn requirement(
                 }
             }
             (None, ')') => depth = depth.saturating_sub(1),
-            (None, _) => {}
+            // Inside quotes, or any other character.
+            _ => {}
         }
     }
     let text = line.trim_start();

@@ -131,7 +131,10 @@ fn texts<'v>(
     values: Option<&'v Vec<Value>>,
     pointers: &[&str],
 ) -> impl Iterator<Item = String> + 'v {
-    let pointers: Vec<String> = pointers.iter().map(|p| p.to_string()).collect();
+    let pointers: Vec<String> = pointers
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     values.into_iter().flatten().filter_map(move |v| {
         pointers
             .iter()

@@ -133,7 +133,7 @@ pub fn validate_sbom(document: &Value, format: SbomFormat) -> Vec<SbomProblem> {
     }
     match format {
         SbomFormat::CycloneDx16 | SbomFormat::CycloneDx17 => {
-            problems.extend(cyclonedx_references(document))
+            problems.extend(cyclonedx_references(document));
         }
         SbomFormat::Spdx301 => problems.extend(spdx_references(document)),
     }
@@ -146,7 +146,9 @@ static SPDX_CLASSES: LazyLock<Mutex<BTreeMap<String, Option<Arc<Validator>>>>> =
     LazyLock::new(Default::default);
 
 fn spdx_class_validator(class: &str) -> Option<Arc<Validator>> {
-    let mut classes = SPDX_CLASSES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut classes = SPDX_CLASSES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     classes
         .entry(class.to_string())
         .or_insert_with(|| {

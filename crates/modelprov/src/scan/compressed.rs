@@ -98,7 +98,7 @@ fn is_lzma_alone_header(head: &[u8]) -> bool {
     let dict = u32::from_le_bytes(head[1..5].try_into().expect("4 bytes"));
     let size = u64::from_le_bytes(head[5..13].try_into().expect("8 bytes"));
     let dict_ok = dict == u32::MAX || {
-        let top = 31 - dict.max(1).leading_zeros();
+        let top = dict.max(1).ilog2();
         let power = 1u32 << top;
         dict == power || (top > 0 && dict == power | (power >> 1))
     };
@@ -294,7 +294,7 @@ pub(super) fn scan_contents(
     let format = detect(head);
     match format {
         Format::Pickle => {
-            super::add_pickle(scan, member.clone(), scan_pickles_with(data, 0, 0, policy))
+            super::add_pickle(scan, member.clone(), scan_pickles_with(data, 0, 0, policy));
         }
         Format::Npy => match super::numpy::scan_npy(data, 0, policy) {
             Ok(Some(report)) => super::add_pickle(scan, member.clone(), report),

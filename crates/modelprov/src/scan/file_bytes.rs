@@ -25,6 +25,7 @@ impl FileBytes {
         // scanned would make reading the lost pages fault (SIGBUS); scanning a file that is
         // being rewritten has no meaningful verdict anyway, and reading whole files instead
         // would need as much memory as the file.
+        #[allow(unsafe_code)] // the library's one unsafe block (Cargo.toml's lints say why)
         let map = unsafe { memmap2::Mmap::map(&file)? };
         Ok(FileBytes::Mapped(map))
     }

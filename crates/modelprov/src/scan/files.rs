@@ -60,7 +60,7 @@ pub(super) fn list(root: &Path) -> Result<Vec<Entry>> {
                 entries.push(entry);
             }
         } else {
-            return Err(crate::walk::special_file(&shown, &file_type));
+            return Err(crate::walk::special_file(&shown, file_type));
         }
     }
     Ok(entries)
@@ -105,7 +105,7 @@ fn follow(shown: PathBuf, root: &Path, boundary: &Path) -> Result<Option<Entry>>
         }));
     }
     if !metadata.is_file() {
-        return Err(crate::walk::special_file(&shown, &metadata.file_type()));
+        return Err(crate::walk::special_file(&shown, metadata.file_type()));
     }
     Ok(Some(Entry::Scan {
         shown,

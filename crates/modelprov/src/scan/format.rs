@@ -94,8 +94,7 @@ fn text_or_unknown(head: &[u8]) -> Format {
 /// compressed data, not an empty list followed by garbage.
 pub fn pickle_may_start(head: &[u8]) -> bool {
     match head {
-        [b'.', ..] | [] => false,
-        [b']', 0, 0, ..] => false,
+        [] | [b'.', ..] | [b']', 0, 0, ..] => false,
         [first, ..] => super::pickle::is_opcode(*first),
     }
 }

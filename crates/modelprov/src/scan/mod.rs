@@ -397,15 +397,16 @@ mod tests {
 
     #[test]
     fn a_pickle_padded_past_4_gib_is_scanned() {
+        use std::io::{Seek, Write};
         // BINBYTES8 of 4 GiB + 16 bytes (a sparse hole), then os.system: nothing is read whole.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("padded.pkl");
         let pad: u64 = (4 << 30) + 16;
         let mut file = std::fs::File::create(&path).unwrap();
-        use std::io::{Seek, Write};
         file.write_all(b"\x80\x04\x8e").unwrap();
         file.write_all(&pad.to_le_bytes()).unwrap();
-        file.seek(std::io::SeekFrom::Current(pad as i64)).unwrap();
+        file.seek(std::io::SeekFrom::Current(i64::try_from(pad).unwrap()))
+            .unwrap();
         file.write_all(b"0cos\nsystem\n(S'id'\ntR.").unwrap();
         drop(file);
         let scan = scan_file(&path);

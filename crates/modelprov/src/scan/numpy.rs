@@ -104,7 +104,7 @@ mod tests {
 
     fn npy(header: &str, data: &[u8]) -> Vec<u8> {
         let mut file = b"\x93NUMPY\x01\x00".to_vec();
-        file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        file.extend_from_slice(&u16::try_from(header.len()).unwrap().to_le_bytes());
         file.extend_from_slice(header.as_bytes());
         file.extend_from_slice(data);
         file

@@ -376,7 +376,7 @@ mod tests {
         let mut out = vec![tag];
         let mut n = body.len();
         loop {
-            let byte = (n & 0x7f) as u8;
+            let byte = u8::try_from(n & 0x7f).unwrap();
             n >>= 7;
             if n == 0 {
                 out.push(byte);

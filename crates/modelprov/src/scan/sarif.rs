@@ -328,7 +328,7 @@ mod tests {
             format: Format::Pickle,
             verdict,
             findings,
-            notes: notes.iter().map(|n| n.to_string()).collect(),
+            notes: notes.iter().map(std::string::ToString::to_string).collect(),
             fails: verdict != Verdict::Safe,
         };
         vec![
@@ -437,7 +437,7 @@ mod tests {
         // Every result points at its rule.
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         for result in results {
-            let index = result["ruleIndex"].as_u64().unwrap() as usize;
+            let index = usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap();
             assert_eq!(rules[index]["id"], result["ruleId"]);
         }
         assert_eq!(run["tool"]["driver"]["name"], "modelprov");

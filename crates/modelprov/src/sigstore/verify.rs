@@ -335,7 +335,7 @@ fn evidence(
                     .log_url(id)
                     .map(str::to_string)
                     .unwrap_or_else(|| hex::encode(id)),
-                index: entry.log_index.as_i64().max(0) as u64,
+                index: u64::try_from(entry.log_index.as_i64()).unwrap_or(0),
                 kind: format!(
                     "{} {}",
                     entry.kind_version.kind(),

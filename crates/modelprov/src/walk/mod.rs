@@ -99,7 +99,7 @@ pub fn list_model(root: &Path, options: WalkOptions<'_>) -> Result<Listing> {
         return Ok(listing);
     }
     if !root_type.is_dir() {
-        return Err(special_file(root, &root_type.file_type()));
+        return Err(special_file(root, root_type.file_type()));
     }
 
     let walker = WalkDir::new(root)
@@ -155,10 +155,10 @@ pub fn list_model(root: &Path, options: WalkOptions<'_>) -> Result<Listing> {
                     stamp: FileStamp::of(&target),
                 });
             } else {
-                return Err(special_file(path, &target.file_type()));
+                return Err(special_file(path, target.file_type()));
             }
         } else {
-            return Err(special_file(path, &file_type));
+            return Err(special_file(path, file_type));
         }
     }
     listing.warnings.extend(lookalike_names(&listing.files));
@@ -177,7 +177,7 @@ fn refuse_symlink_unless_allowed(path: &Path, options: WalkOptions<'_>) -> Resul
     }
 }
 
-pub(crate) fn special_file(path: &Path, file_type: &fs::FileType) -> Error {
+pub(crate) fn special_file(path: &Path, file_type: fs::FileType) -> Error {
     let kind = if file_type.is_fifo() {
         "a FIFO (named pipe)"
     } else if file_type.is_socket() {

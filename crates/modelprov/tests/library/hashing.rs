@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 fn pattern(len: usize) -> Vec<u8> {
     (0..len as u64)
-        .map(|i| ((i * 2654435761) >> 13) as u8)
+        .map(|i| ((i * 2_654_435_761) >> 13) as u8)
         .collect()
 }
 

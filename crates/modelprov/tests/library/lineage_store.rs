@@ -286,6 +286,29 @@ fn files_that_are_not_our_registry_are_refused_untouched() {
         "{error}"
     );
 
+    // A negative schema version (SQLite's user_version is any i32) is refused, not a panic
+    // while picking the migrations to run.
+    let negative = dir.path().join("negative.sqlite");
+    drop(SqliteStore::open(&negative, true).unwrap());
+    let connection = rusqlite::Connection::open(&negative).unwrap();
+    connection.pragma_update(None, "user_version", -1).unwrap();
+    drop(connection);
+    for create in [true, false] {
+        let error = SqliteStore::open(&negative, create)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("schema version -1, which no modelprov writes"),
+            "{error}"
+        );
+    }
+    let error = SqliteStore::open_read_only(&negative)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("schema version -1"), "{error}");
+
     let missing = dir.path().join("absent.sqlite");
     let error = SqliteStore::open(&missing, false)
         .err()

@@ -2,7 +2,6 @@
 //! crafted acceptance cases are accepted or refused as it does, and our own signatures
 //! round-trip for every key type.
 
-
 use std::path::Path;
 
 use crate::common::vectors;

@@ -2,7 +2,6 @@
 //! 1.1.1 produced over the shared vectors, the resources (names, algorithm strings, digests, in
 //! order) and root digest we compute equal the ones in its payload.
 
-
 use crate::common::vectors;
 use modelprov::manifest::{BuildContext, Serialization, build_manifest};
 use serde_json::Value;

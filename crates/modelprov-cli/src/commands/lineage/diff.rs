@@ -161,7 +161,7 @@ fn print_diff(diff: &LineageDiff, a: &Entry, b: &Entry) {
         }
     }
     for metric in &diff.metrics {
-        let show = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+        let show = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| v.to_string());
         let delta = metric
             .delta
             .map(|d| format!(" ({d:+.4})"))

@@ -167,7 +167,7 @@ fn from_card(path: &PathBuf, store: &dyn Store) -> Result<Entry> {
         },
         trainer: None,
         modifications: None,
-        metrics: Default::default(),
+        metrics: std::collections::BTreeMap::default(),
         card_digest: Some(format!("sha256:{}", card_sha256(&bytes))),
     };
     record

@@ -162,7 +162,9 @@ fn request(args: &RecordArgs) -> Result<RecordRequest> {
         let relation = Relation::parse(relation).ok_or_else(|| {
             Error::Usage(format!(
                 "--parent '{parent}': '{relation}' is not one of {}",
-                Relation::ALL.map(|r| r.as_str()).join(", ")
+                Relation::ALL
+                    .map(modelprov::lineage::Relation::as_str)
+                    .join(", ")
             ))
         })?;
         if reference.parse::<RootDigest>().is_err() && split_id(reference).1.is_none() {

@@ -64,7 +64,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
                 registry.display()
             ),
             SignOutcome::AlreadySigned => {
-                outln!("{id} is already signed with this key; nothing changed")
+                outln!("{id} is already signed with this key; nothing changed");
             }
         }
     }

@@ -70,11 +70,11 @@ pub fn run(args: LineageVerifyArgs) -> Result<Outcome> {
                     outln!(
                         "  MISSING   {} (a parent of {child}) has no record: the chain is broken here",
                         link.digest
-                    )
+                    );
                 }
                 Some(LinkProblem::Unsigned) => outln!("  UNSIGNED  {id} {}", link.digest),
                 Some(LinkProblem::BadSignature(problem)) => {
-                    outln!("  BAD       {id} {}: {problem}", link.digest)
+                    outln!("  BAD       {id} {}: {problem}", link.digest);
                 }
             }
         }

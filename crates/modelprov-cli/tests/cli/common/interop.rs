@@ -6,11 +6,10 @@ use std::process::{Command, Output};
 /// The interop venv: `MODELPROV_INTEROP_VENV`, else the one scripts/test leaves in target/.
 /// Missing is a failure, never a skip: these tests are the proof of interoperability.
 pub fn venv() -> PathBuf {
-    let venv = std::env::var_os("MODELPROV_INTEROP_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/interop-venv")
-        });
+    let venv = std::env::var_os("MODELPROV_INTEROP_VENV").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/interop-venv"),
+        PathBuf::from,
+    );
     assert!(
         venv.join("bin/model_signing").is_file(),
         "the reference tools are not installed at {}: run scripts/test (it creates the venv), \

@@ -21,11 +21,10 @@ pub fn modelprov() -> Command {
 }
 
 pub fn vectors() -> PathBuf {
-    let path = std::env::var_os("MODELPROV_OMS_VECTORS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/oms")
-        });
+    let path = std::env::var_os("MODELPROV_OMS_VECTORS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors/oms"),
+        PathBuf::from,
+    );
     assert!(
         path.join("model").is_dir(),
         "OMS vectors not found at {}",

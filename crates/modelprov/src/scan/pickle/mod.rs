@@ -316,7 +316,7 @@ fn judge(events: &[Event], base: usize, report: &mut PickleReport, policy: &Poli
                     opcode,
                     callable: None,
                     message: format!("{opcode} {why}"),
-                })
+                });
             }
         }
     }

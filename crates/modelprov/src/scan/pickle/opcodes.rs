@@ -55,7 +55,7 @@ enum Shape {
 }
 
 fn table(code: u8) -> Option<(&'static str, Shape)> {
-    use Shape::*;
+    use Shape::{Data, F64, I32, Line, Long, None, Text, TwoLines, U8, U16, U32, U64};
     Some(match code {
         b'(' => ("MARK", None),
         b'.' => ("STOP", None),
@@ -194,8 +194,8 @@ pub fn decode_one(data: &[u8], at: usize) -> Result<(Op, usize), DecodeError> {
                 take(4)?.try_into().expect("4 bytes"),
             ))),
             Shape::U64 => Arg::Int(
-                u64::from_le_bytes(take(8)?.try_into().expect("8 bytes")).min(i64::MAX as u64)
-                    as i64,
+                i64::try_from(u64::from_le_bytes(take(8)?.try_into().expect("8 bytes")))
+                    .unwrap_or(i64::MAX),
             ),
             Shape::F64 => Arg::Float(f64::from_be_bytes(take(8)?.try_into().expect("8 bytes"))),
             Shape::Line => {

@@ -308,7 +308,7 @@ impl Machine {
     }
 
     /// What follows a joblib array wrapper's BUILD: the array's bytes, or a nested pickle.
-    fn joblib_array(&self, op: &Op, state: &Value) -> Result<Inline, DecodeError> {
+    fn joblib_array(op: &Op, state: &Value) -> Result<Inline, DecodeError> {
         let invalid = |message: &str| DecodeError {
             offset: op.offset,
             message: format!("joblib array: {message}"),
@@ -339,7 +339,7 @@ impl Machine {
                 .find(|c: char| c.is_ascii_digit())
                 .unwrap_or(descr.len()),
         );
-        let count: usize = digits.parse().unwrap_or(if kind == "?" { 1 } else { 0 });
+        let count: usize = digits.parse().unwrap_or(usize::from(kind == "?"));
         let itemsize = match kind {
             "f" | "i" | "u" | "c" | "b" | "?" | "S" | "a" | "V" | "m" | "M" => count,
             "U" => count * 4,
@@ -475,7 +475,7 @@ impl Machine {
                     }
                     let name = class.to_string();
                     if JOBLIB_WRAPPERS.contains(&name.as_str()) {
-                        return self.joblib_array(op, &state).map(Some);
+                        return Self::joblib_array(op, &state).map(Some);
                     }
                     if JOBLIB_SIDE_FILE_WRAPPERS.contains(&name.as_str()) {
                         self.side_file(op, &state);
@@ -534,7 +534,7 @@ impl Machine {
                 self.stack.push(match op.arg {
                     Arg::Int(value) => Value::Int(value),
                     _ => Value::Other,
-                })
+                });
             }
             "TUPLE" => {
                 let items = self.pop_mark(op)?;
@@ -565,7 +565,8 @@ impl Machine {
             }
             "MEMOIZE" => {
                 let top = self.top(op)?;
-                self.memo.insert(self.memo.len() as i64, top);
+                self.memo
+                    .insert(i64::try_from(self.memo.len()).unwrap_or(i64::MAX), top);
             }
             "GET" | "BINGET" | "LONG_BINGET" => {
                 let Arg::Int(index) = op.arg else {
