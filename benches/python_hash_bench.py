@@ -7,7 +7,9 @@ called from Python in the same process, on the same warm files, side by side in 
 Uses the workloads of benches/hash_bench.py (generated under DIR, default target/bench-data),
 builds the modelprov wheel in release mode with maturin into DIR/py-venv beside
 model-signing 1.1.1 (+ pyOpenSSL), checks that both tools give the same root digest, and prints
-the median of N runs and the ratio per workload. Exit status 1 if the digests disagree.
+the median of N runs and the ratio per workload, for SHA-256 and for BLAKE3 (whole files, as
+model_signing's `use_file_serialization(hashing_algorithm=...)` hashes them). Exit status 1 if
+the digests disagree.
 """
 
 import argparse
@@ -55,10 +57,11 @@ def bench_in_venv(folders: list[str], runs: int) -> int:
     import modelprov
 
     failed = 0
-    print(f"| workload | model_signing.hashing | modelprov.hash | ratio |")
-    print(f"| --- | --- | --- | --- |")
+    print("| workload | model_signing.hashing sha256 | modelprov.hash sha256 | ratio "
+          "| model_signing blake3 | modelprov blake3 | ratio |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for folder in map(Path, folders):
-        timings = {"model_signing": [], "modelprov": []}
+        timings = {"model_signing": [], "modelprov": [], "ms_blake3": [], "blake3": []}
         digests = {}
         for _ in range(runs):
             start = time.perf_counter()
@@ -68,12 +71,23 @@ def bench_in_venv(folders: list[str], runs: int) -> int:
             start = time.perf_counter()
             digests["modelprov"] = modelprov.hash(folder, ignore_card=False).digest
             timings["modelprov"].append(time.perf_counter() - start)
+            config = model_signing.hashing.Config().use_file_serialization(hashing_algorithm="blake3")
+            start = time.perf_counter()
+            digests["ms_blake3"] = root_digest(config.hash(folder))
+            timings["ms_blake3"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            digests["blake3"] = modelprov.hash(folder, ignore_card=False, algorithm="blake3").digest
+            timings["blake3"].append(time.perf_counter() - start)
         theirs = statistics.median(timings["model_signing"])
         ours = statistics.median(timings["modelprov"])
-        same = digests["model_signing"] == digests["modelprov"]
+        blake3 = statistics.median(timings["blake3"])
+        their_blake3 = statistics.median(timings["ms_blake3"])
+        same = (digests["model_signing"] == digests["modelprov"]
+                and digests["ms_blake3"] == digests["blake3"])
         failed |= not same
         print(f"| {folder.name} | {theirs:.2f} s | {ours:.2f} s | {theirs / ours:.1f}× "
-              f"{'(same digest)' if same else 'DIGESTS DIFFER'} |", flush=True)
+              f"| {their_blake3:.2f} s | {blake3:.2f} s | {their_blake3 / blake3:.1f}× "
+              f"{'(same digests)' if same else 'DIGESTS DIFFER'} |", flush=True)
     return 1 if failed else 0
 
 

@@ -23,6 +23,8 @@ const SCHEMA_VERSION: i32 = 1;
 const RACY_WINDOW_FINE: Duration = Duration::from_millis(100);
 const RACY_WINDOW_COARSE: Duration = Duration::from_secs(2);
 
+/// An open digest cache (an SQLite database); set it as a build's
+/// [`crate::manifest::BuildContext::cache`] to reuse and record digests.
 pub struct DigestCache {
     connection: Connection,
     path: PathBuf,
@@ -89,6 +91,7 @@ impl DigestCache {
         })
     }
 
+    /// The database file this cache was opened from.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -19,6 +19,7 @@ impl RootDigest {
         RootDigest(hasher.finalize().into())
     }
 
+    /// The digest as 64 lowercase hex digits, without the `sha256:` prefix.
     pub fn hex(&self) -> String {
         hex::encode(self.0)
     }

@@ -133,6 +133,8 @@ fn stage_resolved(destination: &Path, mode: u32) -> Result<PendingFile> {
 }
 
 impl PendingFile {
+    /// Appends `bytes` to the temporary file; the destination is untouched until
+    /// [`PendingFile::commit`].
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
         self.temporary
             .write_all(bytes)

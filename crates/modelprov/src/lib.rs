@@ -37,6 +37,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod attest;
 pub mod cache;
 pub mod card;

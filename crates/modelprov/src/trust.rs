@@ -21,12 +21,15 @@ use crate::json_strict::reject_duplicate_keys;
 use crate::manifest::{Serialization, parse_serialization};
 use crate::verify::Expectation;
 
+/// A trust file read into memory: the expected digest (and serialization) of each model id.
 #[derive(Clone, Debug)]
 pub struct TrustFile {
     entries: BTreeMap<String, Expectation>,
 }
 
 impl TrustFile {
+    /// Reads and checks a trust file (at most [`limits::DOCUMENT_BYTES`]). A repeated id, an
+    /// unknown field or a malformed digest makes the whole file invalid.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = read_capped(path, limits::DOCUMENT_BYTES, "a trust file")?;
         let value: Value = serde_json::from_slice(&bytes)

@@ -46,10 +46,13 @@ pub enum Signer {
     Key(PublicKey, Option<Arc<TrustRoot>>),
     /// Certificates (DER) that chain to one of these roots.
     CertificateRoots(Vec<Vec<u8>>),
+    /// A keyless (Sigstore) identity: a certificate identity vouched for by an OIDC issuer,
+    /// checked against a Sigstore trust root.
     Keyless(KeylessIdentity),
 }
 
 impl Signer {
+    /// This signer in the form the signature verifiers in [`crate::signing`] take.
     pub fn trusted(&self) -> TrustedSigner<'_> {
         match self {
             Signer::Key(key, None) => TrustedSigner::Key(key),
@@ -59,6 +62,8 @@ impl Signer {
         }
     }
 
+    /// What kind of signer this is, for messages: `key`, `certificate root` or
+    /// `keyless identity`.
     pub fn kind(&self) -> &'static str {
         match self {
             Signer::Key(..) => "key",
@@ -84,6 +89,7 @@ impl std::fmt::Display for Signer {
 /// One entry of a policy: a signer, and the models it is trusted for.
 #[derive(Clone, Debug)]
 pub struct PolicySigner {
+    /// Who is trusted.
     pub signer: Signer,
     /// Globs over model names; empty means every model.
     pub models: Vec<String>,
@@ -93,6 +99,8 @@ pub struct PolicySigner {
 }
 
 impl PolicySigner {
+    /// An entry trusting `signer` for the models matching `models` (every model when empty);
+    /// `entry` is how it is written back. Fails when a glob is not valid.
     pub fn new(
         signer: Signer,
         models: Vec<String>,
@@ -128,14 +136,21 @@ pub struct TrustPolicy {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
+    /// A trusted public key, as SPKI PEM text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// One or more root certificates, as PEM text; signatures whose certificate chains to one of
+    /// them are trusted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_root: Option<String>,
+    /// A keyless signer's certificate identity (SAN), matched exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// A regular expression the whole SAN of a keyless signer must match (instead of
+    /// `identity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity_regex: Option<String>,
+    /// The OIDC issuer URL that must vouch for `identity` or `identity_regex`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// `production` (the default) or `staging`.
@@ -144,6 +159,7 @@ pub struct Entry {
     /// A private instance's trusted_root.json, relative to the policy file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_root: Option<PathBuf>,
+    /// Globs over model names the signer is trusted for; empty means every model.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<String>,
 }
@@ -289,10 +305,12 @@ impl TrustPolicy {
         PolicySigner::new(signer, entry.models.clone(), entry).map_err(usage)
     }
 
+    /// The entries, in the order they are tried.
     pub fn signers(&self) -> &[PolicySigner] {
         &self.signers
     }
 
+    /// True when the policy has no signer, so it trusts nobody.
     pub fn is_empty(&self) -> bool {
         self.signers.is_empty()
     }

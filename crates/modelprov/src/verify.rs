@@ -19,12 +19,15 @@ pub enum Expectation {
     Manifest(Manifest),
     /// Only a root digest, and the serialization it was computed with.
     Digest {
+        /// The root digest the model should have.
         digest: RootDigest,
+        /// How that digest was computed; the model is hashed the same way.
         serialization: Serialization,
     },
 }
 
 impl Expectation {
+    /// The serialization the model is hashed with to be compared.
     pub fn serialization(&self) -> &Serialization {
         match self {
             Expectation::Manifest(manifest) => &manifest.serialization,
@@ -32,6 +35,7 @@ impl Expectation {
         }
     }
 
+    /// The root digest the model should have.
     pub fn digest(&self) -> RootDigest {
         match self {
             Expectation::Manifest(manifest) => manifest.root_digest(),
@@ -40,14 +44,21 @@ impl Expectation {
     }
 }
 
+/// The verdict of comparing a model with its [`Expectation`].
 #[derive(Clone, Debug, Serialize)]
 pub struct Verification {
+    /// True when the model is as expected: no file differs (against a manifest), or the root
+    /// digests are equal (against a bare digest).
     pub ok: bool,
+    /// The root digest the expectation gives.
     pub expected: RootDigest,
+    /// The root digest of the model as hashed (unsigned files left out, when so asked).
     pub actual: RootDigest,
+    /// The serialization the model was hashed with: the expectation's.
     pub serialization: Serialization,
     /// File-level differences; `None` when only a digest was expected.
     pub diff: Option<ManifestDiff>,
+    /// What hashing the model took.
     pub stats: BuildStats,
     /// Files of the model folder that this verification did not check because the expectation
     /// leaves them out: the model card (README.md), which a model's identity does not cover.
@@ -56,6 +67,7 @@ pub struct Verification {
     /// not list, left out of the comparison.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsigned_ignored: Vec<String>,
+    /// Problems met while hashing the model that did not stop it, one message each.
     pub warnings: Vec<String>,
 }
 

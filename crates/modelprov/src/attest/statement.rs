@@ -10,8 +10,11 @@ use crate::manifest::{
     Manifest, NameRules, ResourceEntry, ResourceOut, Serialization, resources_from_entries,
 };
 
+/// The `_type` of an in-toto Statement v1, which every Statement modelprov writes has.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+/// The predicate type of OMS model signatures (v1.0): the serialization and every resource.
 pub const OMS_PREDICATE_TYPE: &str = "https://model_signing/signature/v1.0";
+/// The older model_signing predicate (`Digests/v0.1`: a subject per file, no root digest).
 pub const OMS_LEGACY_PREDICATE_TYPE: &str = "https://model_signing/Digests/v0.1";
 const LEGACY_STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v0.1";
 
@@ -63,6 +66,7 @@ struct SubjectOut<'a> {
 /// `{"sha256": "<hex>"}`, in-toto's digest set with one algorithm.
 #[derive(Serialize)]
 pub struct Sha256Out {
+    /// The SHA-256, in hex.
     pub sha256: String,
 }
 
@@ -90,7 +94,11 @@ pub fn oms_statement(manifest: &Manifest) -> Vec<u8> {
 /// What a verified OMS payload says the model is.
 #[derive(Clone, Debug)]
 pub struct OmsStatement {
+    /// The predicate type the payload states: [`OMS_PREDICATE_TYPE`] or
+    /// [`OMS_LEGACY_PREDICATE_TYPE`].
     pub predicate_type: String,
+    /// The model's root digest as the subject states it (checked against the listed resources);
+    /// `None` for the legacy predicate, which has none.
     pub subject_digest: Option<RootDigest>,
     /// The resources as signed; `name` is the subject's name.
     pub manifest: Manifest,

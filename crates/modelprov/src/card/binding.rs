@@ -32,12 +32,15 @@ struct CardOut<'a> {
 /// What a verified card statement says.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CardAttestation {
+    /// The Statement subject's name for the model (empty when the subject has none).
     pub model_name: String,
+    /// The model's OMS root digest the card was signed for.
     pub model_digest: RootDigest,
     /// The card's file name when signed.
     pub card_name: String,
     /// Hex SHA-256 of the card file's bytes.
     pub card_sha256: String,
+    /// The card's front matter as signed, as JSON (empty when the predicate has none).
     pub metadata: Map<String, Value>,
 }
 

@@ -30,9 +30,12 @@ const RECOMMENDED: &[(&str, &[&str])] = &[
     ("model digest", &["provenance.model.digest"]),
 ];
 
+/// A card's completeness score: how many recommended items it answers, and which are missing.
 #[derive(Clone, Debug, Serialize)]
 pub struct Completeness {
+    /// Number of recommended items the card answers.
     pub present: usize,
+    /// Number of recommended items (16).
     pub total: usize,
     /// Rounded percentage of `present` out of `total`.
     pub percent: usize,
@@ -40,12 +43,18 @@ pub struct Completeness {
     pub missing: Vec<MissingItem>,
 }
 
+/// A recommended item the card does not answer.
 #[derive(Clone, Debug, Serialize)]
 pub struct MissingItem {
+    /// What a reader calls the item (`training data`, `model digest`).
     pub item: &'static str,
+    /// The field path that would answer it (`provenance.training.data`).
     pub field: &'static str,
 }
 
+/// Scores a card's metadata (its front matter as JSON) against the recommended items; an item
+/// counts when one of its fields holds something other than null, blank text or an empty
+/// collection.
 pub fn completeness(metadata: &Map<String, Value>) -> Completeness {
     let missing: Vec<MissingItem> = RECOMMENDED
         .iter()

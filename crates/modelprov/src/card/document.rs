@@ -8,10 +8,13 @@
 pub struct CardText {
     /// What precedes the opening `---`: a UTF-8 BOM and/or blank lines. Empty in clean cards.
     pub prefix: String,
+    /// The YAML front matter, or `None` when the first non-blank line is not `---`.
     pub front_matter: Option<FrontMatter>,
+    /// The Markdown after the closing `---` (the whole file when there is no front matter).
     pub body: String,
 }
 
+/// A card's front matter, split so that joining the parts gives its bytes back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrontMatter {
     /// The opening delimiter line with its line ending (`---\n` or `---\r\n`).
@@ -27,6 +30,7 @@ pub struct FrontMatter {
 /// The front matter opens on a `---` line but never closes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnclosedFrontMatter {
+    /// The 1-based line of the opening `---`.
     pub open_line: usize,
 }
 

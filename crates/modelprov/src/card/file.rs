@@ -10,6 +10,7 @@ use super::emit::{emit_entry, emit_mapping};
 use super::yaml::{YamlDocument, parse_yaml};
 use crate::error::{Error, Result};
 
+/// How a card file is laid out, which decides how it is split and written back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CardFormat {
     /// README.md: YAML front matter and a Markdown body.
@@ -36,9 +37,13 @@ impl CardFormat {
     }
 }
 
+/// A model card read from disk or built in memory: its metadata and body, editable, plus what was
+/// read, so that [`Card::to_text`] rewrites only the edited fields.
 #[derive(Clone, Debug)]
 pub struct Card {
+    /// The card file's path: where it was read from, or the path given to [`Card::new`].
     pub path: PathBuf,
+    /// The file's layout, from its extension when read.
     pub format: CardFormat,
     /// The front matter (or the whole YAML/JSON file), edited freely.
     pub metadata: Map<String, Value>,

@@ -16,8 +16,11 @@ use crate::error::{Error, Result};
 use crate::fsutil::{limits, parse_json, read_capped};
 use crate::manifest::Manifest;
 
+/// What [`survey_model`] found in a model folder, for drafting a card.
 #[derive(Clone, Debug, Default)]
 pub struct ModelSurvey {
+    /// The measured facts for `provenance.model`: digest, files, and what `config.json` and the
+    /// safetensors headers say.
     pub facts: ModelFacts,
     /// The Hub library the files are for, when they say so.
     pub library_name: Option<String>,

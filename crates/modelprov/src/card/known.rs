@@ -12,13 +12,16 @@ const LIBRARIES_TSV: &str = include_str!("../../data/cards/hf-library-names.tsv"
 /// One licence id the Hub lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HubLicense {
+    /// The Hub's id for the licence (`apache-2.0`).
     pub id: &'static str,
+    /// The licence's full name (the id when the snapshot gives none).
     pub name: &'static str,
     /// The SPDX id, when there is one.
     pub spdx: Option<&'static str>,
     /// The SPDX id is this project's reading of an ambiguous Hub id (`gpl-3.0` could be -only or
     /// -or-later).
     pub alias: bool,
+    /// A link to the licence text, when the snapshot gives one.
     pub link: Option<&'static str>,
 }
 
@@ -31,6 +34,7 @@ pub enum LicenseInfo {
     HubOtherCase(HubLicense),
     /// A valid SPDX licence expression that is not a Hub id (`MIT OR Apache-2.0`).
     Spdx(String),
+    /// Neither a Hub id (in any letter case) nor a valid SPDX expression.
     Unknown,
 }
 
@@ -66,18 +70,22 @@ static LIBRARIES: LazyLock<Vec<&'static str>> =
 static LIBRARY_SET: LazyLock<HashSet<&'static str>> =
     LazyLock::new(|| LIBRARIES.iter().copied().collect());
 
+/// The licences the Hub lists, from the dated snapshot.
 pub fn hub_licenses() -> &'static [HubLicense] {
     &HUB_LICENSES
 }
 
+/// The pipeline tags (tasks) the Hub lists, from the dated snapshot.
 pub fn pipeline_tags() -> &'static [&'static str] {
     &PIPELINE_TAGS
 }
 
+/// The library names the Hub lists, from the dated snapshot.
 pub fn library_names() -> &'static [&'static str] {
     &LIBRARIES
 }
 
+/// Whether `name` is a library name the Hub lists (exact spelling).
 pub fn is_library_name(name: &str) -> bool {
     LIBRARY_SET.contains(name)
 }

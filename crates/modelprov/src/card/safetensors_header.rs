@@ -13,15 +13,19 @@ use crate::error::{Error, Result};
 /// The safetensors crate's own header limit.
 const MAX_HEADER_BYTES: u64 = 100_000_000;
 
+/// What safetensors headers say about the weights: tensor and parameter counts, per dtype.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SafetensorsSummary {
+    /// Number of tensors.
     pub tensors: usize,
+    /// Number of parameters (the product of each tensor's shape, summed).
     pub parameters: u64,
     /// Parameters per dtype (`BF16`, `F32`, ...).
     pub parameters_by_dtype: BTreeMap<String, u64>,
 }
 
 impl SafetensorsSummary {
+    /// Adds another file's counts to these, to total a model stored in several files.
     pub fn add(&mut self, other: &SafetensorsSummary) {
         self.tensors += other.tensors;
         self.parameters += other.parameters;
@@ -39,6 +43,9 @@ impl SafetensorsSummary {
     }
 }
 
+/// Reads the summary of one safetensors file from its 8-byte length and JSON header (tensor
+/// data is never read). A header that is malformed, names a tensor twice, or describes more or
+/// less data than the file holds is an [`Error::InvalidInput`].
 pub fn read_safetensors_summary(path: &Path) -> Result<SafetensorsSummary> {
     let invalid =
         |problem: String| Error::invalid(path, format!("not a valid safetensors file: {problem}"));

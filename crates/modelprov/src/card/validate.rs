@@ -18,21 +18,28 @@ use super::suggest::closest;
 use super::yaml::child_path;
 use crate::digest::RootDigest;
 
+/// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The card is invalid: `card validate` fails.
     Error,
+    /// Worth fixing, but the card is valid; `card validate` fails only with `--strict`.
     Warning,
 }
 
+/// One problem with a card, from [`validate`] or [`model_digest_finding`], with the field and line
+/// it concerns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// Whether it is an error or a warning.
     pub severity: Severity,
     /// The field path (`model-index[0].results[0].metrics[1].value`); empty for the whole card.
     pub path: String,
     /// The 1-based line in the card file, when the field is in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// What is wrong, in words, with a suggestion when there is one.
     pub message: String,
 }
 

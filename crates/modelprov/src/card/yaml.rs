@@ -32,6 +32,7 @@ pub const MAX_DEPTH: usize = 128;
 /// A parsed YAML document and where its parts are.
 #[derive(Clone, Debug, Default)]
 pub struct YamlDocument {
+    /// The document as JSON values; `null` for an empty document.
     pub value: Value,
     /// The 1-based line of every field path (`model-index[0].results[0].metrics[1].value`).
     pub lines: BTreeMap<String, usize>,
@@ -49,26 +50,36 @@ const YAML11_BOOLEANS: &[&str] = &[
     "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
 ];
 
+/// A top-level key and where it starts in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopKey {
+    /// The key as written.
     pub key: String,
+    /// The 1-based line the key is on.
     pub line: usize,
     /// 0-based column: top-level keys of a block mapping start at column 0.
     pub column: usize,
 }
 
+/// A key given twice in one mapping.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DuplicateKey {
+    /// The field path of the key (`license`, `provenance.name`).
     pub path: String,
+    /// The 1-based line of its first occurrence.
     pub first_line: usize,
+    /// The 1-based line of the later occurrence, whose value wins.
     pub line: usize,
 }
 
 /// Why a text is not YAML, and where (1-based line and column, in the caller's coordinates).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YamlError {
+    /// The 1-based line in the file.
     pub line: usize,
+    /// The 1-based column.
     pub column: usize,
+    /// What the parser objected to.
     pub message: String,
 }
 

@@ -2,8 +2,10 @@
 
 use std::fmt;
 
+/// A digest algorithm for resources; displays as its `hash_type` name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HashAlgorithm {
+    /// SHA-256 (`sha256`), 32-byte digests; what the default serializations use.
     Sha256,
     /// BLAKE2b-512, unkeyed, default parameters (Python's `hashlib.blake2b()`).
     Blake2b,
@@ -12,6 +14,7 @@ pub enum HashAlgorithm {
 }
 
 impl HashAlgorithm {
+    /// Every supported algorithm, in the order the enum declares them.
     pub const ALL: [HashAlgorithm; 3] = [Self::Sha256, Self::Blake2b, Self::Blake3];
 
     /// The name in `serialization.hash_type` and in file-mode resource `algorithm` fields.
@@ -33,6 +36,7 @@ impl HashAlgorithm {
         }
     }
 
+    /// Length in bytes of a raw digest: 32, or 64 for BLAKE2b-512.
     pub fn digest_len(self) -> usize {
         match self {
             Self::Sha256 | Self::Blake3 => 32,

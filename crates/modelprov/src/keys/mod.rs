@@ -38,9 +38,13 @@ use std::fmt;
 /// The key types modelprov generates and uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyType {
+    /// ECDSA on the NIST P-256 curve (`p256`).
     EcdsaP256,
+    /// ECDSA on the NIST P-384 curve (`p384`).
     EcdsaP384,
+    /// ECDSA on the NIST P-521 curve (`p521`).
     EcdsaP521,
+    /// Ed25519 (`ed25519`): pure Ed25519, 64-byte signatures.
     Ed25519,
     /// RSA with the given modulus size in bits.
     Rsa(usize),

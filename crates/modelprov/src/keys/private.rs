@@ -17,6 +17,8 @@ use super::{KeyType, RSA_MAX_BITS, RSA_MIN_BITS};
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, read_capped_string};
 
+/// A private key of any [`KeyType`], for signing: read from a PEM file with
+/// [`PrivateKey::read`] or made with [`PrivateKey::generate`].
 pub struct PrivateKey(pub(super) Inner);
 
 pub(super) enum Inner {
@@ -163,10 +165,12 @@ impl PrivateKey {
         Self::from_pem(&text, passphrase, path)
     }
 
+    /// The key's type (for RSA, with its modulus size).
     pub fn key_type(&self) -> KeyType {
         self.public_key().key_type()
     }
 
+    /// The public key that verifies this key's signatures.
     pub fn public_key(&self) -> PublicKey {
         match &self.0 {
             Inner::P256(key) => PublicKey::from(*key.verifying_key()),

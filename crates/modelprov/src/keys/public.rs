@@ -16,6 +16,8 @@ use super::{KeyType, RSA_MAX_BITS};
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, read_capped_string};
 
+/// A public key of any [`KeyType`], for verifying signatures: read from SPKI PEM or from an
+/// X.509 certificate's subject key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PublicKey(pub(super) Inner);
 
@@ -132,6 +134,7 @@ impl PublicKey {
         }
     }
 
+    /// The key's type (for RSA, with its modulus size in bits).
     pub fn key_type(&self) -> KeyType {
         match &self.0 {
             Inner::P256(_) => KeyType::EcdsaP256,

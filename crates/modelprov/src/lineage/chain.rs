@@ -12,31 +12,40 @@ use crate::digest::RootDigest;
 use crate::error::{Error, Result};
 use crate::trust_policy::TrustPolicy;
 
+/// What `lineage verify` found walking a model's ancestry to its roots.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainReport {
+    /// `true` when every link is recorded and signed by a trusted signer.
     pub ok: bool,
+    /// Every link, the model first, then its parents, grandparents, ... (each once).
     pub links: Vec<ChainLink>,
     /// The ancestry as checked.
     pub graph: Subgraph,
 }
 
+/// One model of the chain, and what is wrong with it, if anything.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChainLink {
+    /// The model's manifest root digest.
     pub digest: RootDigest,
     /// `name@version`, when recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// What is wrong with this link; `None` when it is recorded and signed by a trusted signer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<LinkProblem>,
 }
 
+/// Why a link of the chain is not sound (`MISSING`, `UNSIGNED` or `BAD` in `lineage verify`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
 pub enum LinkProblem {
     /// A parent digest that no record holds: the chain is broken here.
     NotRecorded {
+        /// `name@version` (or the digest) of a child that lists this parent.
         child: String,
     },
+    /// The record carries no signature.
     Unsigned,
     /// The signature does not verify with any trusted key, or signs other bytes.
     BadSignature(String),

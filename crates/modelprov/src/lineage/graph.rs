@@ -5,13 +5,20 @@ use std::fmt::Write as _;
 
 use super::store::Subgraph;
 
+/// The text format [`render_graph`] draws in (`lineage graph --format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GraphFormat {
+    /// Graphviz DOT.
     Dot,
+    /// A Mermaid flowchart.
     Mermaid,
+    /// The subgraph's nodes and edges as pretty-printed JSON.
     Json,
 }
 
+/// Draws `graph` in `format`: each model labelled `name@version` and its short digest (models with
+/// no record marked as such), and an edge from each parent to its child labelled with the relation.
+/// The text ends with a newline.
 pub fn render_graph(graph: &Subgraph, format: GraphFormat) -> String {
     let label = |i: usize| {
         let node = &graph.nodes[i];

@@ -13,25 +13,33 @@ use crate::digest::RootDigest;
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, read_capped_string};
 
+/// A lineage record: which model (name, version, digest) was derived from which parents and
+/// datasets, how, and by whom (docs/lineage.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LineageRecord {
+    /// The model's name, a label; may not contain `@`.
     pub name: String,
+    /// The model's version, a label; may not contain `@`. Semantic versions sort as such.
     pub version: String,
     /// The model's manifest root digest (OMS).
     pub digest: RootDigest,
     /// RFC 3339; `lineage record` fills in the current time when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// The models this one was derived from, each by digest and relation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parents: Vec<Parent>,
+    /// The datasets the model was trained or tuned on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<Dataset>,
+    /// How the model was produced: method, hyperparameters, duration, compute and code revision.
     #[serde(default, skip_serializing_if = "Procedure::is_empty")]
     pub procedure: Procedure,
     /// Who or what produced the model (a person, team, CI job URI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trainer: Option<String>,
+    /// What was changed relative to the parents, in free text ("safety tuning").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modifications: Option<String>,
     /// Validation or evaluation results: metric name to number.
@@ -42,29 +50,42 @@ pub struct LineageRecord {
     pub card_digest: Option<String>,
 }
 
+/// A model this one was derived from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Parent {
+    /// The parent's manifest root digest: the reference that counts.
     pub digest: RootDigest,
     /// `name@version` of the parent, as a label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// How the model derives from this parent.
     pub relation: Relation,
 }
 
+/// How a model derives from a parent; recorded as the parent dependency's `relation` annotation,
+/// since SLSA has no field for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Relation {
+    /// Fine-tuned from the parent.
     Finetune,
+    /// An adapter trained on the parent.
     Adapter,
+    /// A merge of the parent with other models (each one a parent).
     Merge,
+    /// A quantized copy of the parent.
     Quantized,
+    /// Distilled from the parent.
     Distilled,
+    /// The parent, pretrained further.
     ContinuedPretraining,
+    /// Any other derivation.
     Other,
 }
 
 impl Relation {
+    /// Every relation, in declaration order.
     pub const ALL: [Relation; 7] = [
         Relation::Finetune,
         Relation::Adapter,
@@ -75,6 +96,7 @@ impl Relation {
         Relation::Other,
     ];
 
+    /// The name records and the command line use (`finetune`, `continued-pretraining`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Relation::Finetune => "finetune",
@@ -87,6 +109,7 @@ impl Relation {
         }
     }
 
+    /// The relation named `text` (as [`Relation::as_str`] spells it); `None` for any other text.
     pub fn parse(text: &str) -> Option<Relation> {
         Relation::ALL.into_iter().find(|r| r.as_str() == text)
     }
@@ -98,15 +121,19 @@ impl std::fmt::Display for Relation {
     }
 }
 
+/// A dataset the model was trained on, identified by a digest or a URI (at least one).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dataset {
+    /// The dataset's name, a label ("common-crawl").
     pub name: String,
+    /// The dataset's version, as its publisher names it ("2024-01").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// `sha256:<hex>` of the dataset's content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<RootDigest>,
+    /// Where the dataset is published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
     /// As the producer states it ("10M examples", "5 TB").
@@ -114,15 +141,20 @@ pub struct Dataset {
     pub size: Option<String>,
 }
 
+/// How a model was produced; every field optional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Procedure {
+    /// The training method, in free text ("SFT + RLHF").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// The hyperparameters by name, with any JSON values (`learning_rate`, `epochs`, ...).
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub hyperparameters: Map<String, Value>,
+    /// How long the training ran, as stated ("2 weeks").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
+    /// The hardware it ran on, as stated ("8x A100").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compute: Option<String>,
     /// The training code's revision (a git commit, a container digest).
@@ -131,6 +163,7 @@ pub struct Procedure {
 }
 
 impl Procedure {
+    /// Whether no field is set (the Statement then leaves the procedure out).
     pub fn is_empty(&self) -> bool {
         *self == Procedure::default()
     }

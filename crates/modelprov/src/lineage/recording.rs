@@ -22,7 +22,9 @@ use crate::signing::sign_statement;
 pub struct RecordRequest {
     /// A record read from a file (`LineageRecord::read`), completed by the fields below.
     pub base: Option<LineageRecord>,
+    /// The model's name (`--name`).
     pub name: Option<String>,
+    /// The model's version (`--model-version`).
     pub version: Option<String>,
     /// The model folder: hashed to its identity (the digest `modelprov hash` prints), and its
     /// manifest kept in the registry so that `verify --id` names every difference.
@@ -33,9 +35,13 @@ pub struct RecordRequest {
     pub parents: Vec<(Relation, String)>,
     /// `(NAME[@VERSION], reference)`: a reference is `sha256:<hex>` or a URI.
     pub datasets: Vec<(String, String)>,
+    /// The training method (`--method`), for the record's procedure.
     pub method: Option<String>,
+    /// The training code's revision (a git commit, a container digest), for the record's procedure.
     pub code_revision: Option<String>,
+    /// Who or what produced the model (a person, team, CI job URI): the SLSA `builder.id`.
     pub trainer: Option<String>,
+    /// `(name, value)` metrics added to the record's; each must be a finite number.
     pub metrics: Vec<(String, f64)>,
     /// The model card, bound to the record by its SHA-256.
     pub card: Option<PathBuf>,

@@ -11,6 +11,7 @@ use crate::keys::PrivateKey;
 use crate::signing::sign_statement;
 use crate::trust_policy::TrustPolicy;
 
+/// What [`sign_record`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignOutcome {
     /// The record was unsigned; it now carries the signature.

@@ -14,6 +14,7 @@ use super::record::{Dataset, LineageRecord, Parent, Procedure, Relation};
 use crate::attest::STATEMENT_TYPE;
 use crate::digest::RootDigest;
 
+/// The predicate type of SLSA Provenance v1, the predicate of every lineage Statement.
 pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
 /// Our build type: the schema of `externalParameters` and the annotations.
 pub const LINEAGE_BUILD_TYPE: &str = "https://modelprov.dev/lineage/v1";

@@ -47,9 +47,12 @@ CREATE TABLE manifests (
 ) WITHOUT ROWID;
 "];
 
+/// The registry schema version this build writes (`PRAGMA user_version`): older registries are
+/// migrated forward, newer ones refused.
 #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // a handful of migrations
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
+/// The embedded [`Store`]: a registry in one SQLite file.
 pub struct SqliteStore {
     connection: Connection,
     path: PathBuf,
@@ -208,6 +211,7 @@ impl SqliteStore {
         Ok(Ok(()))
     }
 
+    /// The registry file this store was opened at.
     pub fn path(&self) -> &Path {
         &self.path
     }

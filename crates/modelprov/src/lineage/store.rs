@@ -11,7 +11,9 @@ use crate::error::Result;
 /// A record as stored: the record, the exact Statement bytes and, when signed, the bundle.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// The record, as its Statement states it.
     pub record: LineageRecord,
+    /// The exact Statement bytes (compact JSON): what is signed, and the source of truth.
     pub statement: Vec<u8>,
     /// The Sigstore bundle (JSON) whose DSSE envelope signs `statement`.
     pub bundle: Option<Vec<u8>>,
@@ -23,7 +25,9 @@ pub struct Entry {
 /// child-to-parent edges between them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Subgraph {
+    /// The models, by digest, with their labels when recorded.
     pub nodes: Vec<Node>,
+    /// The child-to-parent edges between them.
     pub edges: Vec<Edge>,
 }
 
@@ -60,23 +64,32 @@ impl Subgraph {
     }
 }
 
+/// A model in a [`Subgraph`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Node {
+    /// The model's manifest root digest.
     pub digest: RootDigest,
     /// `None` when no record holds this digest (a parent nobody recorded).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The recorded version; `None` when no record holds this digest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
+/// A child-to-parent link of the lineage graph.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Edge {
+    /// The digest of the derived model.
     pub child: RootDigest,
+    /// The digest of the model it was derived from.
     pub parent: RootDigest,
+    /// How the child derives from the parent.
     pub relation: Relation,
 }
 
+/// A lineage registry backend: the stored Statement bytes are the source of truth, and each write
+/// is one transaction that stores everything or nothing.
 pub trait Store {
     /// Stores new entries in one transaction. Refused, with nothing stored: a digest already held
     /// by another name@version, a name@version already held by another digest, or an edge that
@@ -96,8 +109,10 @@ pub trait Store {
         bundle: &[u8],
     ) -> Result<bool>;
 
+    /// The record of the model with this digest; `None` when no record holds it.
     fn by_digest(&self, digest: &RootDigest) -> Result<Option<Entry>>;
 
+    /// The record `name@version`; `None` when it is not recorded.
     fn by_id(&self, name: &str, version: &str) -> Result<Option<Entry>>;
 
     /// Every version of `name`, in no particular order.
@@ -119,8 +134,10 @@ pub trait Store {
     fn put_manifest(&mut self, digest: &RootDigest, manifest_json: &str) -> Result<()>;
 }
 
+/// What [`Store::insert`] did, counted in entries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InsertOutcome {
+    /// Entries that were new and are now stored.
     pub added: usize,
     /// Entries whose Statement was stored unsigned and whose signature was added.
     pub signed: usize,

@@ -18,28 +18,41 @@ use crate::hashing::hash_file_range;
 use crate::progress::ProgressSink;
 use crate::walk::{IgnoreSet, WalkOptions, list_model};
 
+/// What a manifest build may use besides the model: a progress display and a digest cache.
+/// The default has neither.
 #[derive(Default)]
 pub struct BuildContext<'a> {
+    /// Told the bytes to hash up front, then each chunk as it is hashed or found in the cache;
+    /// `None` reports nothing.
     pub progress: Option<&'a dyn ProgressSink>,
     /// Opt-in incremental re-hashing: digests of unchanged files are taken from here.
     pub cache: Option<&'a DigestCache>,
 }
 
+/// What a build did: how much it listed, covered and actually read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BuildStats {
+    /// Files listed in the model, after the ignore rules.
     pub files: usize,
+    /// Resources in the manifest: one per file, or one per shard.
     pub resources: usize,
     /// Bytes the manifest covers.
     pub bytes: u64,
     /// Bytes actually read (the rest came from the cache).
     pub bytes_hashed: u64,
+    /// Resources whose digest was taken from the cache instead of being read.
     pub cache_hits: usize,
 }
 
+/// The result of [`build_manifest`]: the manifest, what it took, and what the user should know.
 #[derive(Debug)]
 pub struct BuildOutcome {
+    /// The model's manifest, resources in canonical order.
     pub manifest: Manifest,
+    /// Counts and byte totals of the build.
     pub stats: BuildStats,
+    /// Problems that did not stop the build (a skipped folder symlink, a link out of the model,
+    /// lookalike names, a digest cache that could not be used), one message each.
     pub warnings: Vec<String>,
 }
 
@@ -49,6 +62,10 @@ struct Task {
     range: Range<u64>,
 }
 
+/// Lists the model at `model` (a folder or a single file) under `serialization`'s rules and
+/// hashes every resource in parallel, taking unchanged files' digests from the context's cache.
+/// Fails on a serialization OMS cannot express, a file the walk rules refuse, or a file that
+/// changes while it is hashed.
 pub fn build_manifest(
     model: &Path,
     serialization: &Serialization,

@@ -9,11 +9,16 @@ use serde::Serialize;
 use super::name::{ByteRange, compare_paths};
 use super::{Manifest, Resource};
 
+/// How the files of an actual manifest differ from the expected one, each list sorted by path.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ManifestDiff {
+    /// Files on both sides whose content differs.
     pub modified: Vec<Modified>,
+    /// Files found that the expected manifest does not list (renames excluded).
     pub added: Vec<FileChange>,
+    /// Files the expected manifest lists that were not found (renames excluded).
     pub missing: Vec<FileChange>,
+    /// Expected files whose exact content was found under another name.
     pub renamed: Vec<Renamed>,
     /// Expected and actual names that differ only by Unicode normalisation (`café` written as
     /// NFC and as NFD): they print the same, so a report must point them out.
@@ -23,34 +28,48 @@ pub struct ManifestDiff {
 /// Two names, one expected and one found, equal once both are in Unicode NFC.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Lookalike {
+    /// The name in the expected manifest (missing, or renamed from).
     pub expected: String,
+    /// The name found in the model (added, or renamed to).
     pub actual: String,
 }
 
+/// A file present on both sides with different content.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Modified {
+    /// POSIX path relative to the model root.
     pub path: String,
+    /// Size in bytes the expected manifest gives the file; `None` when it records none.
     pub expected_size: Option<u64>,
+    /// Size in bytes of the file as found; `None` when unknown.
     pub actual_size: Option<u64>,
     /// The byte ranges whose shards differ (merged where adjacent); empty for whole-file
     /// manifests, which cannot say where in the file the change is.
     pub ranges: Vec<ByteRange>,
 }
 
+/// A file on one side only: added to the model or missing from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FileChange {
+    /// POSIX path relative to the model root.
     pub path: String,
+    /// Size in bytes, when its manifest records it.
     pub size: Option<u64>,
 }
 
+/// An expected file found, with identical content, under another name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Renamed {
+    /// The expected path, relative to the model root.
     pub from: String,
+    /// The path it was found at.
     pub to: String,
+    /// Size in bytes, when the expected manifest records it.
     pub size: Option<u64>,
 }
 
 impl ManifestDiff {
+    /// True when no file was modified, added, missing or renamed.
     pub fn is_empty(&self) -> bool {
         self.modified.is_empty()
             && self.added.is_empty()

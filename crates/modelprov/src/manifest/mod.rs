@@ -18,19 +18,25 @@ pub use serialization::{DEFAULT_SHARD_SIZE, MAX_SHARDS, Method, Serialization};
 
 use crate::digest::RootDigest;
 
+/// One entry of a manifest: a whole file or one shard of a file, with the digest of its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resource {
+    /// Which file (and, for a shard, which byte range of it) the digest covers.
     pub name: ResourceName,
+    /// The raw digest (not hex) of exactly those bytes, in the serialization's algorithm.
     pub digest: Vec<u8>,
     /// Bytes covered: the file's size, or the shard's length. Unknown for whole-file resources
     /// read from a manifest that does not record it (an OMS payload).
     pub size: Option<u64>,
 }
 
+/// Every resource of a model with its digest and the serialization that produced them; its
+/// [`Manifest::root_digest`] is the model's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     /// Informational: the model folder's (or single file's) name.
     pub name: String,
+    /// How the model was cut into resources and hashed (OMS `predicate.serialization`).
     pub serialization: Serialization,
     /// In manifest order; manifests this tool builds are sorted by `ResourceName`'s order.
     pub resources: Vec<Resource>,

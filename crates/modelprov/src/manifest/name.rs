@@ -11,15 +11,19 @@ use crate::walk::{SINGLE_FILE_NAME, normalize_relative};
 /// A half-open byte range `[start, end)` of a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct ByteRange {
+    /// Offset of the first byte in the range.
     pub start: u64,
+    /// Offset one past the last byte in the range.
     pub end: u64,
 }
 
 impl ByteRange {
+    /// Number of bytes in the range.
     pub fn len(&self) -> u64 {
         self.end - self.start
     }
 
+    /// True when the range holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.start == self.end
     }
@@ -31,6 +35,8 @@ impl fmt::Display for ByteRange {
     }
 }
 
+/// The name of a resource: a file's path, or a path and byte range for a shard (written
+/// `path:start:end`). Orders as OMS does: by path components, then by offsets.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceName {
     /// POSIX path relative to the model root, or `.`.
@@ -40,6 +46,7 @@ pub struct ResourceName {
 }
 
 impl ResourceName {
+    /// The name of the whole file at `path` (not checked).
     pub fn file(path: impl Into<String>) -> Self {
         ResourceName {
             path: path.into(),
@@ -47,6 +54,7 @@ impl ResourceName {
         }
     }
 
+    /// The name of the shard `[start, end)` of the file at `path` (not checked).
     pub fn shard(path: impl Into<String>, start: u64, end: u64) -> Self {
         ResourceName {
             path: path.into(),

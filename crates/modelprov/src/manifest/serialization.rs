@@ -16,17 +16,29 @@ pub const DEFAULT_SHARD_SIZE: u64 = 1_000_000_000;
 /// make verification allocate per byte of model. 2^20 shards is 1 TB in 1 MB shards.
 pub const MAX_SHARDS: u64 = 1 << 20;
 
+/// How a model's files are cut into resources (`serialization.method` in a manifest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "method", rename_all = "lowercase")]
 pub enum Method {
+    /// One resource per file (`files`).
     Files,
-    Shards { shard_size: u64 },
+    /// One resource per `shard_size` bytes of each file (`shards`); the last shard of a file
+    /// may be shorter, and an empty file has none.
+    Shards {
+        /// Bytes per shard, at least 1 (OMS's default is [`DEFAULT_SHARD_SIZE`]).
+        shard_size: u64,
+    },
 }
 
+/// The parameters that turn a model into resources, recorded in its manifest and signature so
+/// that verification hashes the model the same way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Serialization {
+    /// Whole files or fixed-size shards.
     pub method: Method,
+    /// The hash of each resource (`serialization.hash_type`).
     pub algorithm: HashAlgorithm,
+    /// Whether symlinks to files are followed (hashed under the link's name) rather than refused.
     pub allow_symlinks: bool,
     /// Sorted POSIX paths relative to the model root (see `walk::IgnoreSet`).
     pub ignore_paths: Vec<String>,
@@ -107,6 +119,7 @@ impl Serialization {
         }
     }
 
+    /// Bytes per shard, or `None` when the model is hashed per file.
     pub fn shard_size(&self) -> Option<u64> {
         match self.method {
             Method::Files => None,

@@ -10,7 +10,9 @@ use crate::digest::RootDigest;
 use crate::error::{Error, Result};
 use crate::signing::{TrustedSigner, verify_envelope};
 
+/// The in-toto predicate type of a signed CycloneDX SBOM (`https://cyclonedx.org/bom`).
 pub const CYCLONEDX_PREDICATE_TYPE: &str = "https://cyclonedx.org/bom";
+/// The in-toto predicate type of a signed SPDX SBOM (`https://spdx.dev/Document`).
 pub const SPDX_PREDICATE_TYPE: &str = "https://spdx.dev/Document";
 
 fn predicate_type(format: SbomFormat) -> &'static str {

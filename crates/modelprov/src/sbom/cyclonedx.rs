@@ -8,13 +8,17 @@ use serde_json::{Map, Value, json};
 
 use super::inputs::{LicenseChoice, SbomInputs};
 
+/// The CycloneDX specification version of a generated ML-BOM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CycloneDxVersion {
+    /// CycloneDX 1.6, `sbom generate`'s default.
     V1_6,
+    /// CycloneDX 1.7 (`--spec 1.7`).
     V1_7,
 }
 
 impl CycloneDxVersion {
+    /// The version as `specVersion` and the `$schema` URL write it (`1.6`, `1.7`).
     pub fn as_str(self) -> &'static str {
         match self {
             CycloneDxVersion::V1_6 => "1.6",
@@ -31,6 +35,8 @@ pub fn dataset_ref(name: &str) -> String {
     format!("data:{name}")
 }
 
+/// The CycloneDX ML-BOM of `inputs` in `version`, with a serial number (`urn:uuid:...`) derived
+/// from its content.
 pub fn cyclonedx(inputs: &SbomInputs, version: CycloneDxVersion) -> Value {
     let mut metadata = Map::new();
     if let Some(timestamp) = &inputs.timestamp {

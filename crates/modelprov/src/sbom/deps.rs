@@ -20,14 +20,19 @@ const MAX_MARKER_DEPTH: usize = 32;
 /// OSV's ecosystem names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Ecosystem {
+    /// Python packages: requirements files, `pyproject.toml`, `uv.lock`, `poetry.lock`,
+    /// `Pipfile.lock` and `config.json`'s library versions.
     PyPI,
+    /// npm packages, from `package-lock.json`.
     #[serde(rename = "npm")]
     Npm,
+    /// Rust crates, from `Cargo.lock` (purl type `cargo`).
     #[serde(rename = "crates.io")]
     CratesIo,
 }
 
 impl Ecosystem {
+    /// The ecosystem's name in OSV records: `PyPI`, `npm` or `crates.io`.
     pub fn osv_name(self) -> &'static str {
         match self {
             Ecosystem::PyPI => "PyPI",
@@ -36,6 +41,8 @@ impl Ecosystem {
         }
     }
 
+    /// The ecosystem an OSV `ecosystem` name denotes; `None` for ecosystems modelprov reads no
+    /// dependency files for.
     pub fn from_osv(name: &str) -> Option<Ecosystem> {
         match name {
             "PyPI" => Some(Ecosystem::PyPI),
@@ -62,9 +69,14 @@ impl Ecosystem {
     }
 }
 
+/// A library a model needs, as one dependency file names it; SBOMs identify it by
+/// [`Package::purl`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Package {
+    /// Where it is published, which decides its purl type and how its versions are ordered.
     pub ecosystem: Ecosystem,
+    /// Its name as its ecosystem compares names ([`Ecosystem::normalize`]); a scoped npm name keeps
+    /// its `@scope/`.
     pub name: String,
     /// The exact version, when the file pins one.
     pub version: Option<String>,
@@ -82,6 +94,7 @@ impl Package {
         }
     }
 
+    /// Its package URL (`pkg:pypi/torch@2.4.0`), with the version only when pinned.
     pub fn purl(&self) -> String {
         let (namespace, name) = match (self.ecosystem, self.name.split_once('/')) {
             (Ecosystem::Npm, Some((scope, name))) if scope.starts_with('@') => (Some(scope), name),

@@ -11,36 +11,57 @@ use super::validate::{SbomFormat, detect_format};
 /// What an SBOM says about one component, in comparable form.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ComponentFacts {
+    /// `model`, `dataset`, `library`, `file`, or another CycloneDX component type as written.
     pub kind: String,
+    /// As the document names the component (a package's name, a file's path).
     pub name: String,
+    /// Its stated version, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Its hashes as `<algorithm>:<hex>` (`sha256:<hex>`).
     pub hashes: BTreeSet<String>,
+    /// Its licences: SPDX ids, SPDX expressions or licence names.
     pub licenses: BTreeSet<String>,
 }
 
+/// What changed from one SBOM to another ([`diff_sboms`]), every list in key order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SbomDiff {
+    /// Components only the second document has.
     pub added: Vec<ComponentFacts>,
+    /// Components only the first document has.
     pub removed: Vec<ComponentFacts>,
+    /// Components both documents have, with different facts.
     pub changed: Vec<ComponentChange>,
+    /// Vulnerabilities only the second document reports, each as `ID on KEY` (KEY as in
+    /// [`ComponentChange::key`]).
     pub vulnerabilities_added: Vec<String>,
+    /// Vulnerabilities only the first document reports, each as `ID on KEY`.
     pub vulnerabilities_removed: Vec<String>,
 }
 
+/// A component both SBOMs describe, with different facts.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentChange {
+    /// What identifies it across documents: `model` for the described model, `model:sha256:<hex>`
+    /// for another model (an ancestor), else the purl without its version, else `KIND:NAME`;
+    /// `@VERSION` is appended when several components share one key.
     pub key: String,
+    /// Its facts in the first document.
     pub from: ComponentFacts,
+    /// Its facts in the second document.
     pub to: ComponentFacts,
 }
 
 impl SbomDiff {
+    /// Whether the two documents say the same (`sbom diff` exits 0).
     pub fn is_empty(&self) -> bool {
         *self == SbomDiff::default()
     }
 }
 
+/// Compares what `a` and `b` say, whatever their formats (CycloneDX 1.6/1.7 or SPDX 3.0.1, even one
+/// of each); the error says why a document is not a supported SBOM.
 pub fn diff_sboms(a: &Value, b: &Value) -> Result<SbomDiff, String> {
     let (components_a, vulnerabilities_a) = facts(a)?;
     let (components_b, vulnerabilities_b) = facts(b)?;

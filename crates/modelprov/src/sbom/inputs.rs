@@ -11,37 +11,54 @@ use crate::digest::RootDigest;
 use crate::lineage::{LineageRecord, Relation};
 use crate::manifest::Manifest;
 
+/// Everything one AI-SBOM of a model says, gathered once (`gather_inputs`) and written as CycloneDX
+/// or SPDX.
 pub struct SbomInputs {
     /// The model's name (the card's provenance name, else the folder's).
     pub name: String,
+    /// The model's version: the card's `provenance.version`, else its lineage record's.
     pub version: Option<String>,
     /// The manifest (whole files, SHA-256) whose root is `digest`.
     pub manifest: Manifest,
+    /// The model digest (`sha256:<hex>`, the OMS root digest of the folder without its top-level
+    /// `README.md`) that every piece is bound to.
     pub digest: RootDigest,
+    /// The model card (`--card`, else the folder's `README.md`), when there is one.
     pub card: Option<CardInput>,
     /// Ancestors from the lineage registry, nearest first.
     pub ancestors: Vec<Ancestor>,
     /// Datasets from the lineage record (with digests) and the card.
     pub datasets: Vec<DatasetInput>,
+    /// Libraries from the dependency files, sorted and deduplicated.
     pub packages: Vec<Package>,
+    /// Known vulnerabilities of pinned packages, from the OSV database (empty without one).
     pub vulnerabilities: Vec<Match>,
     /// RFC 3339 creation time (from SOURCE_DATE_EPOCH when set); CycloneDX omits it when `None`.
     pub timestamp: Option<String>,
 }
 
+/// The model card an SBOM describes.
 pub struct CardInput {
+    /// The card's front matter (or a whole YAML/JSON card), as JSON.
     pub metadata: Map<String, Value>,
+    /// The fields modelprov reads from that front matter (licence, base model, datasets,
+    /// `model-index`, provenance).
     pub data: CardData,
     /// Hex SHA-256 of the card file.
     pub sha256: String,
+    /// The card's file name (`README.md`), without its folder.
     pub file_name: String,
 }
 
+/// A model this one derives from: from the lineage registry, else the card's `base_model`.
 #[derive(Clone, Debug)]
 pub struct Ancestor {
     /// `None` for a Hub base model known only by id (no digest).
     pub digest: Option<RootDigest>,
+    /// Its name: the lineage registry's (`(not recorded)` when it has none), or the Hub id the
+    /// card's `base_model` gives.
     pub name: String,
+    /// Its version in the lineage registry, when recorded.
     pub version: Option<String>,
     /// How the model (or the ancestor below it) derives from this one.
     pub relation: Option<Relation>,
@@ -51,12 +68,18 @@ pub struct Ancestor {
     pub hub_id: Option<String>,
 }
 
+/// A dataset the model's lineage record or card names.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DatasetInput {
+    /// Its name or Hub id, as the record or card gives it; one entry per name.
     pub name: String,
+    /// Its version, when the lineage record states one.
     pub version: Option<String>,
+    /// `sha256:<hex>` of the dataset's content, when the lineage record has it.
     pub digest: Option<RootDigest>,
+    /// Where to fetch it: the record's URI, or the Hub page of a card's `org/name` dataset id.
     pub uri: Option<String>,
+    /// Its size as the producer states it (`10M examples`, `5 TB`).
     pub size: Option<String>,
 }
 
@@ -68,7 +91,13 @@ pub enum LicenseChoice {
     /// An SPDX expression.
     Expression(String),
     /// A licence with no SPDX id (a Hub-only licence, `other`), by name and optional URL.
-    Named { name: String, url: Option<String> },
+    Named {
+        /// The licence as the card names it: a Hub id (`llama3`), the card's `license_name` for
+        /// `other`, or an unrecognised id as written.
+        name: String,
+        /// Where its text is: the card's `license_link`, else the Hub's link for a Hub licence.
+        url: Option<String>,
+    },
 }
 
 impl SbomInputs {

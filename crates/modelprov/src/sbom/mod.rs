@@ -77,6 +77,8 @@ static CYCLONEDX_LICENSE_IDS: LazyLock<std::collections::BTreeSet<String>> = Laz
         .collect()
 });
 
+/// Whether `id` is an SPDX licence id that CycloneDX's `license.id` accepts (on its bundled SPDX
+/// list); any other licence is written as an `expression` or a named licence.
 pub fn is_cyclonedx_license_id(id: &str) -> bool {
     CYCLONEDX_LICENSE_IDS.contains(id)
 }

@@ -14,21 +14,30 @@ use super::deps::{Ecosystem, Package};
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, parse_json, read_capped};
 
+/// An offline OSV database: the advisories of a folder of OSV JSON records ([`OsvDatabase::load`]),
+/// by ecosystem and package.
 #[derive(Clone, Debug, Default)]
 pub struct OsvDatabase {
     /// (ecosystem, normalised name) -> advisories affecting some version of it.
     by_package: BTreeMap<(Ecosystem, String), Vec<Advisory>>,
+    /// How many OSV records were read, those about ecosystems modelprov does not match included.
     pub records: usize,
 }
 
+/// What an OSV record says about one affected package, as an SBOM reports it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Advisory {
+    /// The record's OSV id (`GHSA-...`, `PYSEC-...`).
     pub id: String,
+    /// The record's one-line `summary`, when given.
     pub summary: Option<String>,
+    /// The record's `details`: its longer description, when given.
     pub details: Option<String>,
+    /// Other ids of the same vulnerability (CVE ids among them), from the record's `aliases`.
     pub aliases: Vec<String>,
     /// The first fixed version, when the record names one.
     pub fixed: Option<String>,
+    /// The URLs of the record's `references`.
     pub references: Vec<String>,
     /// CVSS vectors or other severity strings, as given.
     pub severity: Vec<(String, String)>,
@@ -49,7 +58,9 @@ enum EventKind {
 /// A package and an advisory that affects its version.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Match {
+    /// The package, as a dependency file pins it.
     pub package: Package,
+    /// The advisory that affects its pinned version.
     pub advisory: Advisory,
 }
 

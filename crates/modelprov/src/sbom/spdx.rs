@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use super::inputs::{LicenseChoice, SbomInputs};
 use super::validate::SPDX_CONTEXT;
 
+/// The SPDX 3.0.1 JSON-LD document of `inputs`, with `created` (RFC 3339) as its creation time.
 pub fn spdx(inputs: &SbomInputs, created: &str) -> Value {
     let mut writer = Writer::new(inputs);
     writer.document(inputs, created)

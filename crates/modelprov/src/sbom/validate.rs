@@ -17,14 +17,20 @@ const CDX_JSF: &str = include_str!("../../data/sbom/jsf-0.82.schema.json");
 const CDX_CRYPTO: &str = include_str!("../../data/sbom/cryptography-defs.schema.json");
 const SPDX_301: &str = include_str!("../../data/sbom/spdx-json-schema-3.0.1.json");
 
+/// The `@context` that marks an SPDX 3.0.1 JSON-LD document.
 pub const SPDX_CONTEXT: &str = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld";
 
+/// An SBOM format and version modelprov validates, diffs and signs; shown as `CycloneDX 1.6`,
+/// `CycloneDX 1.7` or `SPDX 3.0.1`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum SbomFormat {
+    /// CycloneDX JSON with `specVersion` `1.6`.
     #[serde(rename = "CycloneDX 1.6")]
     CycloneDx16,
+    /// CycloneDX JSON with `specVersion` `1.7`.
     #[serde(rename = "CycloneDX 1.7")]
     CycloneDx17,
+    /// SPDX 3.0.1 JSON-LD, whose `@context` is [`SPDX_CONTEXT`].
     #[serde(rename = "SPDX 3.0.1")]
     Spdx301,
 }
@@ -42,7 +48,9 @@ impl std::fmt::Display for SbomFormat {
 /// One problem, at a JSON path (`$.components[3].hashes[0].content`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SbomProblem {
+    /// Where the problem is, as a JSON path from the document root (`$` for the whole document).
     pub path: String,
+    /// What is wrong; schema messages are cut at 300 characters (ending in `...`).
     pub message: String,
 }
 

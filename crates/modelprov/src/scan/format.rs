@@ -2,6 +2,8 @@
 //! A file can parse as more than one format (a polyglot); [`pickle_may_start`] says when a file of
 //! another format must also be read as a pickle, because `pickle.load` would start running it.
 
+/// A file format, as a file's first bytes announce it; serialised in kebab-case (`safetensors`,
+/// `npy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
@@ -13,13 +15,18 @@ pub enum Format {
     Npy,
     /// zlib, gzip, bzip2, xz or lzma (joblib `compress=`, `.pkl.gz`): judged by its content.
     Compressed,
+    /// safetensors: an 8-byte header length, a JSON header, raw tensor bytes; nothing runs on load.
     Safetensors,
+    /// GGUF (llama.cpp): metadata and tensors; runtimes execute only its chat template, which is
+    /// checked.
     Gguf,
+    /// HDF5 (Keras `.h5`): its `model_config` is checked for `Lambda` layers and custom objects.
     Hdf5,
     /// An ONNX `ModelProto` (protobuf, recognised by its first fields).
     Onnx,
     /// JSON or plain text: configuration, tokenizers, cards; nothing runs when it is read.
     Text,
+    /// Bytes that announce no format modelprov knows (judged unscannable).
     Unknown,
 }
 

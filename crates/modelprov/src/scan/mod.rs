@@ -28,9 +28,13 @@ pub use format::{Format, detect, detect_file};
 use pickle::{Finding, PickleReport, Risk, scan_pickles_with};
 pub use policy::{Policy, RefusedName};
 
+/// How a scanned file is judged, from best to worst: a file parsing as several formats gets the
+/// worst.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
+    /// Nothing in it runs code on load, or only callables the allowlist (or a team's policy)
+    /// trusts.
     Safe,
     /// Neither known safe nor decodable by modelprov: reported, not judged.
     Unscannable,
@@ -40,13 +44,20 @@ pub enum Verdict {
     Invalid,
 }
 
+/// What scanning one file found.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileScan {
+    /// The file, as reached from the scanned path (a symlink's own path, not its target).
     pub path: PathBuf,
+    /// The format recognised from its content, never its name (text that acts as a pickle is
+    /// `Pickle`).
     pub format: Format,
+    /// The worst verdict of every format the file parses as.
     pub verdict: Verdict,
     /// Findings, most dangerous first; `member` names the archive member they are in.
     pub findings: Vec<MemberFinding>,
+    /// Facts that are not findings: why the file is invalid or unscannable, trailing data, object
+    /// arrays, decompression, symlinks read through.
     pub notes: Vec<String>,
     /// Whether the scan fails (exit 1): unsafe, invalid, or unscannable although a loader
     /// would read it (it could not be read, or its format could not be decoded). Only a file
@@ -55,10 +66,14 @@ pub struct FileScan {
     pub fails: bool,
 }
 
+/// A finding, with the archive member it is in.
 #[derive(Clone, Debug, Serialize)]
 pub struct MemberFinding {
+    /// The zip member's name as the archive records it (`archive/data.pkl`); `None` for the file
+    /// itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
+    /// The finding; its offset is in the member's decompressed bytes when `member` is set.
     #[serde(flatten)]
     pub finding: Finding,
 }

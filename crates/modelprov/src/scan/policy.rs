@@ -20,7 +20,10 @@ pub struct Policy {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cannot allow '{name}': it {reason}")]
 pub struct RefusedName {
+    /// The name as it was given.
     pub name: String,
+    /// Why it cannot be allowed, worded to follow "it": `is not a dotted MODULE.NAME`,
+    /// `can run code (...)`.
     pub reason: String,
 }
 

@@ -17,6 +17,7 @@ use super::{FileScan, Verdict};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// A SARIF 2.1.0 log of one scanner run, ready to serialise as JSON for code-scanning dashboards.
 #[derive(Serialize)]
 pub struct Log {
     #[serde(rename = "$schema")]

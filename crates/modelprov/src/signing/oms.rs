@@ -104,9 +104,12 @@ pub enum TrustedSigner<'a> {
 /// A signature that verified, and what it says the model is.
 #[derive(Clone, Debug)]
 pub struct VerifiedSignature {
+    /// The signed OMS Statement: the model's name and resources as signed.
     pub statement: OmsStatement,
     /// Who signed, when, and where it was logged.
     pub evidence: Evidence,
+    /// Caveats for the user (an older bundle without a key hint, model_signing 0.2's defective
+    /// encoding, an expired leaf certificate); the signature verified all the same.
     pub warnings: Vec<String>,
 }
 
@@ -129,8 +132,12 @@ pub fn verify_bundle(
 /// A bundle whose signature verified: the exact payload bytes that were signed.
 #[derive(Clone, Debug)]
 pub struct VerifiedEnvelope {
+    /// The exact payload bytes the signature covers, decoded from the envelope.
     pub payload: Vec<u8>,
+    /// Who signed, when, and where it was logged.
     pub evidence: Evidence,
+    /// Caveats for the user (an older bundle without a key hint, model_signing 0.2's defective
+    /// encoding, an expired leaf certificate); the signature verified all the same.
     pub warnings: Vec<String>,
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::trust_root::TrustRoot;
 
+/// How a keyless signing certificate's identity (its SAN) must match to be trusted.
 #[derive(Clone, Debug)]
 pub enum IdentityMatch {
     /// The SAN equals this string.
@@ -27,6 +28,7 @@ impl IdentityMatch {
             .map_err(|e| format!("--identity-regex: not a valid regular expression: {e}"))
     }
 
+    /// Whether the certificate identity `identity` is accepted.
     pub fn matches(&self, identity: &str) -> bool {
         match self {
             IdentityMatch::Exact(expected) => expected == identity,
@@ -61,8 +63,12 @@ impl Serialize for IdentityMatch {
 /// Sigstore instance.
 #[derive(Clone, Debug)]
 pub struct KeylessIdentity {
+    /// The SAN the signing certificate must carry: exactly, or matching a pattern.
     pub identity: IdentityMatch,
+    /// The OIDC issuer URL the certificate's issuer extension must equal.
     pub issuer: String,
+    /// The Sigstore instance whose trusted root the certificate, log entries and timestamps must
+    /// verify against.
     pub root: Arc<TrustRoot>,
 }
 

@@ -16,7 +16,9 @@ use crate::fsutil::{limits, read_capped};
 /// Where a trusted root came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Instance {
+    /// The embedded Sigstore public-good production root, the default.
     Production,
+    /// The embedded Sigstore public-good staging root (`--staging`).
     Staging,
     /// A `trusted_root.json` file.
     File(PathBuf),
@@ -90,6 +92,7 @@ impl TrustRoot {
         })
     }
 
+    /// Where this root came from, as reports name it.
     pub fn instance(&self) -> &Instance {
         &self.instance
     }

@@ -20,13 +20,16 @@ use crate::keys::PublicKey;
 /// subject, or `sha256:<hex>` given for a file).
 #[derive(Clone, Copy, Debug)]
 pub enum Signed<'a> {
+    /// The bytes of the file at this path, streamed from disk.
     File(&'a Path),
+    /// A SHA-256 digest (the raw 32 bytes) standing in for the signed bytes.
     Sha256([u8; 32]),
 }
 
 /// Whom the bundle must be signed by.
 #[derive(Clone, Copy, Debug)]
 pub enum BundleSigner<'a> {
+    /// A keyless signature by this identity, at its issuer, under its trusted root.
     Keyless(&'a KeylessIdentity),
     /// A managed key; the bundle's log entries are checked against this root.
     Key(&'a PublicKey, &'a TrustRoot),
@@ -43,19 +46,23 @@ pub struct SignedBy {
     /// The OIDC issuer that vouched for the identity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
-    /// CI claims (Fulcio extensions), when the certificate was issued to a workflow.
+    /// The source repository URI, a CI claim (Fulcio extension) when the certificate was issued
+    /// to a workflow.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// The Git ref the workflow ran at (`refs/heads/main`), a CI claim; serialised as `ref`.
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     pub git_ref: Option<String>,
+    /// The commit the workflow ran at, a CI claim.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The workflow that ran (its build config URI), a CI claim.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow: Option<String>,
     /// A certificate's subject, for X.509 signatures outside Sigstore.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    /// A managed key: its hint (SHA-256 of the SPKI PEM) and where it was read from.
+    /// A managed key: its hint (hex SHA-256 of the SPKI PEM).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
 }
@@ -97,6 +104,7 @@ pub struct SignedAt {
 pub struct LoggedIn {
     /// The log's URL when the trusted root names it, else its log id (hex).
     pub log: String,
+    /// The entry's index in that log.
     pub index: u64,
     /// `hashedrekord 0.0.1`, `dsse 0.0.1`, ...
     pub kind: String,
@@ -105,13 +113,17 @@ pub struct LoggedIn {
 /// A bundle that verified, and the evidence for it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Evidence {
+    /// Who signed.
     pub signed_by: SignedBy,
     /// The trusted root the chain, log and timestamps were checked against, for Sigstore
     /// bundles.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
+    /// Each time the signature is proven to have existed at; empty for a signature with no log
+    /// entry or timestamp.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub signed_at: Vec<SignedAt>,
+    /// The transparency-log entries the bundle carries.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub logged_in: Vec<LoggedIn>,
 }

@@ -44,6 +44,8 @@ impl Default for DefaultIgnores {
     }
 }
 
+/// The paths left out of a model: relative POSIX paths, kept sorted, each matching itself and
+/// everything below it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IgnoreSet {
     paths: Vec<String>,
@@ -140,6 +142,7 @@ impl IgnoreSet {
         &self.paths
     }
 
+    /// True when no path is left out.
     pub fn is_empty(&self) -> bool {
         self.paths.is_empty()
     }

@@ -22,9 +22,12 @@ use crate::error::{Error, Result};
 /// The resource name of a model that is a single file.
 pub const SINGLE_FILE_NAME: &str = ".";
 
+/// How [`list_model`] walks a model.
 #[derive(Clone, Copy, Debug)]
 pub struct WalkOptions<'a> {
+    /// Paths left out; they are skipped before any other walk rule applies to them.
     pub ignore: &'a IgnoreSet,
+    /// Follow symlinks to files (listed under the link's name) instead of refusing them.
     pub allow_symlinks: bool,
 }
 
@@ -39,10 +42,13 @@ pub struct ModelFile {
     pub stamp: FileStamp,
 }
 
+/// The files of a model, as [`list_model`] found them.
 #[derive(Clone, Debug)]
 pub struct Listing {
     /// The model's name: the last component of its resolved path (OMS `subject.name`).
     pub model_name: String,
+    /// The model's files in walk order (sorted by file name within each folder), not yet in
+    /// manifest order.
     pub files: Vec<ModelFile>,
     /// Things the user should know that do not stop the walk (a skipped directory symlink, a
     /// link that leads out of the model).

@@ -5,16 +5,25 @@
 use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 
+/// One version of a file on disk, as its metadata describes it; equal stamps mean the file is
+/// taken to be unchanged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FileStamp {
+    /// ID of the device (file system) holding the file.
     pub dev: u64,
+    /// Inode number on that device.
     pub ino: u64,
+    /// Size in bytes.
     pub size: u64,
+    /// Last modification time, nanoseconds since the Unix epoch.
     pub mtime_ns: i64,
+    /// Last status change time (any change to content or metadata), nanoseconds since the Unix
+    /// epoch.
     pub ctime_ns: i64,
 }
 
 impl FileStamp {
+    /// Takes the stamp from a file's metadata, without further I/O.
     pub fn of(metadata: &Metadata) -> Self {
         FileStamp {
             dev: metadata.dev(),

@@ -43,9 +43,11 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
 /// A leaf certificate that chains to a trusted root and may sign.
 #[derive(Clone, Debug)]
 pub struct VerifiedLeaf {
+    /// The leaf's subject public key, which must verify the signature.
     pub public_key: PublicKey,
     /// The leaf's subject, for reports.
     pub subject: String,
+    /// Things accepted that the user should know (a leaf certificate that has since expired).
     pub warnings: Vec<String>,
 }
 

@@ -18,20 +18,26 @@ pub use simulate::{Callable, Event};
 /// One thing a pickle would do on load that is not known to be safe.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// How dangerous it is (`Allowed` when a team's policy trusts the callable).
     pub risk: Risk,
     /// Byte offset of the opcode in the file (or archive member).
     pub offset: usize,
+    /// The opcode, named as in pickletools (`REDUCE`, `STACK_GLOBAL`), or the kind of a finding
+    /// that is not about an opcode (`symlink`, `keras-layer`, `chat-template`).
     pub opcode: &'static str,
     /// `module.name`, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callable: Option<String>,
+    /// What it does, for people (`calls os.system (REDUCE)`).
     pub message: String,
 }
 
+/// What scanning the pickles of one file (or member) found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PickleReport {
     /// Complete pickles (each up to its STOP).
     pub pickles: usize,
+    /// Imports and calls that are not known to be safe, policy-allowed ones included.
     pub findings: Vec<Finding>,
     /// Why the bytes are not a loadable pickle stream, if they are not. A stream that breaks is
     /// still judged on the imports and calls before the break: a loader ran those.
@@ -39,11 +45,13 @@ pub struct PickleReport {
     pub invalid: Option<String>,
     /// Imports and calls seen, safe or not, in complete and broken streams alike.
     pub imports: usize,
+    /// Calls seen, safe or not (a call of a name Python could not import is not counted).
     pub calls: usize,
     /// NumPy object arrays built; their elements are pickled in the same stream, and judged there.
     pub object_arrays: usize,
     /// Bytes after the last pickle (a legacy torch file's storages), and where they start.
     pub trailing_bytes: usize,
+    /// Where those trailing bytes start, as an offset in the file (or member).
     pub trailing_offset: usize,
 }
 

@@ -29,7 +29,9 @@ pub struct Op {
 /// Why bytes are not a pickle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DecodeError {
+    /// Byte offset, in the data decoded, where decoding failed.
     pub offset: usize,
+    /// What is wrong there (`the pickle ends without a STOP opcode`).
     pub message: String,
 }
 

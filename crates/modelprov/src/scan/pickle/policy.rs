@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 use super::simulate::Callable;
 
+/// How dangerous a callable a pickle imports or calls is, from safe to dangerous; the worst risk
+/// ranks a finding first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Risk {

@@ -17,7 +17,9 @@ use super::opcodes::{Arg, DecodeError, Op};
 /// A callable as `module.qualname`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Callable {
+    /// The module the pickle names (`collections`, `torch._utils`).
     pub module: String,
+    /// The qualified name inside `module` (`OrderedDict`, `_rebuild_tensor_v2`).
     pub name: String,
 }
 
@@ -135,23 +137,38 @@ const MAX_ITEMS_LOOKED_AT: usize = 16;
 /// What the pickle would do when loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// A callable imported by `GLOBAL`, `STACK_GLOBAL` or `INST`.
     Import {
+        /// Byte offset of the opcode in the data decoded.
         offset: usize,
+        /// The opcode, named as in pickletools (`STACK_GLOBAL`).
         opcode: &'static str,
+        /// The callable imported.
         callable: Callable,
     },
+    /// An imported callable invoked (`REDUCE`, `NEWOBJ`, `NEWOBJ_EX`, `INST`, `OBJ`, or `BUILD` on
+    /// the callable itself), or the function a `functools.partial` wraps.
     Call {
+        /// Byte offset of the opcode in the data decoded.
         offset: usize,
+        /// The opcode, named as in pickletools (`REDUCE`).
         opcode: &'static str,
+        /// The callable invoked, or the function a partial wraps.
         callable: Callable,
+        /// Short texts among its arguments (at most 8, each at most 64 bytes), such as a dtype's
+        /// name.
         texts: Vec<String>,
         /// `functools.partial` when `callable` is what a partial wraps.
         via: Option<Callable>,
     },
     /// An import or call whose target cannot be determined without running the pickle.
     Unresolved {
+        /// Byte offset of the opcode in the data decoded.
         offset: usize,
+        /// The opcode, named as in pickletools (`STACK_GLOBAL`, `REDUCE`).
         opcode: &'static str,
+        /// Why it cannot be judged, worded to follow the opcode name: `calls the result of
+        /// another call`.
         why: String,
     },
 }
