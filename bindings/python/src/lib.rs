@@ -319,6 +319,22 @@ fn sign(
             "certificate_chain goes with certificate (the leaf holding the key's public key)",
         ));
     }
+    for (option, given, needs) in [
+        (
+            "card_signature",
+            card_signature.is_some() && card.is_none(),
+            "card",
+        ),
+        (
+            "sbom_signature",
+            sbom_signature.is_some() && sbom.is_none(),
+            "sbom",
+        ),
+    ] {
+        if given {
+            return Err(usage(format!("{option} goes with {needs}")));
+        }
+    }
     let config = hash_config(algorithm, shard_size, ignore, allow_symlinks, true, true)?;
     let passphrase = passphrase_bytes(passphrase)?;
     let card_output = card_signature.unwrap_or_else(|| attachment_signature_path(&output, "card"));
@@ -627,17 +643,62 @@ fn verify(
         ));
     }
     let chain = certificate_chain.unwrap_or_default();
-    let signer_given = key.is_some()
-        || !chain.is_empty()
-        || identity.is_some()
-        || identity_regex.is_some()
-        || issuer.is_some()
-        || policy.is_some()
-        || card.is_some()
-        || sbom.is_some();
-    if signature.is_none() && signer_given {
+    // Every option takes effect or is refused: a check asked for and silently skipped would
+    // make `ok` a lie.
+    let signature_only = [
+        ("key", key.is_some()),
+        ("certificate_chain", !chain.is_empty()),
+        ("identity", identity.is_some()),
+        ("identity_regex", identity_regex.is_some()),
+        ("issuer", issuer.is_some()),
+        ("staging", staging),
+        ("trusted_root", trusted_root.is_some()),
+        ("policy", policy.is_some()),
+        ("model_name", model_name.is_some()),
+        ("card", card.is_some()),
+        ("sbom", sbom.is_some()),
+    ];
+    if signature.is_none()
+        && let Some((option, _)) = signature_only.iter().find(|(_, given)| *given)
+    {
+        return Err(usage(format!(
+            "{option} goes with signature; it checks nothing against a manifest or digest"
+        )));
+    }
+    for (option, given, needs) in [
+        (
+            "card_signature",
+            card_signature.is_some() && card.is_none(),
+            "card",
+        ),
+        (
+            "sbom_signature",
+            sbom_signature.is_some() && sbom.is_none(),
+            "sbom",
+        ),
+        (
+            "model_name",
+            model_name.is_some() && policy.is_none(),
+            "policy",
+        ),
+    ] {
+        if given {
+            return Err(usage(format!("{option} goes with {needs}")));
+        }
+    }
+    if staging && trusted_root.is_some() {
         return Err(usage(
-            "key, certificate_chain, identity, issuer, policy, card and sbom go with signature",
+            "staging and trusted_root both name the Sigstore instance; give one",
+        ));
+    }
+    if (staging || trusted_root.is_some()) && (policy.is_some() || !chain.is_empty()) {
+        return Err(usage(
+            "staging and trusted_root go with identity or key; a policy names each signer's instance itself",
+        ));
+    }
+    if manifest.is_some() && ignore.as_ref().is_some_and(|paths| !paths.is_empty()) {
+        return Err(usage(
+            "ignore goes with signature or digest; a manifest records its own ignore paths",
         ));
     }
     if digest.is_none() && (algorithm != "sha256" || shard_size.is_some()) {

@@ -154,8 +154,24 @@ def test_unusable_input_raises_input_error_naming_the_file(model: Path, keys, tm
         modelprov.verify(model, signature=broken, key=public)
     with pytest.raises(modelprov.InputError, match="exactly one"):
         modelprov.verify(model)
-    with pytest.raises(modelprov.InputError, match="go with signature"):
-        modelprov.verify(model, digest=modelprov.hash(model).digest, key=public)
+    digest = modelprov.hash(model).digest
+    manifest = tmp_path / "m.json"
+    modelprov.hash(model).save(manifest)
+    # Every option takes effect or is refused.
+    for kwargs, words in [
+        ({"digest": digest, "key": public}, "key goes with signature"),
+        ({"digest": digest, "staging": True}, "staging goes with signature"),
+        ({"manifest": manifest, "model_name": "m"}, "model_name goes with signature"),
+        ({"manifest": manifest, "ignore": ["sub"]}, "manifest records its own"),
+        ({"signature": broken, "key": public, "card_signature": broken}, "card_signature goes with card"),
+        ({"signature": broken, "key": public, "model_name": "m"}, "model_name goes with policy"),
+        ({"signature": broken, "certificate_chain": [public], "staging": True}, "go with identity or key"),
+        ({"signature": broken, "key": public, "staging": True, "trusted_root": broken}, "give one"),
+    ]:
+        with pytest.raises(modelprov.InputError, match=words):
+            modelprov.verify(model, **kwargs)
+    with pytest.raises(modelprov.InputError, match="sbom_signature goes with sbom"):
+        modelprov.sign(model, key=private, output=tmp_path / "x.sig", sbom_signature=tmp_path / "s.sig")
     with pytest.raises(modelprov.InputError, match="issuer"):
         modelprov.verify(model, signature=broken, identity="me@example.com")
     with pytest.raises(modelprov.InputError, match="--force"):
