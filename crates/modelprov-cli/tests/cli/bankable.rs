@@ -160,6 +160,10 @@ fn a_plain_signature_leaves_the_card_out_and_says_so() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "interop"),
+    ignore = "runs a reference tool: cargo test --features interop (scripts/test does)"
+)]
 fn model_signing_verifies_the_identity_and_its_whole_folder_signatures_cover_the_card() {
     let folder = tempfile::tempdir().unwrap();
     let model = copy_example_model(folder.path());

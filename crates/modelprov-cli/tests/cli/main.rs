@@ -18,14 +18,20 @@ mod cache_cli;
 mod card_cli;
 mod completions_man;
 mod hash_cli;
+#[cfg(feature = "interop")]
 mod interop_cards;
+#[cfg(feature = "interop")]
 mod interop_ignore;
+#[cfg(feature = "interop")]
 mod interop_oms;
+#[cfg(feature = "interop")]
 mod interop_raw;
+#[cfg(feature = "interop")]
 mod interop_sbom;
 mod lineage_cli;
 mod sbom_cli;
 mod scan_cli;
+#[cfg(feature = "interop")]
 mod scan_compare;
 mod scan_contain;
 mod scan_formats;

@@ -15,6 +15,10 @@ fn has_system(scan: &FileScan) -> bool {
 /// Real joblib dumps in every compression joblib writes, and Python's own wrappers: benign ones
 /// are safe (never "unscannable"), the same wrappers around a payload are unsafe.
 #[test]
+#[cfg_attr(
+    not(feature = "interop"),
+    ignore = "runs a reference tool: cargo test --features interop (scripts/test does)"
+)]
 fn real_compressed_dumps_and_wrappers() {
     let dir = tempfile::tempdir().unwrap();
     let script = r#"
