@@ -9,7 +9,7 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 use modelprov::card::{Card as CardDocument, Severity, completeness, model_digest_finding};
-use modelprov::fsutil::{refuse_replacing_input, write_atomically};
+use modelprov::fsutil::write_atomically;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::{KeyType, PrivateKey, PublicKey, write_key_pair};
 use modelprov::lineage::{
@@ -20,12 +20,11 @@ use modelprov::manifest::{
 };
 use modelprov::model::{
     HashConfig, ModelSigner, SignRequest, SignatureCheck, attachment_signature_path,
-    card_model_manifest, hash_model, sign_model, signed_expectation,
+    card_model_manifest, check_signature_outputs, hash_model, sign_model, signed_expectation,
 };
 use modelprov::sbom::{
     CycloneDxVersion, DocumentFormat, SbomRequest, gather_inputs, sbom_document, source_date_epoch,
 };
-use modelprov::signing::check_signature_output;
 use modelprov::sigstore::{KeylessIdentity, TrustRoot};
 use modelprov::trust_policy::{Signer, TrustPolicy};
 use modelprov::verify::{Expectation, Verification as Verdict, VerifyOptions, verify_model_with};
@@ -354,10 +353,7 @@ fn sign(
             inputs.extend(sbom.as_deref());
             inputs.extend(certificate.as_deref());
             inputs.extend(chain.iter().map(PathBuf::as_path));
-            for signature in &outputs {
-                check_signature_output(&path, signature)?;
-                refuse_replacing_input(signature, &inputs)?;
-            }
+            check_signature_outputs(&path, &outputs, &inputs)?;
             let (serialization, mut warnings) = config.resolve(&path, &outputs)?;
             let mut certificates = Vec::new();
             for file in certificate.iter().chain(&chain) {

@@ -228,6 +228,17 @@ impl ModelSigner {
     }
 }
 
+/// Refuses signature outputs that would damage what is there: a file of the model (a signature
+/// inside the model is left out of it, but never written over a model file) or one of the
+/// run's `inputs` (key, certificates, card, SBOM). Call before hashing.
+pub fn check_signature_outputs(model: &Path, outputs: &[&Path], inputs: &[&Path]) -> Result<()> {
+    for output in outputs {
+        crate::signing::check_signature_output(model, output)?;
+        crate::fsutil::refuse_replacing_input(output, inputs)?;
+    }
+    Ok(())
+}
+
 /// What [`sign_model`] signs.
 pub struct SignRequest<'a> {
     /// The model folder or file.

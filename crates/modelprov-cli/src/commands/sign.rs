@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use modelprov::fsutil::{refuse_replacing_input, write_atomically};
 use modelprov::keys::PrivateKey;
-use modelprov::model::{ModelSigner, SignRequest, sign_model};
-use modelprov::signing::{check_signature_output, sign_file};
+use modelprov::model::{ModelSigner, SignRequest, check_signature_outputs, sign_model};
+use modelprov::signing::sign_file;
 use modelprov::x509::read_certificates;
 use modelprov::{Error, Result};
 
@@ -123,10 +123,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
     inputs.extend(args.sbom.as_deref());
     inputs.extend(args.certificate.as_deref());
     inputs.extend(args.certificate_chain.iter().map(PathBuf::as_path));
-    for signature in &own_outputs {
-        check_signature_output(&args.path, signature)?;
-        refuse_replacing_input(signature, &inputs)?;
-    }
+    check_signature_outputs(&args.path, &own_outputs, &inputs)?;
     let (serialization, mut warnings) = args.serialization.resolve(&args.path, &own_outputs)?;
     let mut certificates = Vec::new();
     for file in args.certificate.iter().chain(&args.certificate_chain) {
