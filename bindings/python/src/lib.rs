@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use modelprov::card::{Card as CardDocument, Severity, completeness, model_digest_finding};
 use modelprov::fsutil::write_atomically;
 use modelprov::hashing::HashAlgorithm;
-use modelprov::keys::{KeyType, PrivateKey, PublicKey, write_key_pair};
+use modelprov::keys::{KeyType, PrivateKey, write_key_pair};
 use modelprov::lineage::{
     LineageRecord, RecordRequest, Recorded, Relation, SqliteStore, Store as _, find, record_model,
 };
@@ -25,8 +25,8 @@ use modelprov::model::{
 use modelprov::sbom::{
     CycloneDxVersion, DocumentFormat, SbomRequest, gather_inputs, sbom_document, source_date_epoch,
 };
-use modelprov::sigstore::{KeylessIdentity, TrustRoot};
-use modelprov::trust_policy::{Signer, TrustPolicy};
+use modelprov::trust_policy::TrustPolicy;
+use modelprov::trust_sources::TrustSources;
 use modelprov::verify::{Expectation, Verification as Verdict, VerifyOptions, verify_model_with};
 use modelprov::x509::read_certificates;
 use modelprov::{Error, RootDigest};
@@ -49,8 +49,16 @@ pyo3::create_exception!(
 
 /// Library errors as Python sees them: all are unusable input (a failed verification is a
 /// value, not an error).
+/// The exception carries the error's stable `code` and the `path` it is about (or None).
 fn input_error(error: Error) -> PyErr {
-    InputError::new_err(error.to_string())
+    let raised = InputError::new_err(error.to_string());
+    Python::attach(|py| {
+        let value = raised.value(py);
+        // Setting an attribute on a fresh exception instance cannot fail.
+        let _ = value.setattr("code", error.code());
+        let _ = value.setattr("path", error.path().map(Path::to_path_buf));
+    });
+    raised
 }
 
 fn usage(message: impl Into<String>) -> PyErr {
@@ -58,10 +66,10 @@ fn usage(message: impl Into<String>) -> PyErr {
 }
 
 /// Library warnings as Python warnings (`warnings.warn`), so that callers filter them as usual.
-fn warn_all(py: Python<'_>, warnings: &[String]) -> PyResult<()> {
+fn warn_all(py: Python<'_>, warnings: &[modelprov::Warning]) -> PyResult<()> {
     let category = py.get_type::<PyUserWarning>();
     for warning in warnings {
-        let message = CString::new(warning.replace('\0', " ")).expect("NULs replaced");
+        let message = CString::new(warning.to_string().replace('\0', " ")).expect("NULs replaced");
         PyErr::warn(py, category.as_any(), &message, 1)?;
     }
     Ok(())
@@ -339,43 +347,45 @@ fn sign(
     let card_output = card_signature.unwrap_or_else(|| attachment_signature_path(&output, "card"));
     let sbom_output = sbom_signature.unwrap_or_else(|| attachment_signature_path(&output, "sbom"));
     let (digest, warnings) = py
-        .detach(|| -> modelprov::Result<(RootDigest, Vec<String>)> {
-            let private = PrivateKey::read(&key, passphrase.as_deref())?;
-            let mut outputs = vec![output.as_path()];
-            if card.is_some() {
-                outputs.push(&card_output);
-            }
-            if sbom.is_some() {
-                outputs.push(&sbom_output);
-            }
-            let mut inputs = vec![key.as_path()];
-            inputs.extend(card.as_deref());
-            inputs.extend(sbom.as_deref());
-            inputs.extend(certificate.as_deref());
-            inputs.extend(chain.iter().map(PathBuf::as_path));
-            check_signature_outputs(&path, &outputs, &inputs)?;
-            let (serialization, mut warnings) = config.resolve(&path, &outputs)?;
-            let mut certificates = Vec::new();
-            for file in certificate.iter().chain(&chain) {
-                certificates.extend(read_certificates(file)?);
-            }
-            let signer = ModelSigner::new(private).with_certificates(certificates);
-            let request = SignRequest {
-                card: card.as_deref(),
-                sbom: sbom.as_deref(),
-                ..SignRequest::new(&path, &serialization, &signer)
-            };
-            let mut signed = sign_model(&request, &BuildContext::default())?;
-            warnings.append(&mut signed.warnings);
-            write_atomically(&output, &signed.signature.to_json())?;
-            if let Some(bundle) = &signed.card_signature {
-                write_atomically(&card_output, &bundle.to_json())?;
-            }
-            if let Some(bundle) = &signed.sbom_signature {
-                write_atomically(&sbom_output, &bundle.to_json())?;
-            }
-            Ok((signed.digest(), warnings))
-        })
+        .detach(
+            || -> modelprov::Result<(RootDigest, Vec<modelprov::Warning>)> {
+                let private = PrivateKey::read(&key, passphrase.as_deref())?;
+                let mut outputs = vec![output.as_path()];
+                if card.is_some() {
+                    outputs.push(&card_output);
+                }
+                if sbom.is_some() {
+                    outputs.push(&sbom_output);
+                }
+                let mut inputs = vec![key.as_path()];
+                inputs.extend(card.as_deref());
+                inputs.extend(sbom.as_deref());
+                inputs.extend(certificate.as_deref());
+                inputs.extend(chain.iter().map(PathBuf::as_path));
+                check_signature_outputs(&path, &outputs, &inputs)?;
+                let (serialization, mut warnings) = config.resolve(&path, &outputs)?;
+                let mut certificates = Vec::new();
+                for file in certificate.iter().chain(&chain) {
+                    certificates.extend(read_certificates(file)?);
+                }
+                let signer = ModelSigner::new(private).with_certificates(certificates);
+                let request = SignRequest {
+                    card: card.as_deref(),
+                    sbom: sbom.as_deref(),
+                    ..SignRequest::new(&path, &serialization, &signer)
+                };
+                let mut signed = sign_model(&request, &BuildContext::default())?;
+                warnings.append(&mut signed.warnings);
+                write_atomically(&output, &signed.signature.to_json())?;
+                if let Some(bundle) = &signed.card_signature {
+                    write_atomically(&card_output, &bundle.to_json())?;
+                }
+                if let Some(bundle) = &signed.sbom_signature {
+                    write_atomically(&sbom_output, &bundle.to_json())?;
+                }
+                Ok((signed.digest(), warnings))
+            },
+        )
         .map_err(input_error)?;
     warn_all(py, &warnings)?;
     Ok(digest.to_string())
@@ -537,59 +547,15 @@ impl Verification {
     }
 }
 
-/// The signers a verify call trusts, from its keyword arguments.
-#[allow(clippy::too_many_arguments)]
-fn trust_policy(
-    key: Option<&Path>,
-    certificate_chain: &[PathBuf],
-    identity: Option<&str>,
-    identity_regex: Option<&str>,
-    issuer: Option<&str>,
-    staging: bool,
-    trusted_root: Option<&Path>,
-    policy: Option<&Path>,
-) -> modelprov::Result<TrustPolicy> {
-    let root = match (trusted_root, staging) {
-        (Some(path), _) => Some(TrustRoot::read(path)?),
-        (None, true) => Some(TrustRoot::staging()),
-        (None, false) => None,
-    };
-    let keyless = KeylessIdentity::from_options(identity, identity_regex, issuer, root.clone())?;
-    let given = [
-        key.is_some(),
-        !certificate_chain.is_empty(),
-        keyless.is_some(),
-        policy.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() > 1 {
-        return Err(Error::Usage(
-            "give one kind of trusted signer: key, certificate_chain, identity with issuer, or policy".into(),
-        ));
-    }
-    if let Some(path) = policy {
-        return TrustPolicy::read(path);
-    }
-    if let Some(keyless) = keyless {
-        return Ok(TrustPolicy::single(Signer::Keyless(keyless)));
-    }
-    if let Some(key) = key {
-        return Ok(TrustPolicy::single(Signer::Key(
-            PublicKey::read(key)?,
-            root,
-        )));
-    }
-    if !certificate_chain.is_empty() {
-        let mut roots = Vec::new();
-        for file in certificate_chain {
-            roots.extend(read_certificates(file)?);
-        }
-        return Ok(TrustPolicy::single(Signer::CertificateRoots(roots)));
-    }
-    Err(Error::Usage(
-        "a signature needs a trusted signer: key (a public key), certificate_chain (trusted \
-         roots), identity with issuer (keyless), or policy"
-            .into(),
-    ))
+/// The signers a verify call trusts, from its keyword arguments (the rules are the library's).
+fn trust_policy(sources: &TrustSources<'_>) -> modelprov::Result<TrustPolicy> {
+    sources.policy()?.ok_or_else(|| {
+        Error::Usage(
+            "a signature needs a trusted signer: key (a public key), certificate_chain (trusted \
+             roots), identity with issuer (keyless), or policy"
+                .into(),
+        )
+    })
 }
 
 /// Verifies the model at `path` against one expectation: a ``signature`` (with ``key``,
@@ -721,16 +687,16 @@ fn verify(
             ignore_unsigned_files,
         };
         let (expectation, source, signed_by, mut warnings) = if let Some(signature) = &signature {
-            let policy = trust_policy(
-                key.as_deref(),
-                &chain,
-                identity.as_deref(),
-                identity_regex.as_deref(),
-                issuer.as_deref(),
+            let policy = trust_policy(&TrustSources {
+                key: key.as_deref(),
+                certificate_chain: &chain,
+                identity: identity.as_deref(),
+                identity_regex: identity_regex.as_deref(),
+                issuer: issuer.as_deref(),
                 staging,
-                trusted_root.as_deref(),
-                policy.as_deref(),
-            )?;
+                trusted_root: trusted_root.as_deref(),
+                policy: policy.as_deref(),
+            })?;
             let check = SignatureCheck {
                 model_name: model_name.clone(),
                 ignore: ignore.clone(),
@@ -757,7 +723,7 @@ fn verify(
                         signed.warnings,
                     )
                 }
-                Err(Error::NotAuthentic { path, problem }) => {
+                Err(Error::NotAuthentic { path, problem, .. }) => {
                     return Ok(Verification {
                         verdict: None,
                         problem: Some(format!("{}: {problem}", path.display())),
@@ -1201,19 +1167,21 @@ fn sbom<'py>(
         return Err(usage("id names a record in a registry; give registry too"));
     }
     let (document, warnings) = py
-        .detach(|| -> modelprov::Result<(serde_json::Value, Vec<String>)> {
-            let request = SbomRequest {
-                card,
-                registry,
-                id,
-                requirements: requirements.unwrap_or_default(),
-                osv,
-                timestamp: source_date_epoch()?,
-                ..SbomRequest::new(path)
-            };
-            let (inputs, warnings) = gather_inputs(&request, &BuildContext::default())?;
-            Ok((sbom_document(&inputs, format), warnings))
-        })
+        .detach(
+            || -> modelprov::Result<(serde_json::Value, Vec<modelprov::Warning>)> {
+                let request = SbomRequest {
+                    card,
+                    registry,
+                    id,
+                    requirements: requirements.unwrap_or_default(),
+                    osv,
+                    timestamp: source_date_epoch()?,
+                    ..SbomRequest::new(path)
+                };
+                let (inputs, warnings) = gather_inputs(&request, &BuildContext::default())?;
+                Ok((sbom_document(&inputs, format), warnings))
+            },
+        )
         .map_err(input_error)?;
     warn_all(py, &warnings)?;
     to_python(py, &document)

@@ -150,8 +150,10 @@ def test_unusable_input_raises_input_error_naming_the_file(model: Path, keys, tm
         modelprov.hash(tmp_path / "no-such-folder")
     broken = tmp_path / "broken.sig"
     broken.write_text("{not json")
-    with pytest.raises(modelprov.InputError, match="broken.sig"):
+    with pytest.raises(modelprov.InputError, match="broken.sig") as raised:
         modelprov.verify(model, signature=broken, key=public)
+    assert raised.value.code == "invalid_input"
+    assert raised.value.path == broken
     with pytest.raises(modelprov.InputError, match="exactly one"):
         modelprov.verify(model)
     digest = modelprov.hash(model).digest

@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use modelprov::Result;
 use modelprov::cache::DigestCache;
 use modelprov::hashing::HashAlgorithm;
 use modelprov::keys::{passphrase_from_env, read_passphrase_file};
 use modelprov::manifest::Serialization;
 use modelprov::model::HashConfig;
+use modelprov::{Result, Warning};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum AlgorithmArg {
@@ -98,7 +98,7 @@ impl SerializationArgs {
         &self,
         model: &Path,
         own_outputs: &[&Path],
-    ) -> Result<(Serialization, Vec<String>)> {
+    ) -> Result<(Serialization, Vec<Warning>)> {
         self.config().resolve(model, own_outputs)
     }
 }
@@ -124,18 +124,22 @@ impl CacheArgs {
 
     /// Opens the cache when asked for. A cache that cannot be opened is a warning, not an
     /// error: hashing without it gives the same answer, only slower.
-    pub fn open(&self, warnings: &mut Vec<String>) -> Option<DigestCache> {
+    pub fn open(&self, warnings: &mut Vec<Warning>) -> Option<DigestCache> {
         if !self.requested() {
             return None;
         }
         let Some(path) = self.cache_file.clone().or_else(DigestCache::default_path) else {
-            warnings.push("no user cache folder is known; pass --cache-file".to_string());
+            warnings.push(Warning::CacheUnavailable {
+                problem: "no user cache folder is known; pass --cache-file".into(),
+            });
             return None;
         };
         match DigestCache::open(&path) {
             Ok(cache) => Some(cache),
             Err(problem) => {
-                warnings.push(format!("hashing without the cache: {problem}"));
+                warnings.push(Warning::CacheUnavailable {
+                    problem: problem.to_string(),
+                });
                 None
             }
         }

@@ -171,7 +171,7 @@ fn report_error(error: &modelprov::Error, json: bool) -> Outcome {
         output::print_json(&serde_json::json!({
             "ok": false,
             "exit_code": outcome.code(),
-            "error": { "kind": error_kind(error), "message": error.to_string() },
+            "error": { "kind": error.code(), "message": error.to_string() },
         }));
     }
     match outcome {
@@ -179,17 +179,6 @@ fn report_error(error: &modelprov::Error, json: bool) -> Outcome {
         _ => errln!("error: {error}"),
     }
     outcome
-}
-
-fn error_kind(error: &modelprov::Error) -> &'static str {
-    match error {
-        modelprov::Error::Io { .. } => "io",
-        modelprov::Error::Walk { .. } => "model",
-        modelprov::Error::Unstable { .. } => "unstable",
-        modelprov::Error::InvalidInput { .. } => "invalid_input",
-        modelprov::Error::NotAuthentic { .. } => "not_authentic",
-        modelprov::Error::Usage(_) => "usage",
-    }
 }
 
 /// The exit code, once stdout has been dealt with: after a closed pipe the verdict stands (the

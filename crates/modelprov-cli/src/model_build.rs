@@ -18,7 +18,7 @@ pub fn build_identified_manifest(
     cache: &CacheArgs,
     quiet: bool,
     action: &str,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<modelprov::Warning>,
 ) -> Result<BuildOutcome> {
     let cache = cache.open(warnings);
     let mut built = with_progress(quiet, cache.as_ref(), |context| {
@@ -34,7 +34,7 @@ pub fn build_card_model_manifest(
     model: &Path,
     card: Option<&Path>,
     quiet: bool,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<modelprov::Warning>,
 ) -> Result<BuildOutcome> {
     let mut built = with_progress(quiet, None, |context| {
         card_model_manifest(model, card, context)

@@ -92,7 +92,7 @@ pub fn is_stdout(path: &Path) -> bool {
     path == Path::new("-")
 }
 
-pub fn warn_all(warnings: &[String], quiet: bool) {
+pub fn warn_all(warnings: &[modelprov::Warning], quiet: bool) {
     if !quiet {
         for warning in warnings {
             errln!("warning: {warning}");

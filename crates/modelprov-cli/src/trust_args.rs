@@ -2,13 +2,10 @@
 //! one: a key, certificate roots, a keyless identity, or a trust policy file.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
 use modelprov::keys::PublicKey;
-use modelprov::sigstore::{KeylessIdentity, TrustRoot};
-use modelprov::trust_policy::{Signer, TrustPolicy};
-use modelprov::x509::read_certificates;
+use modelprov::trust_policy::TrustPolicy;
 use modelprov::{Error, Result};
 
 /// Keyless (Sigstore) signer options.
@@ -39,28 +36,9 @@ pub struct KeylessArgs {
 }
 
 impl KeylessArgs {
-    /// The root log entries and certificates are checked against, when one was asked for.
-    pub fn root(&self) -> Result<Option<Arc<TrustRoot>>> {
-        Ok(match (&self.trusted_root, self.staging) {
-            (Some(path), _) => Some(TrustRoot::read(path)?),
-            (None, true) => Some(TrustRoot::staging()),
-            (None, false) => None,
-        })
-    }
-
+    /// Whether any keyless identity option was given.
     pub fn identity_given(&self) -> bool {
         self.identity.is_some() || self.identity_regex.is_some() || self.issuer.is_some()
-    }
-
-    /// The keyless signer these options name, if any; an identity without its issuer (or the
-    /// reverse) is refused: either alone would trust too much.
-    pub fn keyless(&self) -> Result<Option<KeylessIdentity>> {
-        KeylessIdentity::from_options(
-            self.identity.as_deref(),
-            self.identity_regex.as_deref(),
-            self.issuer.as_deref(),
-            self.root()?,
-        )
     }
 }
 
@@ -80,18 +58,4 @@ pub fn policy_or_keys(policy: Option<&PathBuf>, keys: &[PathBuf]) -> Result<Trus
             Ok(TrustPolicy::of_keys(read))
         }
     }
-}
-
-/// One signer as an unscoped policy entry.
-pub fn single(signer: Signer) -> TrustPolicy {
-    TrustPolicy::single(signer)
-}
-
-/// Roots read from certificate files.
-pub fn roots(files: &[PathBuf]) -> Result<Signer> {
-    let mut roots = Vec::new();
-    for file in files {
-        roots.extend(read_certificates(file)?);
-    }
-    Ok(Signer::CertificateRoots(roots))
 }

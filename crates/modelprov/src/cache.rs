@@ -48,7 +48,7 @@ impl DigestCache {
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
         }
-        let fail = |e: rusqlite::Error| Error::invalid(path, format!("digest cache unusable: {e}"));
+        let fail = |e: rusqlite::Error| Error::database(path, "digest cache unusable", e);
         let connection = Connection::open(path).map_err(fail)?;
         connection
             .busy_timeout(Duration::from_secs(10))

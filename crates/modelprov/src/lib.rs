@@ -41,6 +41,7 @@
 
 pub mod attest;
 pub mod cache;
+#[cfg(feature = "card")]
 pub mod card;
 pub mod digest;
 pub mod error;
@@ -48,19 +49,27 @@ pub mod fsutil;
 pub mod hashing;
 pub mod json_strict;
 pub mod keys;
+#[cfg(feature = "lineage")]
 pub mod lineage;
 pub mod manifest;
 pub mod model;
 pub mod progress;
+#[cfg(any(feature = "card", feature = "scan"))]
+pub mod safetensors_header;
+#[cfg(feature = "sbom")]
 pub mod sbom;
+#[cfg(feature = "scan")]
 pub mod scan;
 pub mod signing;
 pub mod sigstore;
 pub mod trust;
 pub mod trust_policy;
+pub mod trust_sources;
 pub mod verify;
 pub mod walk;
+pub mod warning;
 pub mod x509;
 
 pub use digest::RootDigest;
 pub use error::{Error, Result};
+pub use warning::Warning;

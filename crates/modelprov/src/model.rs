@@ -8,23 +8,29 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "sbom")]
 use serde_json::Value;
 
 use crate::attest::{Bundle, parse_oms_statement, read_bundle};
+#[cfg(feature = "card")]
 use crate::card::{Card, check_card_location, sign_card, verify_card_bundle};
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
 use crate::hashing::HashAlgorithm;
 use crate::keys::PrivateKey;
-use crate::manifest::{
-    BuildContext, BuildOutcome, Manifest, Method, Serialization, build_manifest,
-};
+#[cfg(any(feature = "card", feature = "sbom"))]
+use crate::manifest::Manifest;
+use crate::manifest::{BuildContext, BuildOutcome, Method, Serialization, build_manifest};
+#[cfg(feature = "sbom")]
 use crate::sbom::{described_digest, read_sbom, sbom_statement, verify_sbom_bundle};
 use crate::signing::sign_manifest;
 use crate::sigstore::Evidence;
 use crate::trust_policy::TrustPolicy;
 use crate::verify::Expectation;
-use crate::walk::{DefaultIgnores, IgnoreSet, path_inside_model};
+#[cfg(feature = "sbom")]
+use crate::walk::path_inside_model;
+use crate::walk::{DefaultIgnores, IgnoreSet};
+use crate::warning::Warning;
 
 /// How a model is turned into a manifest, as a user states it: the builder behind `--algorithm`,
 /// `--shard-size`, `--ignore`, `--no-ignore-git-paths`, `--no-ignore-readme` and
@@ -123,7 +129,7 @@ impl HashConfig {
         &self,
         model: &Path,
         own_outputs: &[&Path],
-    ) -> Result<(Serialization, Vec<String>)> {
+    ) -> Result<(Serialization, Vec<Warning>)> {
         let mut ignore = IgnoreSet::defaults(DefaultIgnores {
             git_paths: self.ignore_git_paths,
             model_card: self.ignore_card,
@@ -137,11 +143,10 @@ impl HashConfig {
                 model.join(path)
             };
             if !inside.exists() {
-                warnings.push(format!(
-                    "ignore path {} matches nothing in {} (ignore paths are relative to the model)",
-                    path.display(),
-                    model.display()
-                ));
+                warnings.push(Warning::IgnorePathMatchesNothing {
+                    path: path.clone(),
+                    model: model.to_path_buf(),
+                });
             }
         }
         if model.is_dir() {
@@ -187,6 +192,7 @@ pub fn hash_model(
 /// it: the default serialization (whole files, SHA-256, git paths and README.md left out), the
 /// digest `modelprov hash` prints. `card`, the card used with it, must be the folder's README.md
 /// or lie outside the model. Warnings are in the outcome.
+#[cfg(feature = "card")]
 pub fn card_model_manifest(
     model: &Path,
     card: Option<&Path>,
@@ -278,7 +284,7 @@ pub struct SignedModel {
     /// The SBOM signature, when an SBOM was given.
     pub sbom_signature: Option<Bundle>,
     /// What the caller should tell the user (key types model_signing cannot verify, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl SignedModel {
@@ -300,6 +306,15 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
         ..
     } = request;
     let mut warnings = Vec::new();
+    #[cfg(not(feature = "card"))]
+    if request.card.is_some() {
+        return Err(Error::feature_missing("card", "signing a model card"));
+    }
+    #[cfg(not(feature = "sbom"))]
+    if request.sbom.is_some() {
+        return Err(Error::feature_missing("sbom", "signing an SBOM"));
+    }
+    #[cfg(feature = "card")]
     let card = match request.card {
         Some(path) => {
             if !serialization.leaves_out_card() {
@@ -316,6 +331,7 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
         }
         None => None,
     };
+    #[cfg(feature = "sbom")]
     let sbom = match request.sbom {
         Some(path) => {
             if let Some(name) = path_inside_model(model, path)? {
@@ -330,19 +346,17 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
         None => None,
     };
     if !signer.key.key_type().oms_compatible() {
-        warnings.push(format!(
-            "{} signatures verify with modelprov, but model_signing accepts EC keys (P-256, P-384, P-521) only",
-            signer.key.key_type()
-        ));
+        warnings.push(Warning::KeyNotAcceptedByModelSigning {
+            key_type: signer.key.key_type(),
+        });
     }
     if serialization.method != Method::Files || serialization.algorithm != HashAlgorithm::Sha256 {
-        warnings.push(
-            "model_signing's CLI verifies whole-file SHA-256 signatures only; this one verifies with modelprov and the model_signing API".into(),
-        );
+        warnings.push(Warning::NotVerifiableByModelSigningCli);
     }
     let mut built = hash_model(model, serialization, context, "sign")?;
     warnings.append(&mut built.warnings);
     let signature = sign_manifest(&built.manifest, &signer.key, &signer.certificates)?;
+    #[cfg(feature = "card")]
     let card_signature = match &card {
         Some((path, card, bytes)) => Some(sign_model_card(
             path,
@@ -354,10 +368,15 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
         )?),
         None => None,
     };
+    #[cfg(not(feature = "card"))]
+    let card_signature = None;
+    #[cfg(feature = "sbom")]
     let sbom_signature = match &sbom {
         Some((path, document)) => Some(sign_model_sbom(path, document, &built.manifest, signer)?),
         None => None,
     };
+    #[cfg(not(feature = "sbom"))]
+    let sbom_signature = None;
     Ok(SignedModel {
         built,
         signature,
@@ -369,13 +388,14 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
 
 /// Signs the card as describing `manifest`'s model. A card that records another model digest
 /// is refused; one that records none is bound anyway, with a warning.
+#[cfg(feature = "card")]
 fn sign_model_card(
     path: &Path,
     card: &Card,
     bytes: &[u8],
     manifest: &Manifest,
     signer: &ModelSigner,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Bundle> {
     let digest = manifest.root_digest();
     match card.recorded_digest() {
@@ -386,10 +406,10 @@ fn sign_model_card(
             )));
         }
         Some(_) => {}
-        None => warnings.push(format!(
-            "{} records no model digest; the signature binds it to {digest} anyway",
-            path.display()
-        )),
+        None => warnings.push(Warning::CardRecordsNoDigest {
+            card: path.to_path_buf(),
+            digest,
+        }),
     }
     let name = path
         .file_name()
@@ -407,6 +427,7 @@ fn sign_model_card(
 }
 
 /// Signs the SBOM as describing `manifest`'s model; an SBOM about other bytes is refused.
+#[cfg(feature = "sbom")]
 fn sign_model_sbom(
     path: &Path,
     document: &Value,
@@ -479,7 +500,7 @@ pub struct SignedExpectation {
     /// Cards and SBOMs checked as signed with the model.
     pub attachments: Vec<Attachment>,
     /// Warnings about the signature (older formats, ...).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Verifies the OMS signature at `signature` by a signer `policy` trusts, and the card and
@@ -500,9 +521,22 @@ pub fn signed_expectation(
         policy.verify_envelope(&bundle, check.model_name.as_deref(), signature)?;
     let statement = parse_oms_statement(&envelope.payload)
         .map_err(|problem| Error::invalid(signature, problem))?;
-    let trusted = signer.signer.trusted();
-    let digest = statement.manifest.root_digest();
+    #[cfg_attr(not(any(feature = "card", feature = "sbom")), allow(unused_mut))]
     let mut attachments = Vec::new();
+    #[cfg(not(feature = "card"))]
+    if check.card.is_some() {
+        return Err(Error::feature_missing("card", "verifying a card signature"));
+    }
+    #[cfg(not(feature = "sbom"))]
+    if check.sbom.is_some() {
+        return Err(Error::feature_missing(
+            "sbom",
+            "verifying an SBOM signature",
+        ));
+    }
+    #[cfg_attr(not(any(feature = "card", feature = "sbom")), allow(unused_variables))]
+    let (trusted, digest) = (signer.signer.trusted(), statement.manifest.root_digest());
+    #[cfg(feature = "card")]
     if let Some((card, card_signature)) = &check.card {
         let card_bundle = read_bundle(card_signature)?;
         let bytes = Card::read_bytes(card)?;
@@ -513,6 +547,7 @@ pub fn signed_expectation(
             signature: card_signature.display().to_string(),
         });
     }
+    #[cfg(feature = "sbom")]
     if let Some((sbom, sbom_signature)) = &check.sbom {
         let sbom_bundle = read_bundle(sbom_signature)?;
         let document = read_sbom(sbom)?;

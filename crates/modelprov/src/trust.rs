@@ -33,7 +33,7 @@ impl TrustFile {
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = read_capped(path, limits::DOCUMENT_BYTES, "a trust file")?;
         let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::invalid(path, format!("not valid JSON: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "not valid JSON", e))?;
         // A repeated id would otherwise silently trust the last digest listed for it.
         reject_duplicate_keys(&bytes).map_err(|problem| Error::invalid(path, problem))?;
         let Value::Object(map) = value else {

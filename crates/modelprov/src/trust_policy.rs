@@ -178,7 +178,7 @@ impl TrustPolicy {
     pub fn read(path: &Path) -> Result<TrustPolicy> {
         let text = read_capped_string(path, limits::DOCUMENT_BYTES, "a trust policy")?;
         let file: File = toml::from_str(&text)
-            .map_err(|e| Error::invalid(path, format!("not a valid trust policy: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "not a valid trust policy", e))?;
         if file.version != POLICY_VERSION {
             return Err(Error::invalid(
                 path,
@@ -364,13 +364,13 @@ impl TrustPolicy {
             .filter(|s| s.applies_to(model))
             .collect();
         if applicable.is_empty() {
-            return Err(Error::NotAuthentic {
-                path: path.to_path_buf(),
-                problem: match model {
+            return Err(Error::not_authentic(
+                path,
+                match model {
                     Some(name) => format!("the trust policy trusts no signer for model '{name}'"),
                     None => "every signer in the trust policy is scoped to model names; say which model this is (--model-name)".into(),
                 },
-            });
+            ));
         }
         // A policy of one signer (a --key, --identity, ... option): its own error, unwrapped,
         // says exactly what failed.
@@ -396,14 +396,14 @@ impl TrustPolicy {
             ),
             _ => String::new(),
         };
-        Err(Error::NotAuthentic {
-            path: path.to_path_buf(),
-            problem: format!(
+        Err(Error::not_authentic(
+            path,
+            format!(
                 "not signed by any signer the trust policy trusts for {}: {}{unscoped_note}",
                 model.map_or("this model".to_string(), |m| format!("'{m}'")),
                 reasons.join("; ")
             ),
-        })
+        ))
     }
 }
 

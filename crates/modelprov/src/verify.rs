@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::manifest::{
     BuildContext, BuildStats, Manifest, ManifestDiff, Serialization, build_manifest, diff_manifests,
 };
+use crate::warning::Warning;
 
 /// What the model is supposed to be.
 #[derive(Clone, Debug)]
@@ -68,7 +69,7 @@ pub struct Verification {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsigned_ignored: Vec<String>,
     /// Problems met while hashing the model that did not stop it, one message each.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// How a model is compared with its expectation.

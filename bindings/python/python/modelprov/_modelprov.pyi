@@ -3,12 +3,18 @@
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from typing import Any, final
+from pathlib import Path
 
 _Path = str | PathLike[str]
 
 __version__: str
 
-class InputError(ValueError): ...
+class InputError(ValueError):
+    code: str
+    """What kind of problem: io, model, unstable, invalid_input, database, not_authentic, usage."""
+    path: Path | None
+    """The file or folder the problem is about, when it is about one."""
+
 class VerificationError(Exception): ...
 
 @final

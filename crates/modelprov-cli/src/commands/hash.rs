@@ -49,7 +49,7 @@ struct HashReport<'a> {
     stats: &'a BuildStats,
     manifest: Option<&'a Path>,
     seconds: f64,
-    warnings: &'a [String],
+    warnings: &'a [modelprov::Warning],
 }
 
 pub fn run(args: HashArgs) -> Result<Outcome> {

@@ -14,7 +14,7 @@ use modelprov::scan::FileScan;
 use modelprov::signing::{SignatureKind, signature_kind, verify_file};
 use modelprov::sigstore::{Evidence, Signed};
 use modelprov::trust::TrustFile;
-use modelprov::trust_policy::{Signer, TrustPolicy};
+use modelprov::trust_policy::TrustPolicy;
 use modelprov::verify::{Expectation, Verification, VerifyOptions, verify_model_with};
 use modelprov::{Error, Result, RootDigest};
 use serde::Serialize;
@@ -26,7 +26,8 @@ use crate::commands::scan::{PolicyArgs, report_scans};
 use crate::exit::Outcome;
 use crate::output::{print_json, print_verification, warn_all};
 use crate::progress_bar::with_progress;
-use crate::trust_args::{KeylessArgs, roots, single};
+use crate::trust_args::KeylessArgs;
+use modelprov::trust_sources::TrustSources;
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("expected").required(true).args(["manifest", "digest", "id", "signature"])))]
@@ -281,17 +282,7 @@ fn refuse_options_without_effect(args: &VerifyArgs) -> Result<()> {
             "--ignore-unsigned-files goes with --signature or --manifest: only they list the signed files".into(),
         ));
     }
-    let signers = [
-        args.key.is_some(),
-        !args.certificate_chain.is_empty(),
-        args.keyless.identity_given(),
-        args.policy.is_some(),
-    ];
-    if signers.iter().filter(|given| **given).count() > 1 {
-        return Err(Error::Usage(
-            "give one kind of trusted signer: --key, --certificate-chain, --identity/--issuer, or --policy".into(),
-        ));
-    }
+    trust_sources(args).check()?;
     if (args.keyless.staging || args.keyless.trusted_root.is_some())
         && (args.policy.is_some() || !args.certificate_chain.is_empty())
     {
@@ -354,7 +345,12 @@ fn not_covered_note(name: &str, args: &VerifyArgs) -> String {
 fn expectation(
     args: &VerifyArgs,
     attachments: &mut Vec<Attachment>,
-) -> Result<(Expectation, String, Vec<String>, Option<Evidence>)> {
+) -> Result<(
+    Expectation,
+    String,
+    Vec<modelprov::Warning>,
+    Option<Evidence>,
+)> {
     if let Some(path) = &args.manifest {
         let manifest = read_manifest(path)?;
         return Ok((
@@ -430,7 +426,10 @@ fn expectation(
 /// The digest the lineage registry records for `id`: with the manifest kept at recording, every
 /// difference is named; otherwise the digest is compared as `lineage record --model` computed it
 /// (the model's identity: the default serialization).
-fn registry_expectation(args: &VerifyArgs, id: &str) -> Result<(Expectation, String, Vec<String>)> {
+fn registry_expectation(
+    args: &VerifyArgs,
+    id: &str,
+) -> Result<(Expectation, String, Vec<modelprov::Warning>)> {
     let store = args.registry.open_read_only()?;
     let entry = find(&store, id, store.path())?;
     let source = format!(
@@ -479,10 +478,10 @@ fn verify_raw(args: &VerifyArgs) -> Result<Outcome> {
         })?
         .len();
     if size > MAX_RAW_SIGNATURE_BYTES {
-        return Err(Error::InvalidInput {
-            path: signature_path.clone(),
-            problem: format!("{size} bytes is too large for a raw signature"),
-        });
+        return Err(Error::invalid(
+            signature_path,
+            format!("{size} bytes is too large for a raw signature"),
+        ));
     }
     let signature = std::fs::read(signature_path).map_err(|e| Error::Io {
         action: "read signature",
@@ -520,28 +519,29 @@ fn verify_raw(args: &VerifyArgs) -> Result<Outcome> {
     })
 }
 
+/// The signers this command line names (at most one kind, checked by the library).
+fn trust_sources(args: &VerifyArgs) -> TrustSources<'_> {
+    TrustSources {
+        key: args.key.as_deref(),
+        certificate_chain: &args.certificate_chain,
+        identity: args.keyless.identity.as_deref(),
+        identity_regex: args.keyless.identity_regex.as_deref(),
+        issuer: args.keyless.issuer.as_deref(),
+        staging: args.keyless.staging,
+        trusted_root: args.keyless.trusted_root.as_deref(),
+        policy: args.policy.as_deref(),
+    }
+}
+
 /// The signers this command line trusts: a policy file, or the one signer its options name.
 fn trust_policy(args: &VerifyArgs) -> Result<TrustPolicy> {
-    if let Some(path) = &args.policy {
-        return TrustPolicy::read(path);
-    }
-    if let Some(keyless) = args.keyless.keyless()? {
-        return Ok(single(Signer::Keyless(keyless)));
-    }
-    if let Some(key) = &args.key {
-        return Ok(single(Signer::Key(
-            PublicKey::read(key)?,
-            args.keyless.root()?,
-        )));
-    }
-    if !args.certificate_chain.is_empty() {
-        return Ok(single(roots(&args.certificate_chain)?));
-    }
-    Err(Error::Usage(
-        "--signature needs a trusted signer: --key (a public key), --certificate-chain (trusted \
-         roots), --identity with --issuer (keyless), or --policy"
-            .into(),
-    ))
+    trust_sources(args).policy()?.ok_or_else(|| {
+        Error::Usage(
+            "--signature needs a trusted signer: --key (a public key), --certificate-chain \
+             (trusted roots), --identity with --issuer (keyless), or --policy"
+                .into(),
+        )
+    })
 }
 
 /// `verify FILE --signature FILE.sigstore.json`: a Sigstore bundle over one file (or the

@@ -164,7 +164,7 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
         ));
     }
     let bundle: Bundle = serde_json::from_slice(&text)
-        .map_err(|e| Error::invalid(path, format!("not a valid Sigstore bundle: {e}")))?;
+        .map_err(|e| Error::invalid_because(path, "not a valid Sigstore bundle", e))?;
     // A bundle that names a field twice reads differently in different verifiers.
     crate::json_strict::reject_duplicate_keys(&text).map_err(|problem| {
         Error::invalid(path, format!("not a valid Sigstore bundle: {problem}"))

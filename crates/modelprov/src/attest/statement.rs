@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::digest::RootDigest;
+use crate::error::Problem;
 use crate::manifest::{
     Manifest, NameRules, ResourceEntry, ResourceOut, Serialization, resources_from_entries,
 };
@@ -106,19 +107,19 @@ pub struct OmsStatement {
 
 /// Reads an OMS Statement payload. Key order and whitespace do not matter; unknown predicate
 /// fields are ignored (OMS says verifiers must).
-pub fn parse_oms_statement(payload: &[u8]) -> Result<OmsStatement, String> {
+pub fn parse_oms_statement(payload: &[u8]) -> Result<OmsStatement, Problem> {
     let value: Value = serde_json::from_slice(payload)
-        .map_err(|e| format!("the signed payload is not JSON: {e}"))?;
+        .map_err(|e| Problem::because("the signed payload is not JSON", e))?;
     // Two `digest` or `resources` keys would let two verifiers see two different models.
     crate::json_strict::reject_duplicate_keys(payload)
         .map_err(|problem| format!("the signed payload is ambiguous: {problem}"))?;
     let Value::Object(statement) = value else {
-        return Err("the signed payload is not a JSON object".to_string());
+        return Err("the signed payload is not a JSON object".to_string().into());
     };
     match statement.get("_type").and_then(Value::as_str) {
         Some(STATEMENT_TYPE | LEGACY_STATEMENT_TYPE) => {}
-        Some(other) => return Err(format!("unknown statement type '{other}'")),
-        None => return Err("the statement has no '_type'".to_string()),
+        Some(other) => return Err(format!("unknown statement type '{other}'").into()),
+        None => return Err("the statement has no '_type'".to_string().into()),
     }
     let subjects = statement
         .get("subject")
@@ -131,21 +132,20 @@ pub fn parse_oms_statement(payload: &[u8]) -> Result<OmsStatement, String> {
     match predicate_type {
         OMS_PREDICATE_TYPE => parse_v1(subjects, statement.get("predicate")),
         OMS_LEGACY_PREDICATE_TYPE => parse_legacy(subjects),
-        other => Err(format!(
-            "unknown predicate type '{other}' (expected {OMS_PREDICATE_TYPE})"
-        )),
+        other => {
+            Err(format!("unknown predicate type '{other}' (expected {OMS_PREDICATE_TYPE})").into())
+        }
     }
 }
 
-fn parse_v1(subjects: &[Value], predicate: Option<&Value>) -> Result<OmsStatement, String> {
+fn parse_v1(subjects: &[Value], predicate: Option<&Value>) -> Result<OmsStatement, Problem> {
     let [subject] = subjects else {
-        return Err(format!(
-            "expected exactly one subject, found {}",
-            subjects.len()
-        ));
+        return Err(format!("expected exactly one subject, found {}", subjects.len()).into());
     };
     let (name, digest) = subject_fields(subject)?;
-    let digest: RootDigest = digest.parse().map_err(|e| format!("subject digest: {e}"))?;
+    let digest: RootDigest = digest
+        .parse()
+        .map_err(|e| Problem::because("subject digest", e))?;
     let predicate = predicate
         .and_then(Value::as_object)
         .ok_or("the statement has no 'predicate' object")?;
@@ -153,8 +153,8 @@ fn parse_v1(subjects: &[Value], predicate: Option<&Value>) -> Result<OmsStatemen
         .get("serialization")
         .and_then(Value::as_object)
         .ok_or("the predicate has no 'serialization' object")?;
-    let serialization =
-        Serialization::from_json(serialization).map_err(|e| format!("serialization: {e}"))?;
+    let serialization = Serialization::from_json(serialization)
+        .map_err(|e| Problem::because("serialization", e))?;
     let entries = predicate
         .get("resources")
         .and_then(Value::as_array)
@@ -178,7 +178,7 @@ fn parse_v1(subjects: &[Value], predicate: Option<&Value>) -> Result<OmsStatemen
     if listed != digest {
         return Err(format!(
             "the manifest is inconsistent: the subject digest is {digest} but the listed resources hash to {listed}"
-        ));
+        ).into());
     }
     Ok(OmsStatement {
         predicate_type: OMS_PREDICATE_TYPE.to_string(),
@@ -188,7 +188,7 @@ fn parse_v1(subjects: &[Value], predicate: Option<&Value>) -> Result<OmsStatemen
 }
 
 /// `Digests/v0.1`: one subject per file, whole files, SHA-256, no root digest.
-fn parse_legacy(subjects: &[Value]) -> Result<OmsStatement, String> {
+fn parse_legacy(subjects: &[Value]) -> Result<OmsStatement, Problem> {
     let serialization = Serialization::oms_default();
     let entries = subjects
         .iter()
@@ -201,7 +201,7 @@ fn parse_legacy(subjects: &[Value]) -> Result<OmsStatement, String> {
                 size: None,
             })
         })
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, Problem>>()?;
     let resources = resources_from_entries(entries.into_iter(), &serialization, NameRules::Oms)?;
     Ok(OmsStatement {
         predicate_type: OMS_LEGACY_PREDICATE_TYPE.to_string(),
@@ -214,7 +214,7 @@ fn parse_legacy(subjects: &[Value]) -> Result<OmsStatement, String> {
     })
 }
 
-fn subject_fields(subject: &Value) -> Result<(&str, &str), String> {
+fn subject_fields(subject: &Value) -> Result<(&str, &str), Problem> {
     let name = subject
         .get("name")
         .and_then(Value::as_str)
@@ -227,7 +227,7 @@ fn subject_fields(subject: &Value) -> Result<(&str, &str), String> {
     Ok((name, digest))
 }
 
-fn resource_entry(value: &Value) -> Result<ResourceEntry, String> {
+fn resource_entry(value: &Value) -> Result<ResourceEntry, Problem> {
     let object: &Map<String, Value> = value.as_object().ok_or("a resource is not an object")?;
     let field = |key: &str| {
         object

@@ -11,6 +11,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::attest::{STATEMENT_TYPE, Sha256Out, StatementOut};
 use crate::digest::RootDigest;
+use crate::error::Problem;
 
 /// Our predicate type. A name, not a URL anything is fetched from.
 pub const CARD_PREDICATE_TYPE: &str = "https://modelprov.dev/model-card/v1";
@@ -90,20 +91,19 @@ pub fn card_statement(
 }
 
 /// Reads a card Statement payload.
-pub fn parse_card_statement(payload: &[u8]) -> Result<CardAttestation, String> {
+pub fn parse_card_statement(payload: &[u8]) -> Result<CardAttestation, Problem> {
     let value: Value = serde_json::from_slice(payload)
-        .map_err(|e| format!("the signed payload is not JSON: {e}"))?;
+        .map_err(|e| Problem::because("the signed payload is not JSON", e))?;
     if value.get("_type").and_then(Value::as_str) != Some(STATEMENT_TYPE) {
-        return Err(format!(
-            "the payload is not an in-toto Statement ({STATEMENT_TYPE})"
-        ));
+        return Err(format!("the payload is not an in-toto Statement ({STATEMENT_TYPE})").into());
     }
     match value.get("predicateType").and_then(Value::as_str) {
         Some(CARD_PREDICATE_TYPE) => {}
         Some(other) => {
             return Err(format!(
                 "predicate type '{other}' is not a model card ({CARD_PREDICATE_TYPE})"
-            ));
+            )
+            .into());
         }
         None => return Err("the statement has no predicateType".into()),
     }
@@ -120,7 +120,7 @@ pub fn parse_card_statement(payload: &[u8]) -> Result<CardAttestation, String> {
         .and_then(Value::as_str)
         .ok_or("the subject has no sha256 digest")?;
     let model_digest = RootDigest::from_str(&format!("sha256:{model_hex}"))
-        .map_err(|e| format!("the subject digest: {e}"))?;
+        .map_err(|e| Problem::because("the subject digest", e))?;
     let predicate = value
         .get("predicate")
         .ok_or("the statement has no predicate")?;
@@ -174,12 +174,9 @@ pub fn verify_card_bundle(
 ) -> crate::Result<CardAttestation> {
     use crate::error::Error;
     let envelope = crate::signing::verify_envelope(bundle, trusted, bundle_path)?;
-    let attestation = parse_card_statement(&envelope.payload)
-        .map_err(|problem| Error::invalid(bundle_path, problem))?;
-    let not_authentic = |problem: String| Error::NotAuthentic {
-        path: bundle_path.to_path_buf(),
-        problem,
-    };
+    let attestation =
+        parse_card_statement(&envelope.payload).map_err(|problem| problem.at(bundle_path))?;
+    let not_authentic = |problem: String| Error::not_authentic(bundle_path, problem);
     if &attestation.model_digest != model_digest {
         return Err(not_authentic(format!(
             "the card was signed for the model {}, not this one ({model_digest})",
@@ -216,6 +213,6 @@ mod tests {
     #[test]
     fn oms_statements_are_not_cards() {
         let error = parse_card_statement(br#"{"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "https://model_signing/signature/v1.0", "predicate": {}}"#).unwrap_err();
-        assert!(error.contains("not a model card"), "{error}");
+        assert!(error.message().contains("not a model card"), "{error}");
     }
 }

@@ -71,7 +71,7 @@ impl Card {
     /// Parses a card file's bytes (format from `path`'s extension).
     pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Card> {
         let text = std::str::from_utf8(bytes)
-            .map_err(|e| Error::invalid(path, format!("not UTF-8 text: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "not UTF-8 text", e))?;
         Card::parse(path, CardFormat::of_path(path), text)
     }
 
@@ -100,9 +100,8 @@ impl Card {
             },
         };
         let source = match &card_text.front_matter {
-            Some(front) => parse_yaml(&front.yaml, front.first_line).map_err(|e| {
-                Error::invalid(path, format!("the card's YAML cannot be read: {e}"))
-            })?,
+            Some(front) => parse_yaml(&front.yaml, front.first_line)
+                .map_err(|e| Error::invalid_because(path, "the card's YAML cannot be read", e))?,
             None => YamlDocument::default(),
         };
         let metadata = match &source.value {

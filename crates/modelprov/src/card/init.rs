@@ -9,12 +9,13 @@ use serde_json::Value;
 
 use super::fields::{FileSummary, FormatSummary, ModelFacts, Text, kind};
 use super::file::Card;
-use super::safetensors_header::{SafetensorsSummary, read_safetensors_summary};
 use super::validate::parse_date;
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, parse_json, read_capped};
 use crate::manifest::Manifest;
+use crate::safetensors_header::{SafetensorsSummary, read_safetensors_summary};
+use crate::warning::Warning;
 
 /// What [`survey_model`] found in a model folder, for drafting a card.
 #[derive(Clone, Debug, Default)]
@@ -27,7 +28,7 @@ pub struct ModelSurvey {
     /// The task the architecture's name implies (`...ForCausalLM` is text generation).
     pub pipeline_tag: Option<String>,
     /// Files that could not be read for facts (a broken safetensors header, say).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Surveys `dir` (a model folder) whose files `manifest` lists.
@@ -82,7 +83,9 @@ pub fn survey_model(dir: &Path, manifest: &Manifest) -> Result<ModelSurvey> {
                 weights.add(&summary);
                 any = true;
             }
-            Err(error) => survey.warnings.push(error.to_string()),
+            Err(error) => survey.warnings.push(Warning::UnreadableWeights {
+                problem: error.to_string(),
+            }),
         }
     }
     if any && survey.warnings.is_empty() {
@@ -100,9 +103,10 @@ fn read_config(path: &Path) -> Result<serde_json::Map<String, Value>> {
     match parse_json(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Error::invalid(path, "config.json is not a JSON object")),
-        Err(e) => Err(Error::invalid(
+        Err(e) => Err(Error::invalid_because(
             path,
-            format!("config.json is not valid JSON: {e}"),
+            "config.json is not valid JSON",
+            e,
         )),
     }
 }
@@ -152,14 +156,13 @@ pub struct ForeignField {
     pub set_with: &'static str,
 }
 
-impl std::fmt::Display for ForeignField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "dropped {} from the existing card: it describes the model {}, not this folder \
-             (a copied folder?); set it with {}",
-            self.field, self.recorded, self.set_with
-        )
+impl From<ForeignField> for Warning {
+    fn from(field: ForeignField) -> Self {
+        Warning::ForeignCardFieldDropped {
+            field: field.field,
+            recorded: field.recorded,
+            set_with: field.set_with,
+        }
     }
 }
 

@@ -16,11 +16,11 @@ mod init;
 mod known;
 mod location;
 mod render;
-mod safetensors_header;
 mod suggest;
 mod validate;
 mod yaml;
 
+pub use crate::safetensors_header::{SafetensorsSummary, read_safetensors_summary};
 pub use binding::{
     CARD_PREDICATE_TYPE, CardAttestation, card_sha256, card_statement, parse_card_statement,
     sign_card, verify_card_bundle,
@@ -37,6 +37,5 @@ pub use init::{
 pub use known::{LicenseInfo, license_info};
 pub use location::check_card_location;
 pub use render::{render_html, render_markdown_body, render_readme};
-pub use safetensors_header::{SafetensorsSummary, read_safetensors_summary};
 pub use validate::{Finding, Severity, model_digest_finding, validate};
 pub use yaml::{YamlDocument, YamlError, parse_yaml};

@@ -93,6 +93,8 @@ impl std::fmt::Display for YamlError {
     }
 }
 
+impl std::error::Error for YamlError {}
+
 /// Parses one YAML document. `first_line` is the line of the file on which `text` starts, so
 /// that lines in findings and errors are the file's lines.
 pub fn parse_yaml(text: &str, first_line: usize) -> Result<YamlDocument, YamlError> {

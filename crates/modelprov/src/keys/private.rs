@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use super::pem_blocks::pem_blocks;
 use super::public::{PublicKey, bit_length, oids, rsa_out_of_range};
 use super::{KeyType, RSA_MAX_BITS, RSA_MIN_BITS};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result, ResultExt};
 use crate::fsutil::{limits, read_capped_string};
 
 /// A private key of any [`KeyType`], for signing: read from a PEM file with
@@ -105,7 +105,7 @@ impl PrivateKey {
     /// appears in one.
     pub fn from_pem(text: &str, passphrase: Option<&[u8]>, path: &Path) -> Result<Self> {
         let invalid = |problem: String| Error::invalid(path, problem);
-        let blocks = pem_blocks(text).map_err(invalid)?;
+        let blocks = pem_blocks(text).at(path)?;
         // A passphrase for a key that has none would be an option without effect: refused, so
         // that a user who believes the key is protected learns it is not.
         let refuse_passphrase = || -> Result<()> {
@@ -125,24 +125,26 @@ impl PrivateKey {
                 refuse_passphrase()?;
             }
             match block.label.as_str() {
-                "PRIVATE KEY" => return from_pkcs8_der(&block.der).map_err(invalid),
+                "PRIVATE KEY" => return from_pkcs8_der(&block.der).at(path),
                 "ENCRYPTED PRIVATE KEY" => {
                     let Some(passphrase) = passphrase else {
                         return Err(invalid(
                             "the private key is encrypted; give its passphrase (--passphrase-file or --passphrase-env)".into(),
                         ));
                     };
-                    let encrypted = EncryptedPrivateKeyInfoRef::from_der(&block.der)
-                        .map_err(|e| invalid(format!("malformed encrypted private key: {e}")))?;
-                    kdf_within_limits(&encrypted.encryption_algorithm).map_err(invalid)?;
+                    let encrypted =
+                        EncryptedPrivateKeyInfoRef::from_der(&block.der).map_err(|e| {
+                            Error::invalid_because(path, "malformed encrypted private key", e)
+                        })?;
+                    kdf_within_limits(&encrypted.encryption_algorithm).at(path)?;
                     let plain = encrypted
                         .decrypt(passphrase)
                         .map_err(|_| invalid("cannot decrypt the private key: wrong passphrase or unsupported encryption".into()))?;
-                    return from_pkcs8_der(plain.as_bytes()).map_err(invalid);
+                    return from_pkcs8_der(plain.as_bytes()).at(path);
                 }
-                "EC PRIVATE KEY" => return from_sec1_der(&block.der).map_err(invalid),
+                "EC PRIVATE KEY" => return from_sec1_der(&block.der).at(path),
                 "RSA PRIVATE KEY" => {
-                    let key = rsa_private_key(&block.der).map_err(invalid)?;
+                    let key = rsa_private_key(&block.der).at(path)?;
                     return Ok(PrivateKey(Inner::Rsa(Box::new(key))));
                 }
                 _ => {}
@@ -267,10 +269,10 @@ pub(super) fn max_pss_salt(key: &rsa::PrivateKey) -> Result<usize> {
         .ok_or_else(|| Error::Usage(format!("RSA-{bits} keys are too small to sign with")))
 }
 
-fn from_pkcs8_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
+fn from_pkcs8_der(der: &[u8]) -> std::result::Result<PrivateKey, Problem> {
     use pkcs8::DecodePrivateKey as _;
     let info = PrivateKeyInfoRef::from_der(der)
-        .map_err(|e| format!("malformed PKCS#8 private key: {e}"))?;
+        .map_err(|e| Problem::because("malformed PKCS#8 private key", e))?;
     let invalid_scalar = |curve: &str| {
         format!(
             "the {curve} private key is out of range (zero, or not below the curve order) or malformed"
@@ -296,7 +298,7 @@ fn from_pkcs8_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
         (oids::EC_PUBLIC_KEY, None) => return from_sec1_der(info.private_key.as_bytes()),
         (oids::ED25519, _) => ed25519_dalek::SigningKey::from_pkcs8_der(der)
             .map(Inner::Ed25519)
-            .map_err(|e| format!("malformed Ed25519 private key: {e}"))?,
+            .map_err(|e| Problem::because("malformed Ed25519 private key", e))?,
         (oids::RSA_ENCRYPTION, _) => {
             Inner::Rsa(Box::new(rsa_private_key(info.private_key.as_bytes())?))
         }
@@ -306,15 +308,15 @@ fn from_pkcs8_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
                 parameters
                     .map(|oid| format!(" with parameters {oid}"))
                     .unwrap_or_default()
-            ));
+            ).into());
         }
     };
     Ok(PrivateKey(inner))
 }
 
-fn from_sec1_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
+fn from_sec1_der(der: &[u8]) -> std::result::Result<PrivateKey, Problem> {
     let curve = sec1::EcPrivateKey::from_der(der)
-        .map_err(|e| format!("malformed EC private key: {e}"))?
+        .map_err(|e| Problem::because("malformed EC private key", e))?
         .parameters
         .and_then(sec1::EcParameters::named_curve);
     let invalid_scalar = |curve: &str| {
@@ -326,44 +328,48 @@ fn from_sec1_der(der: &[u8]) -> std::result::Result<PrivateKey, String> {
     if any || curve == Some(oids::SECP256R1) {
         match p256::SecretKey::from_sec1_der(der) {
             Ok(key) => return Ok(PrivateKey(Inner::P256(key.into()))),
-            Err(_) if !any => return Err(invalid_scalar("P-256")),
+            Err(_) if !any => return Err(invalid_scalar("P-256").into()),
             Err(_) => {}
         }
     }
     if any || curve == Some(oids::SECP384R1) {
         match p384::SecretKey::from_sec1_der(der) {
             Ok(key) => return Ok(PrivateKey(Inner::P384(key.into()))),
-            Err(_) if !any => return Err(invalid_scalar("P-384")),
+            Err(_) if !any => return Err(invalid_scalar("P-384").into()),
             Err(_) => {}
         }
     }
     if any || curve == Some(oids::SECP521R1) {
         match p521::SecretKey::from_sec1_der(der) {
             Ok(key) => return Ok(PrivateKey(Inner::P521(key.into()))),
-            Err(_) if !any => return Err(invalid_scalar("P-521")),
+            Err(_) if !any => return Err(invalid_scalar("P-521").into()),
             Err(_) => {}
         }
     }
     Err(match curve {
-        Some(oid) => format!("unsupported EC curve {oid} (supported curves: P-256, P-384, P-521)"),
-        None => "malformed EC private key, or not on P-256, P-384 or P-521".to_string(),
+        Some(oid) => {
+            format!("unsupported EC curve {oid} (supported curves: P-256, P-384, P-521)").into()
+        }
+        None => "malformed EC private key, or not on P-256, P-384 or P-521"
+            .to_string()
+            .into(),
     })
 }
 
 /// A PKCS#1 RSA private key of `RSA_MIN_BITS` to `RSA_MAX_BITS`; out-of-range components are
 /// named as such.
-fn rsa_private_key(der: &[u8]) -> std::result::Result<rsa::PrivateKey, String> {
+fn rsa_private_key(der: &[u8]) -> std::result::Result<rsa::PrivateKey, Problem> {
     let key = rsa::pkcs1::RsaPrivateKeyRef::from_der(der)
-        .map_err(|e| format!("malformed RSA private key: {e}"))?;
+        .map_err(|e| Problem::because("malformed RSA private key", e))?;
     let n = key.modulus.as_bytes();
     let bits = bit_length(n);
     if let Some(weakness) = KeyType::Rsa(bits).weakness() {
-        return Err(format!("{weakness}; modelprov does not sign with them"));
+        return Err(format!("{weakness}; modelprov does not sign with them").into());
     }
     if bits > RSA_MAX_BITS {
         return Err(format!(
             "the RSA key has a {bits}-bit modulus, out of range: at most {RSA_MAX_BITS} bits (OpenSSL's limit)"
-        ));
+        ).into());
     }
     // The public half first, for a message that says which bound was crossed.
     let uint = |bytes: &[u8]| {
@@ -375,9 +381,12 @@ fn rsa_private_key(der: &[u8]) -> std::result::Result<rsa::PrivateKey, String> {
     let e = key.public_exponent.as_bytes();
     rsa::PublicKey::new_with_size_limits(uint(n)?, uint(e)?, 1..=RSA_MAX_BITS)
         .map_err(|error| rsa_out_of_range(bits, &error))?;
-    rsa::PrivateKey::try_from(key).map_err(|_| {
-        format!(
+    rsa::PrivateKey::try_from(key).map_err(|e| {
+        Problem::worded(
+            format!(
             "the RSA private key (modulus of {bits} bits) is invalid: its primes and exponents do not fit together"
+            ),
+            e,
         )
     })
 }

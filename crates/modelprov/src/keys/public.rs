@@ -13,7 +13,7 @@ use spki::{DecodePublicKey as _, EncodePublicKey as _};
 
 use super::pem_blocks::pem_blocks;
 use super::{KeyType, RSA_MAX_BITS};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result, ResultExt};
 use crate::fsutil::{limits, read_capped_string};
 
 /// A public key of any [`KeyType`], for verifying signatures: read from SPKI PEM or from an
@@ -61,19 +61,21 @@ impl PublicKey {
     /// key) in a PEM text.
     pub fn from_pem(text: &str, path: &Path) -> Result<Self> {
         let invalid = |problem: String| Error::invalid(path, problem);
-        let blocks = pem_blocks(text).map_err(invalid)?;
+        let blocks = pem_blocks(text).at(path)?;
         for block in &blocks {
             match block.label.as_str() {
-                "PUBLIC KEY" => return Self::from_spki_der(&block.der).map_err(invalid),
+                "PUBLIC KEY" => return Self::from_spki_der(&block.der).at(path),
                 "CERTIFICATE" => {
                     let certificate = x509_cert::Certificate::from_der(&block.der)
-                        .map_err(|e| invalid(format!("malformed certificate: {e}")))?;
+                        .map_err(|e| Error::invalid_because(path, "malformed certificate", e))?;
                     let spki = certificate
                         .tbs_certificate()
                         .subject_public_key_info()
                         .to_der()
-                        .map_err(|e| invalid(format!("malformed certificate key: {e}")))?;
-                    return Self::from_spki_der(&spki).map_err(invalid);
+                        .map_err(|e| {
+                            Error::invalid_because(path, "malformed certificate key", e)
+                        })?;
+                    return Self::from_spki_der(&spki).at(path);
                 }
                 "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
                     return Err(invalid(
@@ -99,9 +101,9 @@ impl PublicKey {
 
     /// Parses a DER SubjectPublicKeyInfo. A supported algorithm with a bad key (an EC point not
     /// on its curve, an RSA modulus or exponent out of range) is named as such.
-    pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, String> {
+    pub fn from_spki_der(der: &[u8]) -> std::result::Result<Self, Problem> {
         let info = spki::SubjectPublicKeyInfoRef::from_der(der)
-            .map_err(|e| format!("malformed public key: {e}"))?;
+            .map_err(|e| Problem::because("malformed public key", e))?;
         let not_on = |curve: &str| {
             format!("the {curve} public key is not a point on the curve (or is not encoded as one)")
         };
@@ -109,28 +111,28 @@ impl PublicKey {
             (oids::EC_PUBLIC_KEY, Some(oids::SECP256R1)) => {
                 p256::ecdsa::VerifyingKey::from_public_key_der(der)
                     .map(Into::into)
-                    .map_err(|_| not_on("P-256"))
+                    .map_err(|e| Problem::worded(not_on("P-256"), e))
             }
             (oids::EC_PUBLIC_KEY, Some(oids::SECP384R1)) => {
                 p384::ecdsa::VerifyingKey::from_public_key_der(der)
                     .map(Into::into)
-                    .map_err(|_| not_on("P-384"))
+                    .map_err(|e| Problem::worded(not_on("P-384"), e))
             }
             (oids::EC_PUBLIC_KEY, Some(oids::SECP521R1)) => {
                 p521::ecdsa::VerifyingKey::from_public_key_der(der)
                     .map(Into::into)
-                    .map_err(|_| not_on("P-521"))
+                    .map_err(|e| Problem::worded(not_on("P-521"), e))
             }
             (oids::ED25519, _) => ed25519_dalek::VerifyingKey::from_public_key_der(der)
                 .map(Into::into)
-                .map_err(|_| not_on("Ed25519")),
+                .map_err(|e| Problem::worded(not_on("Ed25519"), e)),
             (oids::RSA_ENCRYPTION, _) => rsa_public_key(&info).map(Into::into),
             (oid, parameters) => Err(format!(
                 "unsupported public key algorithm {oid}{} (supported: ECDSA P-256/P-384/P-521, Ed25519, RSA)",
                 parameters
                     .map(|oid| format!(" with parameters {oid}"))
                     .unwrap_or_default()
-            )),
+            ).into()),
         }
     }
 
@@ -235,21 +237,21 @@ pub(super) fn bit_length(bytes: &[u8]) -> usize {
 /// signatures are refused.
 fn rsa_public_key(
     info: &spki::SubjectPublicKeyInfoRef<'_>,
-) -> std::result::Result<rsa::PublicKey, String> {
+) -> std::result::Result<rsa::PublicKey, Problem> {
     use rsa::pkcs1::RsaPublicKeyRef;
     let bytes = info
         .subject_public_key
         .as_bytes()
         .ok_or("malformed RSA public key: the key is not a whole number of bytes")?;
-    let key =
-        RsaPublicKeyRef::from_der(bytes).map_err(|e| format!("malformed RSA public key: {e}"))?;
+    let key = RsaPublicKeyRef::from_der(bytes)
+        .map_err(|e| Problem::because("malformed RSA public key", e))?;
     let n = key.modulus.as_bytes();
     let e = key.public_exponent.as_bytes();
     let bits = bit_length(n);
     if bits > RSA_MAX_BITS {
         return Err(format!(
             "the RSA key has a {bits}-bit modulus, out of range: at most {RSA_MAX_BITS} bits (OpenSSL's limit)"
-        ));
+        ).into());
     }
     let uint = |bytes: &[u8]| {
         let bits = u32::try_from(bytes.len().max(1) * 8)
@@ -258,7 +260,7 @@ fn rsa_public_key(
             .map_err(|_| "malformed RSA public key".to_string())
     };
     rsa::PublicKey::new_with_size_limits(uint(n)?, uint(e)?, 1..=RSA_MAX_BITS)
-        .map_err(|error| rsa_out_of_range(bits, &error))
+        .map_err(|error| Problem::worded(rsa_out_of_range(bits, &error), error))
 }
 
 /// Why RSA key components were refused, in words.

@@ -12,6 +12,7 @@ use super::IMPORT_LINE_BYTES;
 use super::slsa::parse_lineage_statement;
 use super::store::Entry;
 use crate::attest::Bundle;
+use crate::error::Problem;
 use crate::error::{Error, Result};
 use crate::trust_policy::TrustPolicy;
 
@@ -52,7 +53,8 @@ pub fn read_export(path: &Path, trusted: &TrustPolicy, recorded_at: &str) -> Res
         if read == 0 {
             break;
         }
-        let bad = |problem: String| Error::invalid(path, format!("line {number}: {problem}"));
+        let bad =
+            |problem: Problem| Error::invalid(path, problem.context(&format!("line {number}")));
         if line.last() == Some(&b'\n') {
             line.pop();
             if line.last() == Some(&b'\r') {
@@ -62,7 +64,8 @@ pub fn read_export(path: &Path, trusted: &TrustPolicy, recorded_at: &str) -> Res
         if line.len() as u64 > IMPORT_LINE_BYTES {
             return Err(bad(format!(
                 "longer than {IMPORT_LINE_BYTES} bytes; too long for a lineage record"
-            )));
+            )
+            .into()));
         }
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -77,8 +80,8 @@ fn read_line(
     trusted: &TrustPolicy,
     path: &Path,
     recorded_at: &str,
-) -> std::result::Result<Entry, String> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+) -> std::result::Result<Entry, Problem> {
+    let value: Value = serde_json::from_slice(line).map_err(|e| Problem::because("not JSON", e))?;
     let statement = value["statement"]
         .as_str()
         .and_then(|s| STANDARD.decode(s).ok())
@@ -87,8 +90,8 @@ fn read_line(
     let bundle = match &value["bundle"] {
         Value::Null => None,
         bundle => {
-            let parsed: Bundle =
-                serde_json::from_value(bundle.clone()).map_err(|e| format!("bundle: {e}"))?;
+            let parsed: Bundle = serde_json::from_value(bundle.clone())
+                .map_err(|e| Problem::because("bundle", e))?;
             let payload = parsed
                 .dsse_envelope
                 .as_ref()
@@ -111,7 +114,7 @@ fn read_line(
         }
     };
     if bundle.is_none() && !trusted.is_empty() {
-        return Err(format!("{} is not signed", record.id()));
+        return Err(format!("{} is not signed", record.id()).into());
     }
     Ok(Entry {
         record,

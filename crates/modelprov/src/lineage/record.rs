@@ -179,9 +179,9 @@ impl LineageRecord {
     pub fn read(path: &Path) -> Result<LineageRecord> {
         let text = read_capped_string(path, limits::DOCUMENT_BYTES, "a lineage record")?;
         let document = parse_yaml(&text, 1)
-            .map_err(|e| Error::invalid(path, format!("not YAML or JSON: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "not YAML or JSON", e))?;
         let record: LineageRecord = serde_json::from_value(document.value)
-            .map_err(|e| Error::invalid(path, format!("not a lineage record: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "not a lineage record", e))?;
         record
             .check()
             .map_err(|problem| Error::invalid(path, problem))?;

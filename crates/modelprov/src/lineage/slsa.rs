@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::record::{Dataset, LineageRecord, Parent, Procedure, Relation};
 use crate::attest::STATEMENT_TYPE;
 use crate::digest::RootDigest;
+use crate::error::Problem;
 
 /// The predicate type of SLSA Provenance v1, the predicate of every lineage Statement.
 pub const SLSA_PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
@@ -106,9 +107,9 @@ pub fn lineage_statement(record: &LineageRecord) -> Vec<u8> {
 }
 
 /// Reads a lineage Statement back into its record.
-pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> {
-    let statement: Value =
-        serde_json::from_slice(payload).map_err(|e| format!("the statement is not JSON: {e}"))?;
+pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, Problem> {
+    let statement: Value = serde_json::from_slice(payload)
+        .map_err(|e| Problem::because("the statement is not JSON", e))?;
     let text = |value: &Value, pointer: &str| -> Result<String, String> {
         value
             .pointer(pointer)
@@ -120,14 +121,15 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> 
         return Err("not an in-toto Statement v1".into());
     }
     if text(&statement, "/predicateType")? != SLSA_PROVENANCE_V1 {
-        return Err(format!(
-            "the predicate is not SLSA Provenance v1 ({SLSA_PROVENANCE_V1})"
-        ));
+        return Err(
+            format!("the predicate is not SLSA Provenance v1 ({SLSA_PROVENANCE_V1})").into(),
+        );
     }
     if text(&statement, "/predicate/buildDefinition/buildType")? != LINEAGE_BUILD_TYPE {
         return Err(format!(
             "the build type is not a modelprov lineage record ({LINEAGE_BUILD_TYPE})"
-        ));
+        )
+        .into());
     }
     let subjects = statement["subject"]
         .as_array()
@@ -140,7 +142,7 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> 
     let external = &statement["predicate"]["buildDefinition"]["externalParameters"];
     let procedure: Procedure = match external.get("procedure") {
         Some(value) => {
-            serde_json::from_value(value.clone()).map_err(|e| format!("procedure: {e}"))?
+            serde_json::from_value(value.clone()).map_err(|e| Problem::because("procedure", e))?
         }
         None => Procedure::default(),
     };
@@ -185,7 +187,7 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> 
                     .map(str::to_string),
                 size: annotation("size"),
             }),
-            other => return Err(format!("a dependency of unknown kind {other:?}")),
+            other => return Err(format!("a dependency of unknown kind {other:?}").into()),
         }
     }
     let run = &statement["predicate"]["runDetails"];
@@ -201,8 +203,9 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> 
             Some("metrics") => {
                 let content = STANDARD
                     .decode(byproduct["content"].as_str().unwrap_or_default())
-                    .map_err(|e| format!("metrics: {e}"))?;
-                metrics = serde_json::from_slice(&content).map_err(|e| format!("metrics: {e}"))?;
+                    .map_err(|e| Problem::because("metrics", e))?;
+                metrics =
+                    serde_json::from_slice(&content).map_err(|e| Problem::because("metrics", e))?;
             }
             Some("model-card") => {
                 card_digest = Some(format!("sha256:{}", text(byproduct, "/digest/sha256")?));
@@ -236,12 +239,12 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, String> 
     Ok(record)
 }
 
-fn sha256_digest(descriptor: &Value) -> Result<RootDigest, String> {
+fn sha256_digest(descriptor: &Value) -> Result<RootDigest, Problem> {
     let hex = descriptor
         .pointer("/digest/sha256")
         .and_then(Value::as_str)
         .ok_or("a resource has no sha256 digest")?;
-    hex.parse()
+    hex.parse().map_err(Problem::from)
 }
 
 #[cfg(test)]

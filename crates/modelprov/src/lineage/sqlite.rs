@@ -16,7 +16,7 @@ use super::record::{LineageRecord, Relation};
 use super::slsa::parse_lineage_statement;
 use super::store::{Edge, Entry, InsertOutcome, Node, Store, Subgraph};
 use crate::digest::RootDigest;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 
 /// `MPRV`: marks the file as a modelprov registry.
 const APPLICATION_ID: i32 = 0x4d50_5256;
@@ -229,24 +229,25 @@ impl SqliteStore {
         version: &str,
         statement: &[u8],
     ) -> Result<LineageRecord> {
-        let damaged = |problem: String| {
+        let damaged = |problem: Problem| {
             Error::invalid(
                 &self.path,
-                format!(
-                    "the stored record {name}@{version} (sha256:{}) is damaged: {problem}",
+                problem.context(&format!(
+                    "the stored record {name}@{version} (sha256:{}) is damaged",
                     hex::encode(digest)
-                ),
+                )),
             )
         };
         let record = parse_lineage_statement(statement).map_err(damaged)?;
         if record.digest.0.as_slice() != digest {
-            return Err(damaged(format!(
-                "its statement is about {}, not this digest",
-                record.digest
-            )));
+            return Err(damaged(
+                format!("its statement is about {}, not this digest", record.digest).into(),
+            ));
         }
         if record.name != name || record.version != version {
-            return Err(damaged(format!("its statement names {}", record.id())));
+            return Err(damaged(
+                format!("its statement names {}", record.id()).into(),
+            ));
         }
         Ok(record)
     }
@@ -551,15 +552,18 @@ fn digest_of(bytes: Vec<u8>) -> RootDigest {
 }
 
 fn database_error(path: &Path, error: rusqlite::Error) -> Error {
-    let problem = match &error {
+    match &error {
         rusqlite::Error::SqliteFailure(code, _)
             if code.code == rusqlite::ErrorCode::NotADatabase =>
         {
-            "not a modelprov lineage registry (not an SQLite database)".to_string()
+            Problem::worded(
+                "not a modelprov lineage registry (not an SQLite database)",
+                error,
+            )
+            .at(path)
         }
-        _ => format!("registry database error: {error}"),
-    };
-    Error::invalid(path, problem)
+        _ => Error::database(path, "registry database error", error),
+    }
 }
 
 /// Name, version, Statement and bundle of a stored record.

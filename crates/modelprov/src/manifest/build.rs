@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::hashing::hash_file_range;
 use crate::progress::ProgressSink;
 use crate::walk::{IgnoreSet, WalkOptions, list_model};
+use crate::warning::Warning;
 
 /// What a manifest build may use besides the model: a progress display and a digest cache.
 /// The default has neither.
@@ -53,7 +54,7 @@ pub struct BuildOutcome {
     pub stats: BuildStats,
     /// Problems that did not stop the build (a skipped folder symlink, a link out of the model,
     /// lookalike names, a digest cache that could not be used), one message each.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 struct Task {
@@ -130,7 +131,7 @@ pub fn build_manifest(
                 }
                 Ok(None) => {}
                 Err(problem) => {
-                    warnings.push(format!("digest cache not used: {problem}"));
+                    warnings.push(Warning::CacheNotUsed { problem });
                     break;
                 }
             }
@@ -165,7 +166,7 @@ pub fn build_manifest(
             digest,
         });
         if let Err(problem) = cache.store(entries, started) {
-            warnings.push(format!("digest cache not updated: {problem}"));
+            warnings.push(Warning::CacheNotUpdated { problem });
         }
     }
     for (i, digest) in computed {

@@ -142,7 +142,7 @@ pub fn parse_manifest(text: &str, source: &Path) -> Result<Manifest> {
 
 fn parse_manifest_bytes(bytes: &[u8], source: &Path) -> Result<Manifest> {
     let raw: ManifestIn = serde_json::from_slice(bytes)
-        .map_err(|e| Error::invalid(source, format!("not a valid manifest: {e}")))?;
+        .map_err(|e| Error::invalid_because(source, "not a valid manifest", e))?;
     reject_duplicate_keys(bytes).map_err(|problem| Error::invalid(source, problem))?;
     validate(raw).map_err(|problem| Error::invalid(source, problem))
 }

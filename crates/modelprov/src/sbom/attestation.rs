@@ -74,12 +74,9 @@ pub fn verify_sbom_bundle(
 ) -> Result<()> {
     let envelope = verify_envelope(bundle, trusted, bundle_path)?;
     let invalid = |problem: String| Error::invalid(bundle_path, problem);
-    let not_authentic = |problem: String| Error::NotAuthentic {
-        path: bundle_path.to_path_buf(),
-        problem,
-    };
+    let not_authentic = |problem: String| Error::not_authentic(bundle_path, problem);
     let statement: Value = serde_json::from_slice(&envelope.payload)
-        .map_err(|e| invalid(format!("the statement is not JSON: {e}")))?;
+        .map_err(|e| Error::invalid_because(bundle_path, "the statement is not JSON", e))?;
     if statement["_type"] != STATEMENT_TYPE {
         return Err(invalid("not an in-toto Statement v1".into()));
     }

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::lineage::{Relation, SqliteStore, Store, find};
 use crate::manifest::BuildContext;
 use crate::model::card_model_manifest;
+use crate::warning::Warning;
 
 /// Which document to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +65,7 @@ impl SbomRequest {
 pub fn gather_inputs(
     request: &SbomRequest,
     context: &BuildContext<'_>,
-) -> Result<(SbomInputs, Vec<String>)> {
+) -> Result<(SbomInputs, Vec<Warning>)> {
     if !request.model.is_dir() {
         return Err(Error::Usage(format!(
             "{} is not a model folder",

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::deps::{Ecosystem, Package};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problem, Result};
 use crate::fsutil::{limits, parse_json, read_capped};
 
 /// An offline OSV database: the advisories of a folder of OSV JSON records ([`OsvDatabase::load`]),
@@ -77,7 +77,7 @@ impl OsvDatabase {
             .follow_links(true)
             .sort_by_file_name()
         {
-            let entry = entry.map_err(|e| Error::invalid(dir, e.to_string()))?;
+            let entry = entry.map_err(|e| Problem::worded(e.to_string(), e).at(dir))?;
             let path = entry.path();
             if entry.file_type().is_dir()
                 || path.extension().and_then(|e| e.to_str()) != Some("json")

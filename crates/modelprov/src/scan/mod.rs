@@ -161,7 +161,7 @@ pub fn scan_file_with(path: &Path, policy: &Policy) -> FileScan {
         Format::Zip => archive::add_archive(&mut scan, None, archive::scan_zip(path, policy)),
         Format::Compressed => compressed::scan_compressed(&mut scan, path, &head, policy),
         Format::Safetensors => {
-            if let Err(error) = crate::card::read_safetensors_summary(path) {
+            if let Err(error) = crate::safetensors_header::read_safetensors_summary(path) {
                 invalid(&mut scan, error.to_string());
             }
         }

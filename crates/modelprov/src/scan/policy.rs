@@ -53,7 +53,7 @@ impl Policy {
     pub fn add_file(&mut self, path: &Path) -> crate::Result<()> {
         let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io("read", path, e))?;
         let file: PolicyFile = toml::from_str(&text)
-            .map_err(|e| crate::Error::invalid(path, format!("not a scan policy: {e}")))?;
+            .map_err(|e| crate::Error::invalid_because(path, "not a scan policy", e))?;
         for name in &file.allow {
             self.allow(name)
                 .map_err(|refused| crate::Error::invalid(path, refused.to_string()))?;

@@ -108,12 +108,12 @@ fn verify_unlogged(
 ) -> Result<Evidence> {
     let invalid = |problem: String| Error::invalid(path, problem);
     let bundle: Bundle = serde_json::from_str(text)
-        .map_err(|e| invalid(format!("not a valid Sigstore bundle: {e}")))?;
+        .map_err(|e| Error::invalid_because(path, "not a valid Sigstore bundle", e))?;
     let digest = signed_sha256(signed)?;
     if bundle.dsse_envelope.is_some() {
         let envelope = verify_envelope(&bundle, trusted, path)?;
         let statement: Value = serde_json::from_slice(&envelope.payload)
-            .map_err(|e| invalid(format!("the signed statement is not JSON: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "the signed statement is not JSON", e))?;
         crate::json_strict::reject_duplicate_keys(&envelope.payload)
             .map_err(|problem| invalid(format!("the signed statement is ambiguous: {problem}")))?;
         let subjects = statement
@@ -129,12 +129,12 @@ fn verify_unlogged(
                 .is_some_and(|value| value.eq_ignore_ascii_case(&hex_digest))
         });
         if !bound {
-            return Err(Error::NotAuthentic {
-                path: path.to_path_buf(),
-                problem: format!(
+            return Err(Error::not_authentic(
+                path,
+                format!(
                     "the attestation is about other bytes: no subject has the SHA-256 {hex_digest}"
                 ),
-            });
+            ));
         }
         return Ok(envelope.evidence);
     }
@@ -151,14 +151,12 @@ fn verify_unlogged(
     {
         let recorded = STANDARD
             .decode(recorded)
-            .map_err(|e| invalid(format!("the message digest is not base64: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "the message digest is not base64", e))?;
         if recorded != digest {
-            return Err(Error::NotAuthentic {
-                path: path.to_path_buf(),
-                problem:
-                    "the signature is of other bytes: its message digest is not the file's SHA-256"
-                        .into(),
-            });
+            return Err(Error::not_authentic(
+                path,
+                "the signature is of other bytes: its message digest is not the file's SHA-256",
+            ));
         }
     }
     let signature = message
@@ -167,7 +165,7 @@ fn verify_unlogged(
         .ok_or_else(|| invalid("the message signature has no 'signature'".into()))?;
     let signature = STANDARD
         .decode(signature)
-        .map_err(|e| invalid(format!("the signature is not base64: {e}")))?;
+        .map_err(|e| Error::invalid_because(path, "the signature is not base64", e))?;
     let (TrustedSigner::Key(key) | TrustedSigner::LoggedKey(key, _)) = trusted else {
         return Err(invalid(
             "a certificate message signature with no transparency-log entry is not supported;              sign the file with a DSSE attestation, or verify with its key"
@@ -180,10 +178,10 @@ fn verify_unlogged(
         ));
     };
     if !super::verify_file(file, key, &signature)? {
-        return Err(Error::NotAuthentic {
-            path: path.to_path_buf(),
-            problem: "the signature does not verify with the given key: the file or signature was altered, or another key signed it".into(),
-        });
+        return Err(Error::not_authentic(
+            path,
+            "the signature does not verify with the given key: the file or signature was altered, or another key signed it",
+        ));
     }
     Ok(Evidence::of(crate::sigstore::SignedBy {
         kind: "key",

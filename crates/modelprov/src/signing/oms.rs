@@ -14,6 +14,8 @@ use crate::attest::{
     bundle_public_key as public_key_material, oms_statement, pae, pae_model_signing_v0_2,
     parse_oms_statement,
 };
+use crate::error::Problem;
+use crate::warning::Warning;
 
 use crate::attest::{CertificateChain, RawBytes};
 use crate::error::{Error, Result};
@@ -49,14 +51,15 @@ pub fn sign_statement(
             ..VerificationMaterial::default()
         },
         Some(leaf) => {
-            let leaf_key = certificate_key(leaf).map_err(Error::Usage)?;
+            let leaf_key = certificate_key(leaf).map_err(|p| Error::Usage(p.to_string()))?;
             if leaf_key != key.public_key() {
                 return Err(Error::Usage(
                     "the signing certificate holds a different public key than the private key"
                         .into(),
                 ));
             }
-            check_valid_at(certificates, SystemTime::now()).map_err(Error::Usage)?;
+            check_valid_at(certificates, SystemTime::now())
+                .map_err(|p| Error::Usage(p.to_string()))?;
             VerificationMaterial {
                 x509_certificate_chain: Some(CertificateChain {
                     certificates: certificates
@@ -110,7 +113,7 @@ pub struct VerifiedSignature {
     pub evidence: Evidence,
     /// Caveats for the user (an older bundle without a key hint, model_signing 0.2's defective
     /// encoding, an expired leaf certificate); the signature verified all the same.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Checks an OMS bundle (read from `path`): [`verify_envelope`], then the OMS Statement.
@@ -138,7 +141,7 @@ pub struct VerifiedEnvelope {
     pub evidence: Evidence,
     /// Caveats for the user (an older bundle without a key hint, model_signing 0.2's defective
     /// encoding, an expired leaf certificate); the signature verified all the same.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Checks a bundle (read from `path`): media type, the signer (key hint, certificate chain and
@@ -152,10 +155,7 @@ pub fn verify_envelope(
     path: &Path,
 ) -> Result<VerifiedEnvelope> {
     let invalid = |problem: String| Error::invalid(path, problem);
-    let not_authentic = |problem: String| Error::NotAuthentic {
-        path: path.to_path_buf(),
-        problem,
-    };
+    let not_authentic = |problem: String| Error::not_authentic(path, problem);
     let mut warnings = Vec::new();
     if !BUNDLE_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
         return Err(invalid(format!(
@@ -167,7 +167,7 @@ pub fn verify_envelope(
     // What a Sigstore-verified DSSE bundle binds: the payload's first in-toto subject.
     let signed_subject = || -> Result<(Vec<u8>, [u8; 32])> {
         let payload = decode(&envelope.payload)
-            .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "the payload is not base64", e))?;
         let subject = first_subject_sha256(&payload).ok_or_else(|| {
             invalid("the signed statement has no subject with a SHA-256 digest".into())
         })?;
@@ -224,9 +224,7 @@ pub fn verify_envelope(
                         )));
                     }
                 }
-                _ => warnings.push(
-                    "the signature uses an older format without a key hint; re-sign it to record one".to_string(),
-                ),
+                _ => warnings.push(Warning::NoKeyHint),
             }
             let evidence = match key_root {
                 // Log entries are evidence a verifier must not skip: they are checked, with the
@@ -264,11 +262,12 @@ pub fn verify_envelope(
                     ));
                 }
             }
-            .map_err(|e| invalid(format!("a certificate is not base64: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "a certificate is not base64", e))?;
             let Some((leaf, intermediates)) = certificates.split_first() else {
                 return Err(invalid("the certificate chain is empty".into()));
             };
-            let verified = verify_leaf(leaf, intermediates, roots).map_err(not_authentic)?;
+            let verified = verify_leaf(leaf, intermediates, roots)
+                .map_err(|p| Error::not_authentic(path, p))?;
             warnings.extend(verified.warnings);
             let evidence = Evidence::of(SignedBy {
                 kind: "certificate",
@@ -288,16 +287,14 @@ pub fn verify_envelope(
         return Err(invalid("the envelope holds no signature".into()));
     };
     let payload = decode(&envelope.payload)
-        .map_err(|e| invalid(format!("the payload is not base64: {e}")))?;
-    let signature =
-        decode(&first.sig).map_err(|e| invalid(format!("the signature is not base64: {e}")))?;
+        .map_err(|e| Error::invalid_because(path, "the payload is not base64", e))?;
+    let signature = decode(&first.sig)
+        .map_err(|e| Error::invalid_because(path, "the signature is not base64", e))?;
     if !key.verify(&pae(&envelope.payload_type, &payload), &signature) {
         // model_signing 0.2 signed a defective encoding, always with SHA-256; 1.x accepts it.
         let compat = pae_model_signing_v0_2(&envelope.payload_type, &payload);
         if key.verify_ecdsa_sha256(&compat, &signature) {
-            warnings.push(
-                "signed by model_signing 0.2, whose DSSE encoding was defective (accepted as model_signing 1.x accepts it); re-sign with a current signer".to_string(),
-            );
+            warnings.push(Warning::DefectiveLegacyEncoding);
             return Ok(VerifiedEnvelope {
                 payload,
                 evidence,
@@ -340,14 +337,14 @@ fn decode(text: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
 }
 
 /// The public key a DER certificate holds.
-fn certificate_key(der: &[u8]) -> std::result::Result<PublicKey, String> {
+fn certificate_key(der: &[u8]) -> std::result::Result<PublicKey, Problem> {
     use x509_cert::der::{Decode as _, Encode as _};
-    let certificate =
-        x509_cert::Certificate::from_der(der).map_err(|e| format!("malformed certificate: {e}"))?;
+    let certificate = x509_cert::Certificate::from_der(der)
+        .map_err(|e| Problem::because("malformed certificate", e))?;
     let spki = certificate
         .tbs_certificate()
         .subject_public_key_info()
         .to_der()
-        .map_err(|e| format!("malformed certificate key: {e}"))?;
+        .map_err(|e| Problem::because("malformed certificate key", e))?;
     PublicKey::from_spki_der(&spki)
 }

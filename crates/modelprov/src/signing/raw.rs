@@ -19,13 +19,13 @@ pub fn sign_file(path: &Path, key: &PrivateKey) -> Result<Vec<u8>> {
 pub fn verify_file(path: &Path, key: &PublicKey, signature: &[u8]) -> Result<bool> {
     let file = single_file(path)?;
     if let Some(weakness) = key.key_type().weakness() {
-        return Err(Error::NotAuthentic {
-            path: path.to_path_buf(),
-            problem: format!(
+        return Err(Error::not_authentic(
+            path,
+            format!(
                 "the key is {}: {weakness}, so no signature by it is accepted",
                 key.key_type()
             ),
-        });
+        ));
     }
     key.verify_detached(&|sink| stream_file(&file, sink), signature)
 }

@@ -10,6 +10,7 @@ use sigstore_trust_root::{
 };
 use sigstore_verify::Verifier;
 
+use crate::error::Problem;
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, read_capped};
 
@@ -80,11 +81,11 @@ impl TrustRoot {
             .map_err(|problem| Error::invalid(path, problem))
     }
 
-    fn from_json(instance: Instance, text: &str) -> std::result::Result<TrustRoot, String> {
-        let root =
-            TrustedRoot::from_json(text).map_err(|e| format!("not a usable trusted root: {e}"))?;
+    fn from_json(instance: Instance, text: &str) -> std::result::Result<TrustRoot, Problem> {
+        let root = TrustedRoot::from_json(text)
+            .map_err(|e| Problem::because("not a usable trusted root", e))?;
         let verifier =
-            Verifier::new(&root).map_err(|e| format!("not a usable trusted root: {e}"))?;
+            Verifier::new(&root).map_err(|e| Problem::because("not a usable trusted root", e))?;
         Ok(TrustRoot {
             instance,
             root,

@@ -144,7 +144,7 @@ impl Evidence {
 /// spellings). `path` names the file in errors.
 pub fn parse_sigstore_bundle(text: &str, path: &Path) -> Result<SigstoreBundle> {
     SigstoreBundle::from_json(text)
-        .map_err(|e| Error::invalid(path, format!("not a valid Sigstore bundle: {e}")))
+        .map_err(|e| Error::invalid_because(path, "not a valid Sigstore bundle", e))
 }
 
 /// Verifies `bundle` (read from `path`) over `signed`, by `signer`. `NotAuthentic` when any check
@@ -284,10 +284,7 @@ fn readable_times(message: &str) -> String {
 }
 
 fn not_authentic(path: &Path, problem: String) -> Error {
-    Error::NotAuthentic {
-        path: path.to_path_buf(),
-        problem,
-    }
+    Error::not_authentic(path, problem)
 }
 
 fn evidence(

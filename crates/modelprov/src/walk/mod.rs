@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::error::{Error, Result};
+use crate::warning::Warning;
 
 /// The resource name of a model that is a single file.
 pub const SINGLE_FILE_NAME: &str = ".";
@@ -52,23 +53,22 @@ pub struct Listing {
     pub files: Vec<ModelFile>,
     /// Things the user should know that do not stop the walk (a skipped directory symlink, a
     /// link that leads out of the model).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Warnings for names of the model that differ only by Unicode normalisation (`café` as NFC and
 /// as NFD): two files that print as one name.
-fn lookalike_names(files: &[ModelFile]) -> Vec<String> {
+fn lookalike_names(files: &[ModelFile]) -> Vec<Warning> {
     use unicode_normalization::UnicodeNormalization as _;
     let mut seen = std::collections::HashMap::new();
     let mut warnings = Vec::new();
     for file in files.iter().filter(|f| !f.name.is_ascii()) {
         let normal: String = file.name.nfc().collect();
         if let Some(first) = seen.insert(normal, &file.name) {
-            warnings.push(format!(
-                "{first:?} and {:?} are two files whose names differ only by Unicode \
-                 normalisation; they look the same",
-                file.name
-            ));
+            warnings.push(Warning::LookalikeNames {
+                first: first.clone(),
+                second: file.name.clone(),
+            });
         }
     }
     warnings
@@ -143,17 +143,17 @@ pub fn list_model(root: &Path, options: WalkOptions<'_>) -> Result<Listing> {
             refuse_symlink_unless_allowed(path, options)?;
             let target = fs::metadata(path).map_err(|e| Error::io("follow symlink", path, e))?;
             if target.is_dir() {
-                listing.warnings.push(format!(
-                    "{name}: symlink to a directory skipped (OMS does not descend into them)"
-                ));
+                listing
+                    .warnings
+                    .push(Warning::SymlinkToFolderSkipped { name });
             } else if target.is_file() {
                 if let Ok(resolved) = path.canonicalize()
                     && !resolved.starts_with(&canonical_root)
                 {
-                    listing.warnings.push(format!(
-                        "{name}: symlink points outside the model, to {}; its content is hashed under the link's name",
-                        resolved.display()
-                    ));
+                    listing.warnings.push(Warning::SymlinkOutsideModel {
+                        name: name.clone(),
+                        target: resolved,
+                    });
                 }
                 listing.files.push(ModelFile {
                     name,

@@ -20,10 +20,12 @@ use x509_cert::Certificate;
 use x509_cert::der::{Decode as _, Encode as _};
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
 
+use crate::error::Problem;
 use crate::error::{Error, Result};
 use crate::fsutil::{limits, read_capped_string};
 use crate::keys::PublicKey;
 use crate::keys::pem_certificates;
+use crate::warning::Warning;
 
 /// id-kp-codeSigning, 1.3.6.1.5.5.7.3.3.
 const CODE_SIGNING: x509_cert::der::oid::ObjectIdentifier =
@@ -35,7 +37,7 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>> {
     let certificates = pem_certificates(&text).map_err(|problem| Error::invalid(path, problem))?;
     for der in &certificates {
         Certificate::from_der(der)
-            .map_err(|e| Error::invalid(path, format!("malformed certificate: {e}")))?;
+            .map_err(|e| Error::invalid_because(path, "malformed certificate", e))?;
     }
     Ok(certificates)
 }
@@ -48,7 +50,7 @@ pub struct VerifiedLeaf {
     /// The leaf's subject, for reports.
     pub subject: String,
     /// Things accepted that the user should know (a leaf certificate that has since expired).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Validates `leaf` (DER) through `intermediates` to one of `roots`. Errors are plain messages
@@ -57,10 +59,10 @@ pub fn verify_leaf(
     leaf: &[u8],
     intermediates: &[Vec<u8>],
     roots: &[Vec<u8>],
-) -> std::result::Result<VerifiedLeaf, String> {
+) -> std::result::Result<VerifiedLeaf, Problem> {
     let intermediates_der = intermediates;
-    let parsed =
-        Certificate::from_der(leaf).map_err(|e| format!("malformed signing certificate: {e}"))?;
+    let parsed = Certificate::from_der(leaf)
+        .map_err(|e| Problem::because("malformed signing certificate", e))?;
     let tbs = parsed.tbs_certificate();
     let subject = tbs.subject().to_string();
     let not_before = tbs.validity().not_before.to_unix_duration();
@@ -72,7 +74,7 @@ pub fn verify_leaf(
     let mut root_ders = Vec::new();
     for der in roots {
         let certificate = Certificate::from_der(der)
-            .map_err(|e| format!("malformed trusted certificate: {e}"))?;
+            .map_err(|e| Problem::because("malformed trusted certificate", e))?;
         let tbs = certificate.tbs_certificate();
         if tbs.subject() == tbs.issuer() {
             root_ders.push(der);
@@ -83,13 +85,14 @@ pub fn verify_leaf(
     if root_ders.is_empty() {
         return Err(
             "none of the given certificates is a root (self-issued); the chain must end at one, as model_signing requires"
-                .to_string(),
+                .to_string().into(),
         );
     }
     let root_certificates = root_ders
         .iter()
         .map(|der| {
-            Certificate::from_der(der).map_err(|e| format!("malformed trusted certificate: {e}"))
+            Certificate::from_der(der)
+                .map_err(|e| Problem::because("malformed trusted certificate", e))
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let anchors = root_ders
@@ -97,7 +100,12 @@ pub fn verify_leaf(
         .map(|der| {
             webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
                 .map(|anchor| anchor.to_owned())
-                .map_err(|e| format!("a trusted root is not a usable certificate: {e:?}"))
+                .map_err(|e| {
+                    Problem::worded(
+                        format!("a trusted root is not a usable certificate: {e:?}"),
+                        e,
+                    )
+                })
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let intermediates: Vec<CertificateDer<'_>> = intermediates
@@ -106,7 +114,7 @@ pub fn verify_leaf(
         .collect();
     let leaf_der = CertificateDer::from(leaf);
     let end_entity = EndEntityCert::try_from(&leaf_der)
-        .map_err(|e| format!("unusable signing certificate: {e:?}"))?;
+        .map_err(|e| Problem::worded(format!("unusable signing certificate: {e:?}"), e))?;
     // The root's own checks, run on each path webpki finds (it tries others when one fails).
     let root_problem = RefCell::new(None);
     let check_root = |path: &VerifiedPath<'_>| {
@@ -136,45 +144,54 @@ pub fn verify_leaf(
     );
     if let Err(error) = verified {
         return Err(match root_problem.into_inner() {
-            Some(problem) => format!(
-                "the signing certificate ({subject}) does not chain to a given root: {problem}"
+            Some(problem) => Problem::worded(
+                format!(
+                    "the signing certificate ({subject}) does not chain to a given root: {problem}"
+                ),
+                error,
             ),
             // model_signing (through OpenSSL) accepts a CA:TRUE signing certificate; modelprov
             // refuses it, naming what is unusual, rather than validate such a path by hand.
-            None if matches!(error, webpki::Error::CaUsedAsEndEntity) => format!(
-                "the signing certificate ({subject}) is a CA (BasicConstraints CA:TRUE); a CA is not accepted as the signing certificate (model_signing, through OpenSSL, accepts one): sign with an end-entity certificate"
+            None if matches!(error, webpki::Error::CaUsedAsEndEntity) => Problem::worded(
+                format!(
+                    "the signing certificate ({subject}) is a CA (BasicConstraints CA:TRUE); a CA is not accepted as the signing certificate (model_signing, through OpenSSL, accepts one): sign with an end-entity certificate"
+                ),
+                error,
             ),
-            None => chain_problem(&subject, &error, intermediates_der, not_before),
+            None => Problem::worded(
+                chain_problem(&subject, &error, intermediates_der, not_before),
+                error,
+            ),
         });
     }
 
     let key_usage = tbs
         .get_extension::<KeyUsage>()
-        .map_err(|e| format!("malformed KeyUsage: {e}"))?;
+        .map_err(|e| Problem::because("malformed KeyUsage", e))?;
     let extended = tbs
         .get_extension::<ExtendedKeyUsage>()
-        .map_err(|e| format!("malformed ExtendedKeyUsage: {e}"))?;
+        .map_err(|e| Problem::because("malformed ExtendedKeyUsage", e))?;
     let may_sign = key_usage.is_some_and(|(_, usage)| usage.digital_signature())
         || extended.is_some_and(|(_, usage)| usage.0.contains(&CODE_SIGNING));
     if !may_sign {
         return Err(format!(
             "the signing certificate ({subject}) may not sign: it has neither KeyUsage digitalSignature nor ExtendedKeyUsage codeSigning"
-        ));
+        ).into());
     }
 
     let spki = tbs
         .subject_public_key_info()
         .to_der()
-        .map_err(|e| format!("malformed certificate key: {e}"))?;
+        .map_err(|e| Problem::because("malformed certificate key", e))?;
     let public_key = PublicKey::from_spki_der(&spki)?;
     let mut warnings = Vec::new();
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO);
     if not_after < now {
-        warnings.push(format!(
-            "the signing certificate ({subject}) has expired; accepted because validity is checked at its notBefore, as model_signing does"
-        ));
+        warnings.push(Warning::CertificateExpired {
+            subject: subject.clone(),
+        });
     }
     Ok(VerifiedLeaf {
         public_key,
@@ -275,11 +292,11 @@ fn chain_problem(
 pub fn check_valid_at(
     certificates: &[Vec<u8>],
     time: SystemTime,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), Problem> {
     let time = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     for (index, der) in certificates.iter().enumerate() {
         let certificate =
-            Certificate::from_der(der).map_err(|e| format!("malformed certificate: {e}"))?;
+            Certificate::from_der(der).map_err(|e| Problem::because("malformed certificate", e))?;
         if !valid_at(&certificate, time) {
             let role = if index == 0 {
                 "signing certificate"
@@ -296,7 +313,8 @@ pub fn check_valid_at(
                 "the {role} {} is {when} at the signing time {}; refusing to sign with it",
                 describe_validity(&certificate),
                 show_time(time)
-            ));
+            )
+            .into());
         }
     }
     Ok(())

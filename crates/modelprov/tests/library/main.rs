@@ -12,8 +12,10 @@
 
 mod common;
 
+mod errors;
 mod hashing;
 mod key_files;
+#[cfg(feature = "lineage")]
 mod lineage_store;
 mod oms_signatures;
 mod oms_vectors;

@@ -154,7 +154,7 @@ pub fn run(args: InitArgs) -> Result<Outcome> {
     apply_flags(&args, &mut card);
     for field in dropped {
         if card.metadata_value(field.field).is_none() {
-            warnings.push(field.to_string());
+            warnings.push(field.into());
         }
     }
 
