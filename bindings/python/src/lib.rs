@@ -29,7 +29,7 @@ use modelprov::trust_policy::TrustPolicy;
 use modelprov::trust_sources::TrustSources;
 use modelprov::verify::{Expectation, Verification as Verdict, VerifyOptions, verify_model_with};
 use modelprov::x509::read_certificates;
-use modelprov::{Error, RootDigest};
+use modelprov::{Error, RootDigest, Warning};
 use pyo3::exceptions::{PyException, PyUserWarning, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -66,7 +66,7 @@ fn usage(message: impl Into<String>) -> PyErr {
 }
 
 /// Library warnings as Python warnings (`warnings.warn`), so that callers filter them as usual.
-fn warn_all(py: Python<'_>, warnings: &[modelprov::Warning]) -> PyResult<()> {
+fn warn_all(py: Python<'_>, warnings: &[Warning]) -> PyResult<()> {
     let category = py.get_type::<PyUserWarning>();
     for warning in warnings {
         let message = CString::new(warning.to_string().replace('\0', " ")).expect("NULs replaced");
@@ -347,45 +347,43 @@ fn sign(
     let card_output = card_signature.unwrap_or_else(|| attachment_signature_path(&output, "card"));
     let sbom_output = sbom_signature.unwrap_or_else(|| attachment_signature_path(&output, "sbom"));
     let (digest, warnings) = py
-        .detach(
-            || -> modelprov::Result<(RootDigest, Vec<modelprov::Warning>)> {
-                let private = PrivateKey::read(&key, passphrase.as_deref())?;
-                let mut outputs = vec![output.as_path()];
-                if card.is_some() {
-                    outputs.push(&card_output);
-                }
-                if sbom.is_some() {
-                    outputs.push(&sbom_output);
-                }
-                let mut inputs = vec![key.as_path()];
-                inputs.extend(card.as_deref());
-                inputs.extend(sbom.as_deref());
-                inputs.extend(certificate.as_deref());
-                inputs.extend(chain.iter().map(PathBuf::as_path));
-                check_signature_outputs(&path, &outputs, &inputs)?;
-                let (serialization, mut warnings) = config.resolve(&path, &outputs)?;
-                let mut certificates = Vec::new();
-                for file in certificate.iter().chain(&chain) {
-                    certificates.extend(read_certificates(file)?);
-                }
-                let signer = ModelSigner::new(private).with_certificates(certificates);
-                let request = SignRequest {
-                    card: card.as_deref(),
-                    sbom: sbom.as_deref(),
-                    ..SignRequest::new(&path, &serialization, &signer)
-                };
-                let mut signed = sign_model(&request, &BuildContext::default())?;
-                warnings.append(&mut signed.warnings);
-                write_atomically(&output, &signed.signature.to_json())?;
-                if let Some(bundle) = &signed.card_signature {
-                    write_atomically(&card_output, &bundle.to_json())?;
-                }
-                if let Some(bundle) = &signed.sbom_signature {
-                    write_atomically(&sbom_output, &bundle.to_json())?;
-                }
-                Ok((signed.digest(), warnings))
-            },
-        )
+        .detach(|| -> modelprov::Result<(RootDigest, Vec<Warning>)> {
+            let private = PrivateKey::read(&key, passphrase.as_deref())?;
+            let mut outputs = vec![output.as_path()];
+            if card.is_some() {
+                outputs.push(&card_output);
+            }
+            if sbom.is_some() {
+                outputs.push(&sbom_output);
+            }
+            let mut inputs = vec![key.as_path()];
+            inputs.extend(card.as_deref());
+            inputs.extend(sbom.as_deref());
+            inputs.extend(certificate.as_deref());
+            inputs.extend(chain.iter().map(PathBuf::as_path));
+            check_signature_outputs(&path, &outputs, &inputs)?;
+            let (serialization, mut warnings) = config.resolve(&path, &outputs)?;
+            let mut certificates = Vec::new();
+            for file in certificate.iter().chain(&chain) {
+                certificates.extend(read_certificates(file)?);
+            }
+            let signer = ModelSigner::new(private).with_certificates(certificates);
+            let request = SignRequest {
+                card: card.as_deref(),
+                sbom: sbom.as_deref(),
+                ..SignRequest::new(&path, &serialization, &signer)
+            };
+            let mut signed = sign_model(&request, &BuildContext::default())?;
+            warnings.append(&mut signed.warnings);
+            write_atomically(&output, &signed.signature.to_json())?;
+            if let Some(bundle) = &signed.card_signature {
+                write_atomically(&card_output, &bundle.to_json())?;
+            }
+            if let Some(bundle) = &signed.sbom_signature {
+                write_atomically(&sbom_output, &bundle.to_json())?;
+            }
+            Ok((signed.digest(), warnings))
+        })
         .map_err(input_error)?;
     warn_all(py, &warnings)?;
     Ok(digest.to_string())
@@ -1167,21 +1165,19 @@ fn sbom<'py>(
         return Err(usage("id names a record in a registry; give registry too"));
     }
     let (document, warnings) = py
-        .detach(
-            || -> modelprov::Result<(serde_json::Value, Vec<modelprov::Warning>)> {
-                let request = SbomRequest {
-                    card,
-                    registry,
-                    id,
-                    requirements: requirements.unwrap_or_default(),
-                    osv,
-                    timestamp: source_date_epoch()?,
-                    ..SbomRequest::new(path)
-                };
-                let (inputs, warnings) = gather_inputs(&request, &BuildContext::default())?;
-                Ok((sbom_document(&inputs, format), warnings))
-            },
-        )
+        .detach(|| -> modelprov::Result<(serde_json::Value, Vec<Warning>)> {
+            let request = SbomRequest {
+                card,
+                registry,
+                id,
+                requirements: requirements.unwrap_or_default(),
+                osv,
+                timestamp: source_date_epoch()?,
+                ..SbomRequest::new(path)
+            };
+            let (inputs, warnings) = gather_inputs(&request, &BuildContext::default())?;
+            Ok((sbom_document(&inputs, format), warnings))
+        })
         .map_err(input_error)?;
     warn_all(py, &warnings)?;
     to_python(py, &document)

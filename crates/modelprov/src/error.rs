@@ -134,7 +134,7 @@ impl Error {
     }
 
     /// What this build cannot do: `what` needs the cargo feature `feature`.
-    #[allow(dead_code)] // only used in builds that leave a feature out
+    #[cfg_attr(all(feature = "card", feature = "sbom"), allow(dead_code))]
     pub(crate) fn feature_missing(feature: &str, what: &str) -> Self {
         Error::Usage(format!(
             "{what} needs modelprov built with its `{feature}` feature, which this build leaves out"

@@ -114,12 +114,12 @@ pub fn parse_oms_statement(payload: &[u8]) -> Result<OmsStatement, Problem> {
     crate::json_strict::reject_duplicate_keys(payload)
         .map_err(|problem| format!("the signed payload is ambiguous: {problem}"))?;
     let Value::Object(statement) = value else {
-        return Err("the signed payload is not a JSON object".to_string().into());
+        return Err("the signed payload is not a JSON object".into());
     };
     match statement.get("_type").and_then(Value::as_str) {
         Some(STATEMENT_TYPE | LEGACY_STATEMENT_TYPE) => {}
         Some(other) => return Err(format!("unknown statement type '{other}'").into()),
-        None => return Err("the statement has no '_type'".to_string().into()),
+        None => return Err("the statement has no '_type'".into()),
     }
     let subjects = statement
         .get("subject")

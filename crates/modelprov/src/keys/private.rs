@@ -350,9 +350,7 @@ fn from_sec1_der(der: &[u8]) -> std::result::Result<PrivateKey, Problem> {
         Some(oid) => {
             format!("unsupported EC curve {oid} (supported curves: P-256, P-384, P-521)").into()
         }
-        None => "malformed EC private key, or not on P-256, P-384 or P-521"
-            .to_string()
-            .into(),
+        None => "malformed EC private key, or not on P-256, P-384 or P-521".into(),
     })
 }
 

@@ -84,8 +84,7 @@ pub fn verify_leaf(
     }
     if root_ders.is_empty() {
         return Err(
-            "none of the given certificates is a root (self-issued); the chain must end at one, as model_signing requires"
-                .to_string().into(),
+            "none of the given certificates is a root (self-issued); the chain must end at one, as model_signing requires".into(),
         );
     }
     let root_certificates = root_ders
