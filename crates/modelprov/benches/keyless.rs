@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use modelprov::attest::read_bundle;
+use modelprov::evidence::Signed;
 use modelprov::signing::{TrustedSigner, verify_artifact_bundle, verify_bundle};
-use modelprov::sigstore::{IdentityMatch, KeylessIdentity, Signed, TrustRoot};
+use modelprov::sigstore::{IdentityMatch, KeylessIdentity, TrustRoot};
 
 const MODEL_RUNS: usize = 200;
 const FILE_BUNDLES: usize = 1_000;

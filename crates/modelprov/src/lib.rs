@@ -45,6 +45,7 @@ pub mod cache;
 pub mod card;
 pub mod digest;
 pub mod error;
+pub mod evidence;
 pub mod fsutil;
 pub mod hashing;
 pub mod json_strict;
@@ -61,6 +62,7 @@ pub mod sbom;
 #[cfg(feature = "scan")]
 pub mod scan;
 pub mod signing;
+#[cfg(feature = "x509")]
 pub mod sigstore;
 pub mod trust;
 pub mod trust_policy;
@@ -68,6 +70,7 @@ pub mod trust_sources;
 pub mod verify;
 pub mod walk;
 pub mod warning;
+#[cfg(feature = "x509")]
 pub mod x509;
 
 pub use digest::RootDigest;

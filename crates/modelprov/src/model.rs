@@ -16,6 +16,7 @@ use crate::attest::{Bundle, parse_oms_statement, read_bundle};
 use crate::card::{Card, check_card_location, sign_card, verify_card_bundle};
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
+use crate::evidence::Evidence;
 use crate::hashing::HashAlgorithm;
 use crate::keys::PrivateKey;
 #[cfg(any(feature = "card", feature = "sbom"))]
@@ -24,7 +25,6 @@ use crate::manifest::{BuildContext, BuildOutcome, Method, Serialization, build_m
 #[cfg(feature = "sbom")]
 use crate::sbom::{described_digest, read_sbom, sbom_statement, verify_sbom_bundle};
 use crate::signing::sign_manifest;
-use crate::sigstore::Evidence;
 use crate::trust_policy::TrustPolicy;
 use crate::verify::Expectation;
 #[cfg(feature = "sbom")]

@@ -23,6 +23,7 @@
 //! match one of the globs (`*` stays within one `/`-separated part, `**` crosses them).
 
 use std::path::{Path, PathBuf};
+#[cfg(feature = "x509")]
 use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
@@ -30,24 +31,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::attest::Bundle;
 use crate::error::{Error, Result};
+use crate::evidence::{Evidence, Signed};
 use crate::fsutil::{limits, read_capped_string};
-use crate::keys::{PublicKey, pem_certificates};
+use crate::keys::PublicKey;
 use crate::signing::{TrustedSigner, VerifiedEnvelope, verify_artifact_bundle, verify_envelope};
-use crate::sigstore::{Evidence, IdentityMatch, KeylessIdentity, Signed, TrustRoot};
+#[cfg(feature = "x509")]
+use crate::sigstore::{IdentityMatch, KeylessIdentity, TrustRoot};
 
 /// The only format version so far; a file with another is refused rather than half-read.
 pub const POLICY_VERSION: u32 = 1;
 
-/// What a signer is.
+/// What a signer is. All but `Key` need the `x509` feature.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Signer {
-    /// A key; its signatures' log entries, if any, are checked against the given root (the
-    /// public-good production root when none is given).
-    Key(PublicKey, Option<Arc<TrustRoot>>),
+    /// A key. Its signatures' log entries, if any, are checked against the public-good
+    /// production root; without the `x509` feature such signatures are refused.
+    Key(PublicKey),
+    /// A key whose signatures' log entries are checked against this Sigstore trust root.
+    #[cfg(feature = "x509")]
+    LoggedKey(PublicKey, Arc<TrustRoot>),
     /// Certificates (DER) that chain to one of these roots.
+    #[cfg(feature = "x509")]
     CertificateRoots(Vec<Vec<u8>>),
     /// A keyless (Sigstore) identity: a certificate identity vouched for by an OIDC issuer,
     /// checked against a Sigstore trust root.
+    #[cfg(feature = "x509")]
     Keyless(KeylessIdentity),
 }
 
@@ -55,9 +64,12 @@ impl Signer {
     /// This signer in the form the signature verifiers in [`crate::signing`] take.
     pub fn trusted(&self) -> TrustedSigner<'_> {
         match self {
-            Signer::Key(key, None) => TrustedSigner::Key(key),
-            Signer::Key(key, Some(root)) => TrustedSigner::LoggedKey(key, root),
+            Signer::Key(key) => TrustedSigner::Key(key),
+            #[cfg(feature = "x509")]
+            Signer::LoggedKey(key, root) => TrustedSigner::LoggedKey(key, root),
+            #[cfg(feature = "x509")]
             Signer::CertificateRoots(roots) => TrustedSigner::Roots(roots),
+            #[cfg(feature = "x509")]
             Signer::Keyless(identity) => TrustedSigner::Keyless(identity),
         }
     }
@@ -66,8 +78,12 @@ impl Signer {
     /// `keyless identity`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Signer::Key(..) => "key",
+            Signer::Key(_) => "key",
+            #[cfg(feature = "x509")]
+            Signer::LoggedKey(..) => "key",
+            #[cfg(feature = "x509")]
             Signer::CertificateRoots(_) => "certificate root",
+            #[cfg(feature = "x509")]
             Signer::Keyless(_) => "keyless identity",
         }
     }
@@ -76,11 +92,15 @@ impl Signer {
 impl std::fmt::Display for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Signer::Key(key, _) => write!(f, "{} key {}", key.key_type(), key.hint()),
+            Signer::Key(key) => write!(f, "{} key {}", key.key_type(), key.hint()),
+            #[cfg(feature = "x509")]
+            Signer::LoggedKey(key, _) => write!(f, "{} key {}", key.key_type(), key.hint()),
+            #[cfg(feature = "x509")]
             Signer::CertificateRoots(roots) => {
                 let subjects: Vec<String> = roots.iter().map(|der| subject_of(der)).collect();
                 write!(f, "certificates issued under {}", subjects.join("; "))
             }
+            #[cfg(feature = "x509")]
             Signer::Keyless(identity) => write!(f, "{identity}"),
         }
     }
@@ -231,7 +251,7 @@ impl TrustPolicy {
                     key: Some(key.to_pem()),
                     ..Entry::default()
                 },
-                signer: Signer::Key(key, None),
+                signer: Signer::Key(key),
                 models: Vec::new(),
                 matcher: None,
             })
@@ -253,54 +273,13 @@ impl TrustPolicy {
                     .into(),
             ));
         }
-        let root = || -> Result<Option<Arc<TrustRoot>>> {
-            Ok(match (entry.instance.as_deref(), &entry.trusted_root) {
-                (None, None) => None,
-                (Some("production"), None) => Some(TrustRoot::production()),
-                (Some("staging"), None) => Some(TrustRoot::staging()),
-                (None, Some(file)) => Some(TrustRoot::read(&base.join(file))?),
-                (Some(other), None) => {
-                    return Err(usage(format!(
-                        "instance '{other}' is not known (production or staging; a private instance is given with trusted_root)"
-                    )));
-                }
-                (Some(_), Some(_)) => {
-                    return Err(usage("give instance or trusted_root, not both".into()));
-                }
-            })
-        };
         let signer = if let Some(pem) = &entry.key {
             if entry.issuer.is_some() {
                 return Err(usage("issuer goes with identity, not key".into()));
             }
-            Signer::Key(PublicKey::from_pem(pem, Path::new("key"))?, root()?)
-        } else if let Some(pem) = &entry.certificate_root {
-            if entry.issuer.is_some() || entry.instance.is_some() || entry.trusted_root.is_some() {
-                return Err(usage(
-                    "issuer, instance and trusted_root go with identity or key, not certificate_root"
-                        .into(),
-                ));
-            }
-            let roots = pem_certificates(pem).map_err(usage)?;
-            if roots.is_empty() {
-                return Err(usage("certificate_root holds no certificate".into()));
-            }
-            Signer::CertificateRoots(roots)
+            key_signer(PublicKey::from_pem(pem, Path::new("key"))?, &entry, base)?
         } else {
-            let identity = match (&entry.identity, &entry.identity_regex) {
-                (Some(exact), None) => IdentityMatch::Exact(exact.clone()),
-                (None, Some(pattern)) => IdentityMatch::regex(pattern).map_err(usage)?,
-                _ => return Err(usage("give identity or identity_regex, not both".into())),
-            };
-            let Some(issuer) = entry.issuer.clone() else {
-                return Err(usage("a keyless identity needs its issuer".into()));
-            };
-            let root = root()?.unwrap_or_else(TrustRoot::production);
-            Signer::Keyless(KeylessIdentity {
-                identity,
-                issuer,
-                root,
-            })
+            certificate_or_keyless_signer(&entry, base)?
         };
         PolicySigner::new(signer, entry.models.clone(), entry).map_err(usage)
     }
@@ -407,6 +386,88 @@ impl TrustPolicy {
     }
 }
 
+/// A key entry's signer: with `instance` or `trusted_root`, its log entries are checked there.
+#[cfg(feature = "x509")]
+fn key_signer(key: PublicKey, entry: &Entry, base: &Path) -> Result<Signer> {
+    Ok(match instance_root(entry, base)? {
+        Some(root) => Signer::LoggedKey(key, root),
+        None => Signer::Key(key),
+    })
+}
+
+#[cfg(not(feature = "x509"))]
+fn key_signer(key: PublicKey, entry: &Entry, _: &Path) -> Result<Signer> {
+    if entry.instance.is_some() || entry.trusted_root.is_some() {
+        return Err(Error::feature_missing(
+            "x509",
+            "a trust policy key with a Sigstore instance or trusted_root",
+        ));
+    }
+    Ok(Signer::Key(key))
+}
+
+/// The Sigstore trust root an entry names, by `instance` or `trusted_root` (relative to `base`).
+#[cfg(feature = "x509")]
+fn instance_root(entry: &Entry, base: &Path) -> Result<Option<Arc<TrustRoot>>> {
+    Ok(match (entry.instance.as_deref(), &entry.trusted_root) {
+        (None, None) => None,
+        (Some("production"), None) => Some(TrustRoot::production()),
+        (Some("staging"), None) => Some(TrustRoot::staging()),
+        (None, Some(file)) => Some(TrustRoot::read(&base.join(file))?),
+        (Some(other), None) => {
+            return Err(Error::Usage(format!(
+                "instance '{other}' is not known (production or staging; a private instance is given with trusted_root)"
+            )));
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::Usage(
+                "give instance or trusted_root, not both".into(),
+            ));
+        }
+    })
+}
+
+/// A `certificate_root` or keyless `identity`/`identity_regex` entry's signer.
+#[cfg(feature = "x509")]
+fn certificate_or_keyless_signer(entry: &Entry, base: &Path) -> Result<Signer> {
+    let usage = Error::Usage;
+    if let Some(pem) = &entry.certificate_root {
+        if entry.issuer.is_some() || entry.instance.is_some() || entry.trusted_root.is_some() {
+            return Err(usage(
+                "issuer, instance and trusted_root go with identity or key, not certificate_root"
+                    .into(),
+            ));
+        }
+        let roots = crate::keys::pem_certificates(pem).map_err(usage)?;
+        if roots.is_empty() {
+            return Err(usage("certificate_root holds no certificate".into()));
+        }
+        return Ok(Signer::CertificateRoots(roots));
+    }
+    let identity = match (&entry.identity, &entry.identity_regex) {
+        (Some(exact), None) => IdentityMatch::Exact(exact.clone()),
+        (None, Some(pattern)) => IdentityMatch::regex(pattern).map_err(usage)?,
+        _ => return Err(usage("give identity or identity_regex, not both".into())),
+    };
+    let Some(issuer) = entry.issuer.clone() else {
+        return Err(usage("a keyless identity needs its issuer".into()));
+    };
+    let root = instance_root(entry, base)?.unwrap_or_else(TrustRoot::production);
+    Ok(Signer::Keyless(KeylessIdentity {
+        identity,
+        issuer,
+        root,
+    }))
+}
+
+#[cfg(not(feature = "x509"))]
+fn certificate_or_keyless_signer(_: &Entry, _: &Path) -> Result<Signer> {
+    Err(Error::feature_missing(
+        "x509",
+        "a trust policy entry with a certificate root or a keyless identity",
+    ))
+}
+
 fn globs(patterns: &[String]) -> std::result::Result<Option<GlobSet>, String> {
     if patterns.is_empty() {
         return Ok(None);
@@ -422,6 +483,7 @@ fn globs(patterns: &[String]) -> std::result::Result<Option<GlobSet>, String> {
     set.build().map(Some).map_err(|e| format!("models: {e}"))
 }
 
+#[cfg(feature = "x509")]
 fn subject_of(der: &[u8]) -> String {
     use x509_cert::der::Decode as _;
     x509_cert::Certificate::from_der(der)

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::keys::PublicKey;
-use crate::sigstore::{KeylessIdentity, TrustRoot};
 use crate::trust_policy::{Signer, TrustPolicy};
-use crate::x509::read_certificates;
 
 /// Where the trusted signers of one verification come from. At most one kind may be given:
 /// `key`, `certificate_chain`, the keyless `identity`/`identity_regex` with `issuer`, or
@@ -80,6 +78,18 @@ impl TrustSources<'_> {
         if let Some(path) = self.policy {
             return TrustPolicy::read(path).map(Some);
         }
+        let Some(signer) = self.signer()? else {
+            return Ok(None);
+        };
+        Ok(Some(TrustPolicy::single(signer)))
+    }
+}
+
+impl TrustSources<'_> {
+    /// The one signer named by a key, certificate roots or a keyless identity.
+    #[cfg(feature = "x509")]
+    fn signer(&self) -> Result<Option<Signer>> {
+        use crate::sigstore::{KeylessIdentity, TrustRoot};
         let root = match (self.trusted_root, self.staging) {
             (Some(path), _) => Some(TrustRoot::read(path)?),
             (None, true) => Some(TrustRoot::staging()),
@@ -91,20 +101,43 @@ impl TrustSources<'_> {
             self.issuer,
             root.clone(),
         )?;
-        let signer = if let Some(keyless) = keyless {
-            Signer::Keyless(keyless)
+        Ok(if let Some(keyless) = keyless {
+            Some(Signer::Keyless(keyless))
         } else if let Some(key) = self.key {
-            Signer::Key(PublicKey::read(key)?, root)
+            let key = PublicKey::read(key)?;
+            Some(match root {
+                Some(root) => Signer::LoggedKey(key, root),
+                None => Signer::Key(key),
+            })
         } else if !self.certificate_chain.is_empty() {
             let mut roots = Vec::new();
             for file in self.certificate_chain {
-                roots.extend(read_certificates(file)?);
+                roots.extend(crate::x509::read_certificates(file)?);
             }
-            Signer::CertificateRoots(roots)
+            Some(Signer::CertificateRoots(roots))
         } else {
-            return Ok(None);
-        };
-        Ok(Some(TrustPolicy::single(signer)))
+            None
+        })
+    }
+
+    /// Without the `x509` feature only a key can be trusted.
+    #[cfg(not(feature = "x509"))]
+    fn signer(&self) -> Result<Option<Signer>> {
+        let keyless =
+            self.identity.is_some() || self.identity_regex.is_some() || self.issuer.is_some();
+        if keyless
+            || !self.certificate_chain.is_empty()
+            || self.staging
+            || self.trusted_root.is_some()
+        {
+            return Err(Error::feature_missing(
+                "x509",
+                "trusting certificate roots, a keyless identity or a Sigstore instance",
+            ));
+        }
+        self.key
+            .map(|key| PublicKey::read(key).map(Signer::Key))
+            .transpose()
     }
 }
 

@@ -228,11 +228,17 @@ fn run_show(args: PolicyShowArgs) -> Result<Outcome> {
             .iter()
             .map(|s| {
                 let mut value = match &s.signer {
-                    Signer::Key(key, root) => json!({
+                    Signer::Key(key) => json!({
                         "kind": "key",
                         "key_type": key.key_type().to_string(),
                         "hint": key.hint(),
-                        "log_root": root.as_ref().map(|r| r.instance().to_string()),
+                        "log_root": null,
+                    }),
+                    Signer::LoggedKey(key, root) => json!({
+                        "kind": "key",
+                        "key_type": key.key_type().to_string(),
+                        "hint": key.hint(),
+                        "log_root": root.instance().to_string(),
                     }),
                     Signer::CertificateRoots(_) => json!({
                         "kind": "certificate_root",
@@ -244,6 +250,7 @@ fn run_show(args: PolicyShowArgs) -> Result<Outcome> {
                         "issuer": keyless.issuer,
                         "instance": keyless.root.instance().to_string(),
                     }),
+                    other => json!({ "kind": other.kind(), "signer": other.to_string() }),
                 };
                 value["models"] = json!(s.models);
                 value

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args};
 use modelprov::attest::MAX_BUNDLE_BYTES;
+use modelprov::evidence::{Evidence, Signed};
 use modelprov::fsutil::read_capped;
 use modelprov::keys::PublicKey;
 use modelprov::lineage::Store as _;
@@ -12,7 +13,6 @@ use modelprov::manifest::{parse_manifest, read_manifest};
 use modelprov::model::{Attachment, SignatureCheck, signed_expectation};
 use modelprov::scan::FileScan;
 use modelprov::signing::{SignatureKind, signature_kind, verify_file};
-use modelprov::sigstore::{Evidence, Signed};
 use modelprov::trust::TrustFile;
 use modelprov::trust_policy::TrustPolicy;
 use modelprov::verify::{Expectation, Verification, VerifyOptions, verify_model_with};

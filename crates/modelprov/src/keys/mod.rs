@@ -21,6 +21,7 @@ mod public;
 pub use detached::Feed;
 pub use pair_files::{KeyPairFiles, default_public_key_path, write_key_pair};
 pub use passphrase::{passphrase_from_env, read_passphrase_file};
+#[cfg(feature = "x509")]
 pub(crate) use pem_blocks::pem_certificates;
 pub use private::PrivateKey;
 pub use public::PublicKey;

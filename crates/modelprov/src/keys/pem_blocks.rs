@@ -71,6 +71,7 @@ pub(crate) fn pem_blocks(text: &str) -> Result<Vec<PemBlock>, String> {
 }
 
 /// The DER of every `CERTIFICATE` block, in order.
+#[cfg(feature = "x509")]
 pub(crate) fn pem_certificates(text: &str) -> Result<Vec<Vec<u8>>, String> {
     let certificates: Vec<Vec<u8>> = pem_blocks(text)?
         .into_iter()

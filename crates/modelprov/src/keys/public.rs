@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use pkcs8::der::Decode as _;
 use pkcs8::der::pem::LineEnding;
-use pkcs8::der::{Decode as _, Encode as _};
 use rsa::pss;
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest as _, Sha256};
@@ -65,18 +65,7 @@ impl PublicKey {
         for block in &blocks {
             match block.label.as_str() {
                 "PUBLIC KEY" => return Self::from_spki_der(&block.der).at(path),
-                "CERTIFICATE" => {
-                    let certificate = x509_cert::Certificate::from_der(&block.der)
-                        .map_err(|e| Error::invalid_because(path, "malformed certificate", e))?;
-                    let spki = certificate
-                        .tbs_certificate()
-                        .subject_public_key_info()
-                        .to_der()
-                        .map_err(|e| {
-                            Error::invalid_because(path, "malformed certificate key", e)
-                        })?;
-                    return Self::from_spki_der(&spki).at(path);
-                }
+                "CERTIFICATE" => return Self::from_certificate_der(&block.der).at(path),
                 "PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" | "EC PRIVATE KEY" | "RSA PRIVATE KEY" => {
                     return Err(invalid(
                         "this is a private key; give the public key (openssl pkey -pubout) instead"
@@ -91,6 +80,28 @@ impl PublicKey {
             "no public key or certificate in this file (found: {})",
             labels.join(", ")
         )))
+    }
+
+    /// The public key a DER certificate holds (its subject's key).
+    #[cfg(feature = "x509")]
+    pub fn from_certificate_der(der: &[u8]) -> std::result::Result<Self, Problem> {
+        use x509_cert::der::{Decode as _, Encode as _};
+        let certificate = x509_cert::Certificate::from_der(der)
+            .map_err(|e| Problem::because("malformed certificate", e))?;
+        let spki = certificate
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| Problem::because("malformed certificate key", e))?;
+        Self::from_spki_der(&spki)
+    }
+
+    /// Without the `x509` feature a certificate's key is not read.
+    #[cfg(not(feature = "x509"))]
+    pub fn from_certificate_der(_: &[u8]) -> std::result::Result<Self, Problem> {
+        Err(Problem::new(
+            "reading a certificate needs modelprov built with its `x509` feature, which this build leaves out",
+        ))
     }
 
     /// Reads a public key or certificate file (at most [`limits::KEY_BYTES`]).

@@ -13,9 +13,7 @@ use sha2::{Digest as _, Sha256};
 use super::oms::{TrustedSigner, verify_envelope};
 use crate::attest::{Bundle, IN_TOTO_PAYLOAD_TYPE, OMS_LEGACY_PREDICATE_TYPE, OMS_PREDICATE_TYPE};
 use crate::error::{Error, Result};
-use crate::sigstore::{
-    BundleSigner, Evidence, Signed, TrustRoot, parse_sigstore_bundle, verify_sigstore_bundle,
-};
+use crate::evidence::{Evidence, Signed, SignedBy};
 
 /// What a Sigstore bundle signs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +70,23 @@ pub fn verify_artifact_bundle(
     signed: Signed<'_>,
     trusted: TrustedSigner<'_>,
 ) -> Result<Evidence> {
+    #[cfg(feature = "x509")]
+    if let Some(evidence) = verify_logged(text, path, signed, trusted)? {
+        return Ok(evidence);
+    }
+    verify_unlogged(text, path, signed, trusted)
+}
+
+/// Keyless bundles, and key bundles with log entries or timestamps, through the Sigstore
+/// verifier; `None` for the bundles [`verify_unlogged`] checks.
+#[cfg(feature = "x509")]
+fn verify_logged(
+    text: &str,
+    path: &Path,
+    signed: Signed<'_>,
+    trusted: TrustedSigner<'_>,
+) -> Result<Option<Evidence>> {
+    use crate::sigstore::{BundleSigner, TrustRoot, parse_sigstore_bundle, verify_sigstore_bundle};
     let sigstore = parse_sigstore_bundle(text, path)?;
     let material = &sigstore.verification_material;
     let logged = !material.tlog_entries.is_empty()
@@ -80,22 +95,22 @@ pub fn verify_artifact_bundle(
             .rfc3161_timestamps
             .is_empty();
     let production;
-    let root: &TrustRoot = match trusted {
+    let (key, root) = match trusted {
         TrustedSigner::Keyless(keyless) => {
-            return verify_sigstore_bundle(&sigstore, path, signed, BundleSigner::Keyless(keyless));
+            return verify_sigstore_bundle(&sigstore, path, signed, BundleSigner::Keyless(keyless))
+                .map(Some);
         }
-        TrustedSigner::LoggedKey(_, root) => root,
-        TrustedSigner::Key(_) | TrustedSigner::Roots(_) => {
+        TrustedSigner::LoggedKey(key, root) => (key, root),
+        TrustedSigner::Key(key) => {
             production = TrustRoot::production();
-            &production
+            (key, &*production)
         }
+        TrustedSigner::Roots(_) => return Ok(None),
     };
-    match trusted {
-        TrustedSigner::Key(key) | TrustedSigner::LoggedKey(key, _) if logged => {
-            verify_sigstore_bundle(&sigstore, path, signed, BundleSigner::Key(key, root))
-        }
-        _ => verify_unlogged(text, path, signed, trusted),
+    if !logged {
+        return Ok(None);
     }
+    verify_sigstore_bundle(&sigstore, path, signed, BundleSigner::Key(key, root)).map(Some)
 }
 
 /// A key or certificate bundle with no log entry: the signature itself, and its binding to the
@@ -109,6 +124,8 @@ fn verify_unlogged(
     let invalid = |problem: String| Error::invalid(path, problem);
     let bundle: Bundle = serde_json::from_str(text)
         .map_err(|e| Error::invalid_because(path, "not a valid Sigstore bundle", e))?;
+    #[cfg(not(feature = "x509"))]
+    refuse_logged(&bundle, path)?;
     let digest = signed_sha256(signed)?;
     if bundle.dsse_envelope.is_some() {
         let envelope = verify_envelope(&bundle, trusted, path)?;
@@ -166,9 +183,10 @@ fn verify_unlogged(
     let signature = STANDARD
         .decode(signature)
         .map_err(|e| Error::invalid_because(path, "the signature is not base64", e))?;
-    let (TrustedSigner::Key(key) | TrustedSigner::LoggedKey(key, _)) = trusted else {
+    let Some(key) = trusted.key() else {
         return Err(invalid(
-            "a certificate message signature with no transparency-log entry is not supported;              sign the file with a DSSE attestation, or verify with its key"
+            "a certificate message signature with no transparency-log entry is not supported: \
+             sign the file with a DSSE attestation, or verify with its key"
                 .into(),
         ));
     };
@@ -183,11 +201,34 @@ fn verify_unlogged(
             "the signature does not verify with the given key: the file or signature was altered, or another key signed it",
         ));
     }
-    Ok(Evidence::of(crate::sigstore::SignedBy {
+    Ok(Evidence::of(SignedBy {
         kind: "key",
         key: Some(key.hint()),
         ..Default::default()
     }))
+}
+
+/// Without the Sigstore verifier, log entries and timestamps cannot be checked; a bundle that
+/// carries them is refused rather than accepted on its signature alone.
+#[cfg(not(feature = "x509"))]
+fn refuse_logged(bundle: &Bundle, path: &Path) -> Result<()> {
+    let material = &bundle.verification_material;
+    let timestamped = material
+        .timestamp_verification_data
+        .as_ref()
+        .and_then(|data| data.get("rfc3161Timestamps"))
+        .and_then(Value::as_array)
+        .is_some_and(|timestamps| !timestamps.is_empty());
+    if material.tlog_entries.is_empty() && !timestamped {
+        return Ok(());
+    }
+    Err(Error::feature_missing(
+        "x509",
+        &format!(
+            "{}: checking the transparency-log entries and timestamps this signature carries",
+            path.display()
+        ),
+    ))
 }
 
 /// The SHA-256 of what was signed: the file's, streamed, or the digest given for it.

@@ -3,7 +3,6 @@
 //! Statement; the caller then re-hashes the model against the signed manifest.
 
 use std::path::Path;
-use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -14,23 +13,23 @@ use crate::attest::{
     bundle_public_key as public_key_material, oms_statement, pae, pae_model_signing_v0_2,
     parse_oms_statement,
 };
-use crate::error::Problem;
 use crate::warning::Warning;
 
-use crate::attest::{CertificateChain, RawBytes};
 use crate::error::{Error, Result};
+use crate::evidence::{Evidence, SignedBy};
 use crate::keys::{PrivateKey, PublicKey};
 use crate::manifest::Manifest;
+#[cfg(feature = "x509")]
 use crate::sigstore::{
-    BundleSigner, Evidence, KeylessIdentity, Signed, SignedBy, TrustRoot, first_subject_sha256,
-    parse_sigstore_bundle, verify_sigstore_bundle,
+    BundleSigner, KeylessIdentity, TrustRoot, first_subject_sha256, parse_sigstore_bundle,
+    verify_sigstore_bundle,
 };
-use crate::x509::{check_valid_at, verify_leaf};
 
 /// Signs `manifest` with `key`. Without certificates the bundle carries the key's hint, as
 /// `model_signing sign key` writes; with them (DER, the leaf first, then its chain) it carries
 /// the chain, as `sign certificate` writes. The leaf must hold `key`'s public key, and every
-/// certificate must be valid now ([`check_valid_at`]).
+/// certificate must be valid now (`x509::check_valid_at`); certificates need the `x509`
+/// feature.
 pub fn sign_manifest(
     manifest: &Manifest,
     key: &PrivateKey,
@@ -50,28 +49,7 @@ pub fn sign_statement(
             public_key: Some(public_key_material(Some(key.public_key().hint()))),
             ..VerificationMaterial::default()
         },
-        Some(leaf) => {
-            let leaf_key = certificate_key(leaf).map_err(|p| Error::Usage(p.to_string()))?;
-            if leaf_key != key.public_key() {
-                return Err(Error::Usage(
-                    "the signing certificate holds a different public key than the private key"
-                        .into(),
-                ));
-            }
-            check_valid_at(certificates, SystemTime::now())
-                .map_err(|p| Error::Usage(p.to_string()))?;
-            VerificationMaterial {
-                x509_certificate_chain: Some(CertificateChain {
-                    certificates: certificates
-                        .iter()
-                        .map(|der| RawBytes {
-                            raw_bytes: STANDARD.encode(der),
-                        })
-                        .collect(),
-                }),
-                ..VerificationMaterial::default()
-            }
-        }
+        Some(_) => certificate_material(key, certificates)?,
     };
     let signature = key.sign(&pae(IN_TOTO_PAYLOAD_TYPE, payload))?;
     Ok(Bundle {
@@ -89,19 +67,72 @@ pub fn sign_statement(
     })
 }
 
-/// Who the verifier trusts to have signed.
+/// The verification material of a certificate signature: the chain, leaf first, whose leaf holds
+/// `key`'s public key and whose certificates are all valid now.
+#[cfg(feature = "x509")]
+fn certificate_material(
+    key: &PrivateKey,
+    certificates: &[Vec<u8>],
+) -> Result<VerificationMaterial> {
+    use crate::attest::{CertificateChain, RawBytes};
+    let leaf_key = PublicKey::from_certificate_der(&certificates[0])
+        .map_err(|p| Error::Usage(p.to_string()))?;
+    if leaf_key != key.public_key() {
+        return Err(Error::Usage(
+            "the signing certificate holds a different public key than the private key".into(),
+        ));
+    }
+    crate::x509::check_valid_at(certificates, std::time::SystemTime::now())
+        .map_err(|p| Error::Usage(p.to_string()))?;
+    Ok(VerificationMaterial {
+        x509_certificate_chain: Some(CertificateChain {
+            certificates: certificates
+                .iter()
+                .map(|der| RawBytes {
+                    raw_bytes: STANDARD.encode(der),
+                })
+                .collect(),
+        }),
+        ..VerificationMaterial::default()
+    })
+}
+
+#[cfg(not(feature = "x509"))]
+fn certificate_material(_: &PrivateKey, _: &[Vec<u8>]) -> Result<VerificationMaterial> {
+    Err(Error::feature_missing("x509", "signing with a certificate"))
+}
+
+/// Who the verifier trusts to have signed. All but `Key` need the `x509` feature.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum TrustedSigner<'a> {
     /// This public key (the bundle must carry a key hint, or none). Log entries, when the bundle
-    /// has any, are checked against the Sigstore public-good production root.
+    /// has any, are checked against the Sigstore public-good production root; without the
+    /// `x509` feature such a bundle is refused, never accepted unchecked.
     Key(&'a PublicKey),
     /// This public key, with the bundle's log entries checked against this trusted root.
+    #[cfg(feature = "x509")]
     LoggedKey(&'a PublicKey, &'a TrustRoot),
     /// Any leaf certificate that chains to one of these roots (DER).
+    #[cfg(feature = "x509")]
     Roots(&'a [Vec<u8>]),
     /// A keyless (Fulcio) signature by this identity and issuer, logged and timestamped as the
     /// identity's trusted root requires.
+    #[cfg(feature = "x509")]
     Keyless(&'a KeylessIdentity),
+}
+
+impl<'a> TrustedSigner<'a> {
+    /// The trusted public key, for `Key` and `LoggedKey`.
+    pub fn key(&self) -> Option<&'a PublicKey> {
+        match *self {
+            TrustedSigner::Key(key) => Some(key),
+            #[cfg(feature = "x509")]
+            TrustedSigner::LoggedKey(key, _) => Some(key),
+            #[cfg(feature = "x509")]
+            TrustedSigner::Roots(_) | TrustedSigner::Keyless(_) => None,
+        }
+    }
 }
 
 /// A signature that verified, and what it says the model is.
@@ -154,137 +185,43 @@ pub fn verify_envelope(
     trusted: TrustedSigner<'_>,
     path: &Path,
 ) -> Result<VerifiedEnvelope> {
-    let invalid = |problem: String| Error::invalid(path, problem);
-    let not_authentic = |problem: String| Error::not_authentic(path, problem);
-    let mut warnings = Vec::new();
     if !BUNDLE_MEDIA_TYPES.contains(&bundle.media_type.as_str()) {
-        return Err(invalid(format!(
-            "media type '{}' is not a Sigstore bundle this tool reads (expected {BUNDLE_MEDIA_TYPE})",
-            bundle.media_type
-        )));
+        return Err(Error::invalid(
+            path,
+            format!(
+                "media type '{}' is not a Sigstore bundle this tool reads (expected {BUNDLE_MEDIA_TYPE})",
+                bundle.media_type
+            ),
+        ));
     }
     let envelope = in_toto_envelope(bundle, path)?;
-    // What a Sigstore-verified DSSE bundle binds: the payload's first in-toto subject.
-    let signed_subject = || -> Result<(Vec<u8>, [u8; 32])> {
-        let payload = decode(&envelope.payload)
-            .map_err(|e| Error::invalid_because(path, "the payload is not base64", e))?;
-        let subject = first_subject_sha256(&payload).ok_or_else(|| {
-            invalid("the signed statement has no subject with a SHA-256 digest".into())
-        })?;
-        Ok((payload, subject))
-    };
-    let material = &bundle.verification_material;
-    let logged = !material.tlog_entries.is_empty();
-    let fulcio = material.certificate.is_some() && logged;
-    let production;
-    let key_root: Option<&TrustRoot> = match trusted {
-        TrustedSigner::Key(_) if logged => {
-            production = TrustRoot::production();
-            Some(&production)
-        }
-        TrustedSigner::LoggedKey(_, root) if logged => Some(root),
-        _ => None,
-    };
+    let mut warnings = Vec::new();
     let (key, evidence) = match trusted {
-        TrustedSigner::Keyless(keyless) => {
-            if material.public_key.is_some() {
-                return Err(invalid(
-                    "this signature was made with a key, not keyless: verify it with --key".into(),
-                ));
-            }
-            // The DSSE bundle binds its in-toto subject; the payload is what was signed.
-            let (payload, subject) = signed_subject()?;
-            let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
-            let evidence = verify_sigstore_bundle(
-                &sigstore,
-                path,
-                Signed::Sha256(subject),
-                BundleSigner::Keyless(keyless),
-            )?;
-            return Ok(VerifiedEnvelope {
-                payload,
-                evidence,
-                warnings,
-            });
-        }
-        TrustedSigner::Key(key) | TrustedSigner::LoggedKey(key, _) => {
-            let Some(identifier) = &material.public_key else {
-                return Err(invalid(if fulcio {
-                    "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry); verify it with --identity and --issuer".into()
-                } else {
-                    "this signature carries a certificate; verify it with --certificate-chain, not --key".into()
-                }));
-            };
-            match &identifier.hint {
-                Some(hint) if !hint.is_empty() => {
-                    if !hint.eq_ignore_ascii_case(&key.hint()) {
-                        return Err(not_authentic(format!(
-                            "signed by another key: the signature's key hint is {hint}, the given key's is {}",
-                            key.hint()
-                        )));
-                    }
-                }
-                _ => warnings.push(Warning::NoKeyHint),
-            }
-            let evidence = match key_root {
-                // Log entries are evidence a verifier must not skip: they are checked, with the
-                // signature, by the Sigstore verifier.
-                Some(root) => {
-                    let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
-                    let (_, subject) = signed_subject()?;
-                    verify_sigstore_bundle(
-                        &sigstore,
-                        path,
-                        Signed::Sha256(subject),
-                        BundleSigner::Key(key, root),
-                    )?
-                }
-                None => Evidence::of(SignedBy {
-                    kind: "key",
-                    key: Some(key.hint()),
-                    ..SignedBy::default()
-                }),
-            };
+        #[cfg(feature = "x509")]
+        TrustedSigner::Keyless(keyless) => return verify_keyless(bundle, envelope, keyless, path),
+        TrustedSigner::Key(key) => {
+            let evidence = key_signer(bundle, envelope, key, None, path, &mut warnings)?;
             (key.clone(), evidence)
         }
-        TrustedSigner::Roots(roots) => {
-            if fulcio {
-                return Err(invalid(
-                    "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry); verify it with --identity and --issuer, not --certificate-chain".into(),
-                ));
-            }
-            let certificates: Vec<Vec<u8>> = match (&material.x509_certificate_chain, &material.certificate) {
-                (Some(chain), _) => chain.certificates.iter().map(|c| decode(&c.raw_bytes)).collect::<std::result::Result<_, _>>(),
-                (None, Some(single)) => decode(&single.raw_bytes).map(|der| vec![der]),
-                (None, None) => {
-                    return Err(invalid(
-                        "this signature carries a public key, not a certificate; verify it with --key".into(),
-                    ));
-                }
-            }
-            .map_err(|e| Error::invalid_because(path, "a certificate is not base64", e))?;
-            let Some((leaf, intermediates)) = certificates.split_first() else {
-                return Err(invalid("the certificate chain is empty".into()));
-            };
-            let verified = verify_leaf(leaf, intermediates, roots)
-                .map_err(|p| Error::not_authentic(path, p))?;
-            warnings.extend(verified.warnings);
-            let evidence = Evidence::of(SignedBy {
-                kind: "certificate",
-                subject: Some(verified.subject),
-                ..SignedBy::default()
-            });
-            (verified.public_key, evidence)
+        #[cfg(feature = "x509")]
+        TrustedSigner::LoggedKey(key, root) => {
+            let evidence = key_signer(bundle, envelope, key, Some(root), path, &mut warnings)?;
+            (key.clone(), evidence)
         }
+        #[cfg(feature = "x509")]
+        TrustedSigner::Roots(roots) => certificate_signer(bundle, roots, path, &mut warnings)?,
     };
     if let Some(weakness) = key.key_type().weakness() {
-        return Err(not_authentic(format!(
-            "signed with an {} key: {weakness}, so the signature is not accepted",
-            key.key_type()
-        )));
+        return Err(Error::not_authentic(
+            path,
+            format!(
+                "signed with an {} key: {weakness}, so the signature is not accepted",
+                key.key_type()
+            ),
+        ));
     }
     let Some(first) = envelope.signatures.first() else {
-        return Err(invalid("the envelope holds no signature".into()));
+        return Err(Error::invalid(path, "the envelope holds no signature"));
     };
     let payload = decode(&envelope.payload)
         .map_err(|e| Error::invalid_because(path, "the payload is not base64", e))?;
@@ -293,23 +230,210 @@ pub fn verify_envelope(
     if !key.verify(&pae(&envelope.payload_type, &payload), &signature) {
         // model_signing 0.2 signed a defective encoding, always with SHA-256; 1.x accepts it.
         let compat = pae_model_signing_v0_2(&envelope.payload_type, &payload);
-        if key.verify_ecdsa_sha256(&compat, &signature) {
-            warnings.push(Warning::DefectiveLegacyEncoding);
-            return Ok(VerifiedEnvelope {
-                payload,
-                evidence,
-                warnings,
-            });
+        if !key.verify_ecdsa_sha256(&compat, &signature) {
+            return Err(Error::not_authentic(
+                path,
+                "the signature does not verify with the given key: the payload or signature was altered, or another key signed it",
+            ));
         }
-        return Err(not_authentic(
-            "the signature does not verify with the given key: the payload or signature was altered, or another key signed it".into(),
-        ));
+        warnings.push(Warning::DefectiveLegacyEncoding);
     }
     Ok(VerifiedEnvelope {
         payload,
         evidence,
         warnings,
     })
+}
+
+/// Whether the bundle is a keyless Sigstore signature: a Fulcio certificate with a log entry.
+fn is_keyless(material: &VerificationMaterial) -> bool {
+    material.certificate.is_some() && !material.tlog_entries.is_empty()
+}
+
+/// The checks of a key signature before its signature: the bundle must name a key, and that
+/// key's hint; log entries are checked against `root` (the production root when `None`).
+fn key_signer(
+    bundle: &Bundle,
+    envelope: &Envelope,
+    key: &PublicKey,
+    root: Option<&TrustRootRef>,
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Result<Evidence> {
+    let material = &bundle.verification_material;
+    let Some(identifier) = &material.public_key else {
+        return Err(Error::invalid(
+            path,
+            if is_keyless(material) {
+                "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry), not a key signature: verify it with the signer's identity and issuer"
+            } else {
+                "this signature carries a certificate, not a key: verify it with the roots its certificate chains to"
+            },
+        ));
+    };
+    match &identifier.hint {
+        Some(hint) if !hint.is_empty() => {
+            if !hint.eq_ignore_ascii_case(&key.hint()) {
+                return Err(Error::not_authentic(
+                    path,
+                    format!(
+                        "signed by another key: the signature's key hint is {hint}, the given key's is {}",
+                        key.hint()
+                    ),
+                ));
+            }
+        }
+        _ => warnings.push(Warning::NoKeyHint),
+    }
+    if material.tlog_entries.is_empty() {
+        return Ok(Evidence::of(SignedBy {
+            kind: "key",
+            key: Some(key.hint()),
+            ..SignedBy::default()
+        }));
+    }
+    // Log entries are evidence a verifier must not skip: they are checked, with the signature,
+    // by the Sigstore verifier.
+    logged_key_evidence(bundle, envelope, key, root, path)
+}
+
+#[cfg(feature = "x509")]
+type TrustRootRef = TrustRoot;
+/// Without `x509` no trusted root exists; the type only keeps one signature for [`key_signer`].
+#[cfg(not(feature = "x509"))]
+type TrustRootRef = std::convert::Infallible;
+
+#[cfg(feature = "x509")]
+fn logged_key_evidence(
+    bundle: &Bundle,
+    envelope: &Envelope,
+    key: &PublicKey,
+    root: Option<&TrustRoot>,
+    path: &Path,
+) -> Result<Evidence> {
+    let production;
+    let root = match root {
+        Some(root) => root,
+        None => {
+            production = TrustRoot::production();
+            &production
+        }
+    };
+    let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
+    let (_, subject) = signed_subject(envelope, path)?;
+    verify_sigstore_bundle(
+        &sigstore,
+        path,
+        crate::evidence::Signed::Sha256(subject),
+        BundleSigner::Key(key, root),
+    )
+}
+
+#[cfg(not(feature = "x509"))]
+fn logged_key_evidence(
+    _: &Bundle,
+    _: &Envelope,
+    _: &PublicKey,
+    _: Option<&TrustRootRef>,
+    path: &Path,
+) -> Result<Evidence> {
+    Err(Error::feature_missing(
+        "x509",
+        &format!(
+            "{}: checking the transparency-log entries this signature carries",
+            path.display()
+        ),
+    ))
+}
+
+/// A keyless signature: the Sigstore verifier checks the certificate, log entry, timestamps and
+/// identity, over the payload's first in-toto subject (what a Sigstore-verified DSSE bundle
+/// binds).
+#[cfg(feature = "x509")]
+fn verify_keyless(
+    bundle: &Bundle,
+    envelope: &Envelope,
+    keyless: &KeylessIdentity,
+    path: &Path,
+) -> Result<VerifiedEnvelope> {
+    if bundle.verification_material.public_key.is_some() {
+        return Err(Error::invalid(
+            path,
+            "this signature was made with a key, not keyless: verify it with the signer's public key",
+        ));
+    }
+    let (payload, subject) = signed_subject(envelope, path)?;
+    let sigstore = parse_sigstore_bundle(&bundle.to_json_string(), path)?;
+    let evidence = verify_sigstore_bundle(
+        &sigstore,
+        path,
+        crate::evidence::Signed::Sha256(subject),
+        BundleSigner::Keyless(keyless),
+    )?;
+    Ok(VerifiedEnvelope {
+        payload,
+        evidence,
+        warnings: Vec::new(),
+    })
+}
+
+/// The payload and its first in-toto subject's SHA-256.
+#[cfg(feature = "x509")]
+fn signed_subject(envelope: &Envelope, path: &Path) -> Result<(Vec<u8>, [u8; 32])> {
+    let payload = decode(&envelope.payload)
+        .map_err(|e| Error::invalid_because(path, "the payload is not base64", e))?;
+    let subject = first_subject_sha256(&payload).ok_or_else(|| {
+        Error::invalid(
+            path,
+            "the signed statement has no subject with a SHA-256 digest",
+        )
+    })?;
+    Ok((payload, subject))
+}
+
+/// A certificate signature: the leaf and the bundle's chain must lead to one of `roots`; the
+/// leaf's key is the one the signature is checked with.
+#[cfg(feature = "x509")]
+fn certificate_signer(
+    bundle: &Bundle,
+    roots: &[Vec<u8>],
+    path: &Path,
+    warnings: &mut Vec<Warning>,
+) -> Result<(PublicKey, Evidence)> {
+    let material = &bundle.verification_material;
+    if is_keyless(material) {
+        return Err(Error::invalid(
+            path,
+            "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry): verify it with the signer's identity and issuer, not certificate roots",
+        ));
+    }
+    let certificates: Vec<Vec<u8>> = match (&material.x509_certificate_chain, &material.certificate) {
+        (Some(chain), _) => chain
+            .certificates
+            .iter()
+            .map(|c| decode(&c.raw_bytes))
+            .collect::<std::result::Result<_, _>>(),
+        (None, Some(single)) => decode(&single.raw_bytes).map(|der| vec![der]),
+        (None, None) => {
+            return Err(Error::invalid(
+                path,
+                "this signature carries a public key, not a certificate: verify it with the signer's public key",
+            ));
+        }
+    }
+    .map_err(|e| Error::invalid_because(path, "a certificate is not base64", e))?;
+    let Some((leaf, intermediates)) = certificates.split_first() else {
+        return Err(Error::invalid(path, "the certificate chain is empty"));
+    };
+    let verified = crate::x509::verify_leaf(leaf, intermediates, roots)
+        .map_err(|p| Error::not_authentic(path, p))?;
+    warnings.extend(verified.warnings);
+    let evidence = Evidence::of(SignedBy {
+        kind: "certificate",
+        subject: Some(verified.subject),
+        ..SignedBy::default()
+    });
+    Ok((verified.public_key, evidence))
 }
 
 /// The bundle's DSSE envelope, which must hold an in-toto payload.
@@ -334,17 +458,4 @@ fn in_toto_envelope<'b>(bundle: &'b Bundle, path: &Path) -> Result<&'b Envelope>
 
 fn decode(text: &str) -> std::result::Result<Vec<u8>, base64::DecodeError> {
     STANDARD.decode(text)
-}
-
-/// The public key a DER certificate holds.
-fn certificate_key(der: &[u8]) -> std::result::Result<PublicKey, Problem> {
-    use x509_cert::der::{Decode as _, Encode as _};
-    let certificate = x509_cert::Certificate::from_der(der)
-        .map_err(|e| Problem::because("malformed certificate", e))?;
-    let spki = certificate
-        .tbs_certificate()
-        .subject_public_key_info()
-        .to_der()
-        .map_err(|e| Problem::because("malformed certificate key", e))?;
-    PublicKey::from_spki_der(&spki)
 }

@@ -9,7 +9,4 @@ mod verify;
 pub use identity::{IdentityMatch, KeylessIdentity};
 pub use trust_root::{Instance, TrustRoot};
 pub(crate) use verify::first_subject_sha256;
-pub use verify::{
-    BundleSigner, Evidence, LoggedIn, Signed, SignedAt, SignedBy, parse_sigstore_bundle,
-    verify_sigstore_bundle,
-};
+pub use verify::{BundleSigner, parse_sigstore_bundle, verify_sigstore_bundle};

@@ -5,8 +5,10 @@ use std::error::Error as _;
 
 use modelprov::Error;
 use modelprov::manifest::read_manifest;
+#[cfg(feature = "x509")]
 use modelprov::x509::{read_certificates, verify_leaf};
 
+#[cfg(feature = "x509")]
 use crate::common::vectors;
 
 /// The cause of `error`, which must be of type `T`.
@@ -33,6 +35,7 @@ fn a_manifest_that_is_not_json_keeps_the_serde_json_error() {
     assert!(error.to_string().contains(&json.to_string()), "{error}");
 }
 
+#[cfg(feature = "x509")]
 #[test]
 fn a_malformed_certificate_keeps_the_der_error() {
     let folder = tempfile::tempdir().unwrap();
@@ -44,6 +47,7 @@ fn a_malformed_certificate_keeps_the_der_error() {
     cause::<x509_cert::der::Error>(&error);
 }
 
+#[cfg(feature = "x509")]
 #[test]
 fn a_certificate_that_chains_to_no_given_root_keeps_the_webpki_error() {
     let pki = vectors().join("pki");

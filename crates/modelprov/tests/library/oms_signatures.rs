@@ -11,6 +11,7 @@ use modelprov::keys::{KeyType, PrivateKey, PublicKey};
 use modelprov::manifest::{BuildContext, Serialization, build_manifest};
 use modelprov::signing::{TrustedSigner, sign_manifest, verify_bundle};
 use modelprov::verify::{Expectation, verify_model};
+#[cfg(feature = "x509")]
 use modelprov::x509::read_certificates;
 
 /// Verifies `signature` with `key`, then the model at `model` against what it signs (leaving
@@ -266,11 +267,20 @@ fn keys_load_in_every_form_and_hints_match_the_reference() {
             .key_type(),
         KeyType::Rsa(2048)
     );
-    // A certificate stands for its subject's key.
-    assert_eq!(
-        PublicKey::read(&root.join("pki/leaf_cert.pem")).unwrap(),
-        PublicKey::read(&root.join("pki/leaf_public.pem")).unwrap()
-    );
+    // A certificate stands for its subject's key; a build without certificates says so.
+    let from_certificate = PublicKey::read(&root.join("pki/leaf_cert.pem"));
+    if cfg!(feature = "x509") {
+        assert_eq!(
+            from_certificate.unwrap(),
+            PublicKey::read(&root.join("pki/leaf_public.pem")).unwrap()
+        );
+    } else {
+        let error = from_certificate.unwrap_err().to_string();
+        assert!(
+            error.contains("leaf_cert.pem") && error.contains("`x509` feature"),
+            "{error}"
+        );
+    }
 }
 
 #[test]
@@ -324,6 +334,7 @@ fn our_signatures_round_trip_for_every_key_type() {
     }
 }
 
+#[cfg(feature = "x509")]
 #[test]
 fn certificate_signatures_verify_to_the_root_at_the_leafs_not_before() {
     let root = vectors();
@@ -362,20 +373,22 @@ fn certificate_signatures_verify_to_the_root_at_the_leafs_not_before() {
     // A key cannot stand in for the chain, and a chain cannot verify a key-signed bundle.
     let key = PublicKey::read(&root.join("pki/leaf_public.pem")).unwrap();
     let error = verify_bundle(&bundle, TrustedSigner::Key(&key), Path::new("c.sig")).unwrap_err();
-    assert!(error.to_string().contains("--certificate-chain"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the roots its certificate chains to"),
+        "{error}"
+    );
     let keyed = read_bundle(&root.join("sigs/p256_files.sig")).unwrap();
     let error =
         verify_bundle(&keyed, TrustedSigner::Roots(&roots), Path::new("k.sig")).unwrap_err();
-    assert!(error.to_string().contains("--key"), "{error}");
+    assert!(
+        error.to_string().contains("the signer's public key"),
+        "{error}"
+    );
 
     // Our certificate signatures carry the chain and verify the same way.
-    let manifest = build_manifest(
-        &root.join("model"),
-        &Serialization::oms_default(),
-        &BuildContext::default(),
-    )
-    .unwrap()
-    .manifest;
+    let manifest = model_manifest();
     let signer = PrivateKey::read(&root.join("pki/leaf_key.pem"), None).unwrap();
     let mut chain = read_certificates(&root.join("pki/leaf_cert.pem")).unwrap();
     chain.extend(intermediate.clone());
@@ -383,6 +396,17 @@ fn certificate_signatures_verify_to_the_root_at_the_leafs_not_before() {
     verify_bundle(&ours, TrustedSigner::Roots(&roots), Path::new("o.sig")).unwrap();
     let stranger = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
     assert!(sign_manifest(&manifest, &stranger, &chain).is_err());
+}
+
+/// The OMS manifest of the vectors' model, hashed as model_signing hashes it by default.
+fn model_manifest() -> modelprov::manifest::Manifest {
+    build_manifest(
+        &vectors().join("model"),
+        &Serialization::oms_default(),
+        &BuildContext::default(),
+    )
+    .unwrap()
+    .manifest
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {
@@ -492,6 +516,7 @@ fn rsa_keys_below_2048_bits_neither_sign_nor_verify() {
     );
 }
 
+#[cfg(feature = "x509")]
 #[test]
 fn certificates_must_be_valid_at_the_signing_time() {
     use modelprov::x509::check_valid_at;
@@ -554,26 +579,21 @@ fn schema_problems(schema: &str, document: &serde_json::Value) -> Vec<String> {
 #[test]
 fn bundles_modelprov_writes_validate_against_the_oms_v1_schemas() {
     let root = vectors();
-    let manifest = build_manifest(
-        &root.join("model"),
-        &Serialization::oms_default(),
-        &BuildContext::default(),
-    )
-    .unwrap()
-    .manifest;
+    let manifest = model_manifest();
     let key = PrivateKey::read(&root.join("keys/p256_private_pkcs8.pem"), None).unwrap();
-    let leaf_key = PrivateKey::read(&root.join("pki/leaf_key.pem"), None).unwrap();
-    let chain: Vec<Vec<u8>> = ["leaf_cert.pem", "int_cert.pem"]
-        .iter()
-        .flat_map(|name| read_certificates(&root.join("pki").join(name)).unwrap())
-        .collect();
-    for (what, bundle) in [
-        ("key", sign_manifest(&manifest, &key, &[]).unwrap()),
-        (
-            "certificate",
-            sign_manifest(&manifest, &leaf_key, &chain).unwrap(),
-        ),
-    ] {
+    #[cfg_attr(not(feature = "x509"), allow(unused_mut))]
+    let mut bundles = vec![("key", sign_manifest(&manifest, &key, &[]).unwrap())];
+    #[cfg(feature = "x509")]
+    {
+        let leaf_key = PrivateKey::read(&root.join("pki/leaf_key.pem"), None).unwrap();
+        let chain: Vec<Vec<u8>> = ["leaf_cert.pem", "int_cert.pem"]
+            .iter()
+            .flat_map(|name| read_certificates(&root.join("pki").join(name)).unwrap())
+            .collect();
+        let bundle = sign_manifest(&manifest, &leaf_key, &chain).unwrap();
+        bundles.push(("certificate", bundle));
+    }
+    for (what, bundle) in bundles {
         let value: serde_json::Value = serde_json::from_slice(&bundle.to_json()).unwrap();
         let problems = schema_problems("bundle", &value);
         assert!(problems.is_empty(), "{what} bundle: {problems:?}");
@@ -595,4 +615,70 @@ fn bundles_modelprov_writes_validate_against_the_oms_v1_schemas() {
         .unwrap()
         .remove("serialization");
     assert!(!schema_problems("statement", &statement).is_empty());
+}
+
+/// Log entries and timestamps are evidence a verifier must check; a build without the Sigstore
+/// verifier (`x509` off) refuses them, and with it, entries that do not check out fail. Neither
+/// accepts the bundle on its signature alone.
+#[test]
+fn a_key_signature_with_log_entries_is_never_accepted_on_its_signature_alone() {
+    use base64::Engine as _;
+    use modelprov::evidence::Signed;
+    use modelprov::signing::{sign_file, verify_artifact_bundle};
+    use sha2::Digest as _;
+
+    let root = vectors();
+    let key = PrivateKey::read(&root.join("keys/p256_private_pkcs8.pem"), None).unwrap();
+    let public = key.public_key();
+    let refused = |error: Error| {
+        let text = error.to_string();
+        if cfg!(feature = "x509") {
+            assert!(!matches!(error, Error::Usage(_)), "{text}");
+        } else {
+            assert!(
+                text.contains("`x509` feature") && text.contains("l.sig"),
+                "{text}"
+            );
+        }
+    };
+
+    // A model signature.
+    let manifest = model_manifest();
+    let mut bundle = sign_manifest(&manifest, &key, &[]).unwrap();
+    verify_bundle(&bundle, TrustedSigner::Key(&public), Path::new("l.sig")).unwrap();
+    bundle.verification_material.tlog_entries = vec![serde_json::json!({"logIndex": "1"})];
+    refused(verify_bundle(&bundle, TrustedSigner::Key(&public), Path::new("l.sig")).unwrap_err());
+
+    // A signature of one file (cosign's message signature).
+    let file = root.join("model/config.json");
+    let signature = sign_file(&file, &key).unwrap();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let digest = sha2::Sha256::digest(std::fs::read(&file).unwrap());
+    let artifact = |material: serde_json::Value| {
+        serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": material,
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": b64(&digest)},
+                "signature": b64(&signature),
+            },
+        })
+        .to_string()
+    };
+    let hint = serde_json::json!({"hint": public.hint()});
+    let plain = artifact(serde_json::json!({"publicKey": hint}));
+    let verify = |text: &str| {
+        verify_artifact_bundle(
+            text,
+            Path::new("l.sig"),
+            Signed::File(&file),
+            TrustedSigner::Key(&public),
+        )
+    };
+    verify(&plain).unwrap();
+    let timestamped = artifact(serde_json::json!({
+        "publicKey": hint,
+        "timestampVerificationData": {"rfc3161Timestamps": [{"signedTimestamp": "MA=="}]},
+    }));
+    refused(verify(&timestamped).unwrap_err());
 }
