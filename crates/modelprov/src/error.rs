@@ -69,13 +69,13 @@ pub enum Error {
     /// A registry or digest-cache database could not be opened, read or written.
     #[error("{}: {context}: {source}", path.display())]
     Database {
-        /// The database file.
+        /// The database file, or the server's address (without credentials).
         path: PathBuf,
         /// What the database is and what was being done, for the user.
         context: &'static str,
-        /// SQLite's error.
+        /// The database driver's error (`rusqlite::Error`, `postgres::Error`).
         #[source]
-        source: rusqlite::Error,
+        source: BoxError,
     },
 
     /// A signature does not verify: wrong key, altered payload or signature bytes. The model
@@ -145,12 +145,12 @@ impl Error {
     pub(crate) fn database(
         path: impl Into<PathBuf>,
         context: &'static str,
-        source: rusqlite::Error,
+        source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         Error::Database {
             path: path.into(),
             context,
-            source,
+            source: Box::new(source),
         }
     }
 

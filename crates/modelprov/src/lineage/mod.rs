@@ -5,12 +5,15 @@
 mod chain;
 mod exchange;
 mod graph;
+#[cfg(feature = "postgres")]
+mod postgres_store;
 mod record;
 mod recording;
 mod sign;
 mod slsa;
 mod sqlite;
 mod store;
+mod stored;
 mod versions;
 
 use std::path::PathBuf;
@@ -18,6 +21,8 @@ use std::path::PathBuf;
 pub use chain::{ChainLink, ChainReport, LinkProblem, verify_chain};
 pub use exchange::{export_line, read_export};
 pub use graph::{GraphFormat, render_graph};
+#[cfg(feature = "postgres")]
+pub use postgres_store::{POSTGRES_SCHEMA_VERSION, PostgresStore};
 pub use record::{Dataset, LineageRecord, Parent, Procedure, Relation, split_id};
 pub use recording::{RecordRequest, Recorded, find, now, record_model};
 pub use sign::{SignOutcome, sign_record};

@@ -5,16 +5,17 @@
 //! without creating, migrating or locking anything a writer holds ([`SqliteStore::open_read_only`]),
 //! and every row they read is checked against its Statement, the source of truth.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::record::{LineageRecord, Relation};
-use super::slsa::parse_lineage_statement;
-use super::store::{Edge, Entry, InsertOutcome, Node, Store, Subgraph};
+use super::store::{Entry, InsertOutcome, Store, Subgraph};
+use super::stored::{
+    ReachRow, Row, StoredUnderDigest, against_stored, assemble_reach, cycle, id_taken,
+    signature_applies,
+};
 use crate::digest::RootDigest;
 use crate::error::{Error, Problem, Result};
 
@@ -222,36 +223,6 @@ impl SqliteStore {
 
     /// The record a row holds, parsed from its Statement, which must be the record the row's
     /// index columns say it is: a damaged row is an error naming it, never skipped.
-    fn checked_record(
-        &self,
-        digest: &[u8],
-        name: &str,
-        version: &str,
-        statement: &[u8],
-    ) -> Result<LineageRecord> {
-        let damaged = |problem: Problem| {
-            Error::invalid(
-                &self.path,
-                problem.context(&format!(
-                    "the stored record {name}@{version} (sha256:{}) is damaged",
-                    hex::encode(digest)
-                )),
-            )
-        };
-        let record = parse_lineage_statement(statement).map_err(damaged)?;
-        if record.digest.0.as_slice() != digest {
-            return Err(damaged(
-                format!("its statement is about {}, not this digest", record.digest).into(),
-            ));
-        }
-        if record.name != name || record.version != version {
-            return Err(damaged(
-                format!("its statement names {}", record.id()).into(),
-            ));
-        }
-        Ok(record)
-    }
-
     fn entries(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>> {
         let mut statement = self
             .connection
@@ -259,35 +230,26 @@ impl SqliteStore {
             .map_err(|e| self.db(e))?;
         let rows = statement
             .query_map(params, |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, Vec<u8>>(3)?,
-                    row.get::<_, Option<Vec<u8>>>(4)?,
-                    row.get::<_, String>(5)?,
-                ))
+                Ok(Row {
+                    digest: row.get(0)?,
+                    name: row.get(1)?,
+                    version: row.get(2)?,
+                    statement: row.get(3)?,
+                    bundle: row.get(4)?,
+                    recorded_at: row.get(5)?,
+                })
             })
             .map_err(|e| self.db(e))?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.db(e))?;
         rows.into_iter()
-            .map(|(digest, name, version, statement, bundle, recorded_at)| {
-                Ok(Entry {
-                    record: self.checked_record(&digest, &name, &version, &statement)?,
-                    statement,
-                    bundle,
-                    recorded_at,
-                })
-            })
+            .map(|row| row.into_entry(&self.path))
             .collect()
     }
 
     /// Nodes and edges reachable from `digest` following `edges` one way, in one recursive
-    /// query: each reached node with its label, its Statement and its edges onward. The edges
-    /// are an index of the Statements, so each is checked against its child's Statement (and,
-    /// walking to the parents, each Statement's parents against the edges): a damaged row fails
-    /// the query instead of dropping out of the answer.
+    /// query: each reached node with its label, its Statement and its edges onward, checked by
+    /// [`assemble_reach`].
     fn reach(&self, digest: &RootDigest, towards_parents: bool) -> Result<Subgraph> {
         let (from, to) = if towards_parents {
             ("child", "parent")
@@ -305,135 +267,21 @@ impl SqliteStore {
             .map_err(|e| self.db(e))?;
         let rows = statement
             .query_map([digest.0.to_vec()], |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, Option<String>>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    row.get::<_, Option<Vec<u8>>>(3)?,
-                    row.get::<_, Option<Vec<u8>>>(4)?,
-                    row.get::<_, Option<String>>(5)?,
-                ))
+                Ok(ReachRow {
+                    node: row.get(0)?,
+                    name: row.get(1)?,
+                    version: row.get(2)?,
+                    statement: row.get(3)?,
+                    other: row.get(4)?,
+                    relation: row.get(5)?,
+                })
             })
             .map_err(|e| self.db(e))?;
-        let mut graph = Subgraph::default();
-        // Each recorded node's parents as its Statement states them.
-        let mut stated: BTreeMap<RootDigest, BTreeSet<(RootDigest, Relation)>> = BTreeMap::new();
-        for row in rows {
-            let (raw, name, version, statement, other, relation) = row.map_err(|e| self.db(e))?;
-            let node = digest_of(raw.clone());
-            if let (Some(name), Some(version), Some(statement)) = (&name, &version, &statement)
-                && !stated.contains_key(&node)
-            {
-                let record = self.checked_record(&raw, name, version, statement)?;
-                stated.insert(
-                    node,
-                    record
-                        .parents
-                        .iter()
-                        .map(|p| (p.digest, p.relation))
-                        .collect(),
-                );
-            }
-            if graph
-                .nodes
-                .last()
-                .is_none_or(|last: &Node| last.digest != node)
-            {
-                graph.nodes.push(Node {
-                    digest: node,
-                    name,
-                    version,
-                });
-            }
-            if let (Some(other), Some(relation)) = (other, relation) {
-                let other = digest_of(other);
-                let (child, parent) = if towards_parents {
-                    (node, other)
-                } else {
-                    (other, node)
-                };
-                let relation = Relation::parse(&relation).ok_or_else(|| {
-                    Error::invalid(
-                        &self.path,
-                        format!(
-                            "the stored edge {child} -> {parent} is damaged: '{relation}' is not a relation"
-                        ),
-                    )
-                })?;
-                graph.edges.push(Edge {
-                    child,
-                    parent,
-                    relation,
-                });
-            }
-        }
-        graph.nodes.sort();
-        graph.nodes.dedup_by(|a, b| a.digest == b.digest);
-        graph.edges.sort();
-        self.check_edges(&graph, &stated, towards_parents)?;
-        Ok(graph)
-    }
-
-    fn check_edges(
-        &self,
-        graph: &Subgraph,
-        stated: &BTreeMap<RootDigest, BTreeSet<(RootDigest, Relation)>>,
-        towards_parents: bool,
-    ) -> Result<()> {
-        let label = |digest: &RootDigest| {
-            graph
-                .nodes
-                .binary_search_by(|n| n.digest.cmp(digest))
-                .ok()
-                .and_then(|i| {
-                    let node = &graph.nodes[i];
-                    node.name.as_ref().zip(node.version.as_ref())
-                })
-                .map(|(name, version)| format!("{name}@{version} ({digest})"))
-                .unwrap_or_else(|| digest.to_string())
-        };
-        let damaged = |digest: &RootDigest, problem: String| {
-            Error::invalid(
-                &self.path,
-                format!("the stored record {} is damaged: {problem}", label(digest)),
-            )
-        };
-        for edge in &graph.edges {
-            let backed = stated
-                .get(&edge.child)
-                .is_some_and(|parents| parents.contains(&(edge.parent, edge.relation)));
-            if !backed {
-                return Err(damaged(
-                    &edge.child,
-                    format!(
-                        "the registry's index has the parent {} ({}), which its statement does not state",
-                        edge.parent, edge.relation
-                    ),
-                ));
-            }
-        }
-        if towards_parents {
-            // Every parent edge of every reached record was fetched: none may be missing.
-            let indexed: BTreeSet<(RootDigest, RootDigest, Relation)> = graph
-                .edges
-                .iter()
-                .map(|e| (e.child, e.parent, e.relation))
-                .collect();
-            for (child, parents) in stated {
-                if let Some((parent, relation)) = parents
-                    .iter()
-                    .find(|(p, r)| !indexed.contains(&(*child, *p, *r)))
-                {
-                    return Err(damaged(
-                        child,
-                        format!(
-                            "its statement states the parent {parent} ({relation}), which the registry's index lacks"
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        assemble_reach(
+            &self.path,
+            rows.map(|row| row.map_err(|e| self.db(e))),
+            towards_parents,
+        )
     }
 }
 
@@ -543,14 +391,6 @@ fn immutable_uri(path: &Path) -> String {
     uri
 }
 
-fn digest_of(bytes: Vec<u8>) -> RootDigest {
-    let mut digest = [0u8; 32];
-    if bytes.len() == 32 {
-        digest.copy_from_slice(&bytes);
-    }
-    RootDigest(digest)
-}
-
 fn database_error(path: &Path, error: rusqlite::Error) -> Error {
     match &error {
         rusqlite::Error::SqliteFailure(code, _)
@@ -566,9 +406,6 @@ fn database_error(path: &Path, error: rusqlite::Error) -> Error {
     }
 }
 
-/// Name, version, Statement and bundle of a stored record.
-type StoredRecord = (String, String, Vec<u8>, Option<Vec<u8>>);
-
 impl Store for SqliteStore {
     fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome> {
         let path = self.path.clone();
@@ -581,51 +418,31 @@ impl Store for SqliteStore {
         for entry in entries {
             let record = &entry.record;
             let key = record.digest.0.to_vec();
-            let existing: Option<StoredRecord> = transaction
+            let existing = transaction
                 .query_row(
                     "SELECT name, version, statement, bundle FROM records WHERE digest = ?1",
                     [&key],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                    |row| {
+                        Ok(StoredUnderDigest {
+                            name: row.get(0)?,
+                            version: row.get(1)?,
+                            statement: row.get(2)?,
+                            bundle: row.get(3)?,
+                        })
+                    },
                 )
                 .optional()
                 .map_err(db)?;
-            if let Some((name, version, statement, bundle)) = existing {
-                if name == record.name && version == record.version && statement == entry.statement
-                {
-                    // The same record: only a signature can be new, and only where none is.
-                    match (&bundle, &entry.bundle) {
-                        (None, Some(new)) => {
-                            transaction
-                                .execute(
-                                    "UPDATE records SET bundle = ?1 WHERE digest = ?2 AND bundle IS NULL",
-                                    params![new, key],
-                                )
-                                .map_err(db)?;
-                            outcome.signed += 1;
-                        }
-                        (Some(old), Some(new)) if old != new => {
-                            outcome.unchanged += 1;
-                            outcome.signature_kept += 1;
-                        }
-                        _ => outcome.unchanged += 1,
-                    }
-                    continue;
+            if let Some(stored) = existing {
+                if let Some(bundle) = against_stored(&path, entry, &stored, &mut outcome)? {
+                    transaction
+                        .execute(
+                            "UPDATE records SET bundle = ?1 WHERE digest = ?2 AND bundle IS NULL",
+                            params![bundle, key],
+                        )
+                        .map_err(db)?;
                 }
-                let refusal = if name == record.name && version == record.version {
-                    format!(
-                        "{} is already recorded with different provenance",
-                        record.id()
-                    )
-                } else {
-                    format!(
-                        "{} is already recorded as {name}@{version}; one model digest has one name@version",
-                        record.digest
-                    )
-                };
-                return Err(Error::invalid(
-                    &path,
-                    format!("refused, nothing recorded: {refusal}"),
-                ));
+                continue;
             }
             let other: Option<Vec<u8>> = transaction
                 .query_row(
@@ -636,14 +453,7 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(db)?;
             if let Some(other) = other {
-                return Err(Error::invalid(
-                    &path,
-                    format!(
-                        "refused, nothing recorded: {} is already recorded with digest {}",
-                        record.id(),
-                        digest_of(other)
-                    ),
-                ));
+                return Err(id_taken(&path, record, &other));
             }
             // A cycle needs an edge into this digest already: only then walk the parents' ancestry.
             let has_children: bool = transaction
@@ -655,22 +465,15 @@ impl Store for SqliteStore {
                 .map_err(db)?;
             if has_children {
                 for parent in &record.parents {
-                    let cycle: bool = transaction
+                    let closes_cycle: bool = transaction
                         .query_row(
                             "WITH RECURSIVE reach(d) AS (SELECT ?1 UNION SELECT e.parent FROM edges e JOIN reach r ON e.child = r.d) SELECT EXISTS (SELECT 1 FROM reach WHERE d = ?2)",
                             params![parent.digest.0.to_vec(), key],
                             |row| row.get(0),
                         )
                         .map_err(db)?;
-                    if cycle {
-                        return Err(Error::invalid(
-                            &path,
-                            format!(
-                                "refused, nothing recorded: {} would be its own ancestor (its parent {} already descends from it): lineage cannot have cycles",
-                                record.id(),
-                                parent.digest
-                            ),
-                        ));
+                    if closes_cycle {
+                        return Err(cycle(&path, record, &parent.digest));
                     }
                 }
             }
@@ -751,21 +554,7 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(db)?;
-        let Some((name, version, stored_statement, signed)) = stored else {
-            return Err(Error::invalid(
-                &path,
-                format!("no record holds {digest}; nothing signed"),
-            ));
-        };
-        if stored_statement != statement {
-            return Err(Error::invalid(
-                &path,
-                format!(
-                    "refused, nothing signed: the signature is over other bytes than the stored record {name}@{version}"
-                ),
-            ));
-        }
-        if signed {
+        if !signature_applies(&path, digest, stored, statement)? {
             return Ok(false);
         }
         transaction

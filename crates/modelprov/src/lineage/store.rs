@@ -1,4 +1,4 @@
-//! The registry interface. Every backend (the embedded SQLite store; a PostgreSQL store next) keeps
+//! The registry interface. Every backend (the embedded SQLite store, the PostgreSQL store) keeps
 //! the signed Statement bytes as the source of truth and answers the same queries, and each write
 //! is one transaction that either stores everything or nothing.
 

@@ -1,4 +1,4 @@
-//! The registry contract, run against the SQLite store (a PostgreSQL store gets the same suite):
+//! The registry contract, run against the SQLite store (and on PostgreSQL by `lineage_postgres`):
 //! what is stored reads back byte for byte, refusals store nothing, the graph queries follow
 //! digests, and a registry that is not ours or is newer is refused untouched.
 
@@ -12,13 +12,13 @@ use modelprov::lineage::{
 };
 use modelprov::trust_policy::TrustPolicy;
 
-fn digest(n: u32) -> RootDigest {
+pub(crate) fn digest(n: u32) -> RootDigest {
     let mut bytes = [0u8; 32];
     bytes[..4].copy_from_slice(&n.to_be_bytes());
     RootDigest(bytes)
 }
 
-fn entry(name: &str, version: &str, d: u32, parents: &[(u32, Relation)]) -> Entry {
+pub(crate) fn entry(name: &str, version: &str, d: u32, parents: &[(u32, Relation)]) -> Entry {
     let record = LineageRecord {
         name: name.into(),
         version: version.into(),
@@ -59,7 +59,8 @@ fn store(dir: &Path) -> SqliteStore {
     SqliteStore::open(&dir.join("registry.sqlite"), true).unwrap()
 }
 
-fn contract(store: &mut dyn Store) {
+/// What every backend must do, run on an empty store; it leaves 7 records.
+pub(crate) fn contract(store: &mut dyn Store) {
     use Relation::*;
     let base = entry("base", "1.0.0", 1, &[]);
     let other = entry("other", "1", 2, &[]);
@@ -330,17 +331,20 @@ fn files_that_are_not_our_registry_are_refused_untouched() {
     assert!(!missing.exists());
 }
 
-/// base(1) <- tuned(3) <- merged(4) -> other(2); a registry file with them, closed.
-fn family(dir: &Path) -> std::path::PathBuf {
+/// base(1) <- tuned(3) <- merged(4) -> other(2).
+pub(crate) fn family_entries() -> Vec<Entry> {
     use Relation::*;
-    let mut s = store(dir);
-    s.insert(&[
+    vec![
         entry("base", "1", 1, &[]),
         entry("other", "1", 2, &[]),
         entry("tuned", "1", 3, &[(1, Finetune)]),
         entry("merged", "1", 4, &[(3, Merge), (2, Merge)]),
-    ])
-    .unwrap();
+    ]
+}
+
+/// A registry file with [`family_entries`], closed.
+fn family(dir: &Path) -> std::path::PathBuf {
+    store(dir).insert(&family_entries()).unwrap();
     dir.join("registry.sqlite")
 }
 
@@ -432,47 +436,59 @@ fn damage(path: &Path, sql: &str) {
         .unwrap();
 }
 
-#[test]
-fn a_damaged_row_is_an_error_naming_it_never_skipped() {
+/// SQL that damages a [`family_entries`] registry whose tables are `records` and `edges`, and
+/// what the error must then say.
+pub(crate) fn damage_cases(records: &str, edges: &str) -> [(String, &'static str); 5] {
     let statement_of_base = lineage_statement(&entry("base", "1", 1, &[]).record);
-    let cases: [(String, &str); 5] = [
+    [
         (
-            "UPDATE records SET statement = x'7b6e6f' WHERE name = 'tuned'".into(),
+            format!("UPDATE {records} SET statement = '\\x7b6e6f' WHERE name = 'tuned'"),
             "the stored record tuned@1 (sha256:00000003",
         ),
         (
             format!(
-                "UPDATE records SET statement = x'{}' WHERE name = 'tuned'",
+                "UPDATE {records} SET statement = '\\x{}' WHERE name = 'tuned'",
                 hex::encode(&statement_of_base)
             ),
             "is damaged: its statement is about sha256:00000001",
         ),
         (
-            "UPDATE records SET name = 'renamed' WHERE name = 'tuned'".into(),
+            format!("UPDATE {records} SET name = 'renamed' WHERE name = 'tuned'"),
             "renamed@1 (sha256:00000003",
         ),
         (
-            "DELETE FROM edges WHERE relation = 'finetune'".into(),
+            format!("DELETE FROM {edges} WHERE relation = 'finetune'"),
             "which the registry's index lacks",
         ),
         (
-            "UPDATE edges SET relation = 'adapter' WHERE relation = 'finetune'".into(),
+            format!("UPDATE {edges} SET relation = 'adapter' WHERE relation = 'finetune'"),
             "which its statement does not state",
         ),
-    ];
-    for (sql, expected) in cases {
+    ]
+}
+
+/// A damaged registry's reads fail, naming the damage; none skips the row.
+pub(crate) fn assert_damage_is_named(store: &dyn Store, sql: &str, expected: &str) {
+    let error = store.ancestors(&digest(4)).unwrap_err().to_string();
+    assert!(error.contains(expected), "{sql}: {error}");
+    assert!(error.contains("damaged"), "{sql}: {error}");
+    if !sql.contains("edges") {
+        assert!(store.all().is_err(), "{sql}");
+        assert!(store.by_digest(&digest(3)).is_err(), "{sql}");
+        assert!(store.descendants(&digest(1)).is_err(), "{sql}");
+    }
+}
+
+#[test]
+fn a_damaged_row_is_an_error_naming_it_never_skipped() {
+    for (sql, expected) in damage_cases("records", "edges") {
+        // SQLite spells a blob literal x'..', PostgreSQL '\\x..'.
+        let sql = sql.replace("'\\x", "x'");
         let dir = tempfile::tempdir().unwrap();
         let path = family(dir.path());
         damage(&path, &sql);
         let reader = SqliteStore::open_read_only(&path).unwrap();
-        let error = reader.ancestors(&digest(4)).unwrap_err().to_string();
-        assert!(error.contains(expected), "{sql}: {error}");
-        assert!(error.contains("damaged"), "{sql}: {error}");
-        if !sql.contains("edges") {
-            assert!(reader.all().is_err(), "{sql}");
-            assert!(reader.by_digest(&digest(3)).is_err(), "{sql}");
-            assert!(reader.descendants(&digest(1)).is_err(), "{sql}");
-        }
+        assert_damage_is_named(&reader, &sql, expected);
     }
 }
 

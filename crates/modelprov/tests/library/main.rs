@@ -15,6 +15,8 @@ mod common;
 mod errors;
 mod hashing;
 mod key_files;
+#[cfg(feature = "postgres")]
+mod lineage_postgres;
 #[cfg(feature = "lineage")]
 mod lineage_store;
 mod oms_signatures;

@@ -1,0 +1,434 @@
+//! The registry on a PostgreSQL server, for a team. The same contract as the SQLite file: the
+//! Statement bytes are the source of truth and every row read is checked against them
+//! ([`super::stored`]); each write is one transaction, and writers take one advisory lock, so the
+//! checks a write makes (one digest, one name@version, no cycle) hold against every other writer.
+//! The schema is versioned in `modelprov_schema` and migrated forward at connect, under a lock; a
+//! database from a newer modelprov is refused, not guessed at.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, Config, NoTls};
+
+use super::store::{Entry, InsertOutcome, Store, Subgraph};
+use super::stored::{
+    ReachRow, Row, StoredUnderDigest, against_stored, assemble_reach, cycle, id_taken,
+    signature_applies,
+};
+use crate::digest::RootDigest;
+use crate::error::{Error, Result};
+
+/// Schema migrations of the lineage tables; entry N brings them from version N to N+1.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE lineage_records (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    digest      BYTEA NOT NULL UNIQUE CHECK (octet_length(digest) = 32),
+    name        TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    created     TEXT,
+    recorded_at TEXT NOT NULL,
+    statement   BYTEA NOT NULL,
+    bundle      BYTEA,
+    UNIQUE (name, version)
+);
+CREATE TABLE lineage_edges (
+    child    BYTEA NOT NULL REFERENCES lineage_records (digest),
+    parent   BYTEA NOT NULL CHECK (octet_length(parent) = 32),
+    relation TEXT NOT NULL,
+    PRIMARY KEY (child, parent)
+);
+CREATE INDEX lineage_edges_by_parent ON lineage_edges (parent, child);
+CREATE TABLE lineage_manifests (
+    digest   BYTEA PRIMARY KEY,
+    manifest TEXT NOT NULL
+);
+"];
+
+/// The lineage schema version this build writes: older databases are migrated forward, newer
+/// ones refused.
+#[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // a handful of migrations
+pub const POSTGRES_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Advisory lock keys (`MPRV` and a purpose): migrations, and lineage writes.
+const MIGRATION_LOCK: i64 = 0x4d50_5256_0000_0001;
+const WRITE_LOCK: i64 = 0x4d50_5256_0000_0002;
+
+/// How long connecting may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The [`Store`] on a PostgreSQL server.
+pub struct PostgresStore {
+    client: Mutex<Client>,
+    /// The server and database, without credentials: what errors name.
+    location: PathBuf,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/dbname`, or the key-value
+    /// form libpq takes), creating or migrating the lineage tables.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] for a URL that cannot be parsed; [`Error::Database`] when the server
+    /// cannot be reached or refuses; [`Error::InvalidInput`] for a database whose lineage schema is
+    /// newer than this build's.
+    pub fn connect(url: &str) -> Result<PostgresStore> {
+        let mut config = Config::from_str(url).map_err(|e| {
+            Error::Usage(format!("'{}' is not a PostgreSQL URL: {e}", redacted(url)))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let location = location(&config);
+        let mut client = config.connect(NoTls).map_err(|e| {
+            Error::database(&location, "cannot connect to the registry database", e)
+        })?;
+        migrate(&mut client, &location)?;
+        Ok(PostgresStore {
+            client: Mutex::new(client),
+            location,
+        })
+    }
+
+    /// The server and database (`postgres://user@host:port/dbname`), without credentials.
+    pub fn location(&self) -> &Path {
+        &self.location
+    }
+
+    fn client(&self) -> MutexGuard<'_, Client> {
+        // A panic while holding the lock cannot leave a half-done transaction behind (the driver
+        // rolls back a transaction that is dropped), so a poisoned lock is still usable.
+        self.client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn db(&self) -> impl Fn(postgres::Error) -> Error + '_ {
+        |e| Error::database(&self.location, "registry database error", e)
+    }
+
+    fn entries(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Entry>> {
+        let db = self.db();
+        let rows = self.client().query(sql, params).map_err(&db)?;
+        rows.iter()
+            .map(|row| {
+                Row {
+                    digest: row.try_get(0).map_err(&db)?,
+                    name: row.try_get(1).map_err(&db)?,
+                    version: row.try_get(2).map_err(&db)?,
+                    statement: row.try_get(3).map_err(&db)?,
+                    bundle: row.try_get(4).map_err(&db)?,
+                    recorded_at: row.try_get(5).map_err(&db)?,
+                }
+                .into_entry(&self.location)
+            })
+            .collect()
+    }
+
+    fn reach(&self, digest: &RootDigest, towards_parents: bool) -> Result<Subgraph> {
+        let (from, to) = if towards_parents {
+            ("child", "parent")
+        } else {
+            ("parent", "child")
+        };
+        let sql = format!(
+            "WITH RECURSIVE reach(d) AS (SELECT $1::bytea UNION SELECT e.{to} FROM lineage_edges e JOIN reach r ON e.{from} = r.d) \
+             SELECT r.d, rec.name, rec.version, rec.statement, e.{to}, e.relation FROM reach r \
+             LEFT JOIN lineage_records rec ON rec.digest = r.d LEFT JOIN lineage_edges e ON e.{from} = r.d"
+        );
+        let db = self.db();
+        let rows = self
+            .client()
+            .query(&sql, &[&digest.0.as_slice()])
+            .map_err(&db)?;
+        assemble_reach(
+            &self.location,
+            rows.iter().map(|row| {
+                Ok(ReachRow {
+                    node: row.try_get(0).map_err(&db)?,
+                    name: row.try_get(1).map_err(&db)?,
+                    version: row.try_get(2).map_err(&db)?,
+                    statement: row.try_get(3).map_err(&db)?,
+                    other: row.try_get(4).map_err(&db)?,
+                    relation: row.try_get(5).map_err(&db)?,
+                })
+            }),
+            towards_parents,
+        )
+    }
+}
+
+const ENTRY_COLUMNS: &str = "digest, name, version, statement, bundle, recorded_at";
+
+impl Store for PostgresStore {
+    fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome> {
+        let location = self.location.clone();
+        let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
+        let mut client = self.client();
+        let mut transaction = client.transaction().map_err(db)?;
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            .map_err(db)?;
+        let mut outcome = InsertOutcome::default();
+        for entry in entries {
+            let record = &entry.record;
+            let key = record.digest.0.as_slice();
+            let existing = transaction
+                .query_opt(
+                    "SELECT name, version, statement, bundle FROM lineage_records WHERE digest = $1",
+                    &[&key],
+                )
+                .map_err(db)?
+                .map(|row| -> std::result::Result<_, postgres::Error> {
+                    Ok(StoredUnderDigest {
+                        name: row.try_get(0)?,
+                        version: row.try_get(1)?,
+                        statement: row.try_get(2)?,
+                        bundle: row.try_get(3)?,
+                    })
+                })
+                .transpose()
+                .map_err(db)?;
+            if let Some(stored) = existing {
+                if let Some(bundle) = against_stored(&location, entry, &stored, &mut outcome)? {
+                    transaction
+                        .execute(
+                            "UPDATE lineage_records SET bundle = $1 WHERE digest = $2 AND bundle IS NULL",
+                            &[&bundle, &key],
+                        )
+                        .map_err(db)?;
+                }
+                continue;
+            }
+            let other = transaction
+                .query_opt(
+                    "SELECT digest FROM lineage_records WHERE name = $1 AND version = $2",
+                    &[&record.name, &record.version],
+                )
+                .map_err(db)?;
+            if let Some(other) = other {
+                let other: Vec<u8> = other.try_get(0).map_err(db)?;
+                return Err(id_taken(&location, record, &other));
+            }
+            // A cycle needs an edge into this digest already: only then walk the parents' ancestry.
+            let has_children: bool = transaction
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM lineage_edges WHERE parent = $1)",
+                    &[&key],
+                )
+                .and_then(|row| row.try_get(0))
+                .map_err(db)?;
+            if has_children {
+                for parent in &record.parents {
+                    let closes_cycle: bool = transaction
+                        .query_one(
+                            "WITH RECURSIVE reach(d) AS (SELECT $1::bytea UNION SELECT e.parent FROM lineage_edges e JOIN reach r ON e.child = r.d) SELECT EXISTS (SELECT 1 FROM reach WHERE d = $2)",
+                            &[&parent.digest.0.as_slice(), &key],
+                        )
+                        .and_then(|row| row.try_get(0))
+                        .map_err(db)?;
+                    if closes_cycle {
+                        return Err(cycle(&location, record, &parent.digest));
+                    }
+                }
+            }
+            transaction
+                .execute(
+                    "INSERT INTO lineage_records (digest, name, version, created, recorded_at, statement, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[&key, &record.name, &record.version, &record.created, &entry.recorded_at, &entry.statement, &entry.bundle],
+                )
+                .map_err(db)?;
+            for parent in &record.parents {
+                transaction
+                    .execute(
+                        "INSERT INTO lineage_edges (child, parent, relation) VALUES ($1, $2, $3)",
+                        &[&key, &parent.digest.0.as_slice(), &parent.relation.as_str()],
+                    )
+                    .map_err(db)?;
+            }
+            outcome.added += 1;
+        }
+        transaction.commit().map_err(db)?;
+        Ok(outcome)
+    }
+
+    fn add_signature(
+        &mut self,
+        digest: &RootDigest,
+        statement: &[u8],
+        bundle: &[u8],
+    ) -> Result<bool> {
+        let location = self.location.clone();
+        let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
+        let mut client = self.client();
+        let mut transaction = client.transaction().map_err(db)?;
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+            .map_err(db)?;
+        let stored = transaction
+            .query_opt(
+                "SELECT name, version, statement, bundle IS NOT NULL FROM lineage_records WHERE digest = $1",
+                &[&digest.0.as_slice()],
+            )
+            .map_err(db)?
+            .map(|row| -> std::result::Result<_, postgres::Error> {
+                Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?))
+            })
+            .transpose()
+            .map_err(db)?;
+        if !signature_applies(&location, digest, stored, statement)? {
+            return Ok(false);
+        }
+        transaction
+            .execute(
+                "UPDATE lineage_records SET bundle = $1 WHERE digest = $2 AND bundle IS NULL",
+                &[&bundle, &digest.0.as_slice()],
+            )
+            .map_err(db)?;
+        transaction.commit().map_err(db)?;
+        Ok(true)
+    }
+
+    fn by_digest(&self, digest: &RootDigest) -> Result<Option<Entry>> {
+        Ok(self
+            .entries(
+                &format!("SELECT {ENTRY_COLUMNS} FROM lineage_records WHERE digest = $1"),
+                &[&digest.0.as_slice()],
+            )?
+            .pop())
+    }
+
+    fn by_id(&self, name: &str, version: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .entries(
+                &format!(
+                    "SELECT {ENTRY_COLUMNS} FROM lineage_records WHERE name = $1 AND version = $2"
+                ),
+                &[&name, &version],
+            )?
+            .pop())
+    }
+
+    fn versions(&self, name: &str) -> Result<Vec<Entry>> {
+        self.entries(
+            &format!("SELECT {ENTRY_COLUMNS} FROM lineage_records WHERE name = $1 ORDER BY id"),
+            &[&name],
+        )
+    }
+
+    fn ancestors(&self, digest: &RootDigest) -> Result<Subgraph> {
+        self.reach(digest, true)
+    }
+
+    fn descendants(&self, digest: &RootDigest) -> Result<Subgraph> {
+        self.reach(digest, false)
+    }
+
+    fn all(&self) -> Result<Vec<Entry>> {
+        self.entries(
+            &format!("SELECT {ENTRY_COLUMNS} FROM lineage_records ORDER BY id"),
+            &[],
+        )
+    }
+
+    fn manifest(&self, digest: &RootDigest) -> Result<Option<String>> {
+        let db = self.db();
+        self.client()
+            .query_opt(
+                "SELECT manifest FROM lineage_manifests WHERE digest = $1",
+                &[&digest.0.as_slice()],
+            )
+            .map_err(&db)?
+            .map(|row| row.try_get(0).map_err(&db))
+            .transpose()
+    }
+
+    fn put_manifest(&mut self, digest: &RootDigest, manifest_json: &str) -> Result<()> {
+        let db = self.db();
+        self.client()
+            .execute(
+                "INSERT INTO lineage_manifests (digest, manifest) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET manifest = excluded.manifest",
+                &[&digest.0.as_slice(), &manifest_json],
+            )
+            .map(|_| ())
+            .map_err(&db)
+    }
+}
+
+/// Brings the lineage tables to [`POSTGRES_SCHEMA_VERSION`] in one transaction, under a lock so
+/// that servers starting together migrate once.
+fn migrate(client: &mut Client, location: &Path) -> Result<()> {
+    let db =
+        |e: postgres::Error| Error::database(location, "cannot prepare the registry schema", e);
+    let mut transaction = client.transaction().map_err(db)?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(db)?;
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",
+        )
+        .map_err(db)?;
+    let version: i32 = transaction
+        .query_opt(
+            "SELECT version FROM modelprov_schema WHERE component = 'lineage'",
+            &[],
+        )
+        .map_err(db)?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(db)?
+        .unwrap_or(0);
+    if version > POSTGRES_SCHEMA_VERSION {
+        return Err(Error::invalid(
+            location,
+            format!(
+                "the registry has lineage schema version {version}, newer than this modelprov understands ({POSTGRES_SCHEMA_VERSION}); upgrade modelprov"
+            ),
+        ));
+    }
+    let pending = usize::try_from(version).map_or(&[][..], |done| &MIGRATIONS[done..]);
+    for migration in pending {
+        transaction.batch_execute(migration).map_err(db)?;
+    }
+    transaction
+        .execute(
+            "INSERT INTO modelprov_schema (component, version) VALUES ('lineage', $1) ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            &[&POSTGRES_SCHEMA_VERSION],
+        )
+        .map_err(db)?;
+    transaction.commit().map_err(db)
+}
+
+/// `postgres://user@host:port/dbname`, never the password.
+fn location(config: &Config) -> PathBuf {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(name)) => name.clone(),
+        Some(Host::Unix(folder)) => folder.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let dbname = config.get_dbname().unwrap_or("");
+    PathBuf::from(format!("postgres://{user}{host}:{port}/{dbname}"))
+}
+
+/// A URL as it may be shown: anything between `://` and `@` (user and password) left out.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://...@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ if url.contains("password") => "(a connection string with a password)".into(),
+        _ => url.to_string(),
+    }
+}
