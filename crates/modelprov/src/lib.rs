@@ -54,6 +54,8 @@ pub mod keys;
 pub mod lineage;
 pub mod manifest;
 pub mod model;
+#[cfg(feature = "postgres")]
+pub mod postgres_schema;
 pub mod progress;
 #[cfg(any(feature = "card", feature = "scan"))]
 pub mod safetensors_header;

@@ -197,7 +197,14 @@ impl TrustPolicy {
     /// trusted less (or more) than it says is worse than none.
     pub fn read(path: &Path) -> Result<TrustPolicy> {
         let text = read_capped_string(path, limits::DOCUMENT_BYTES, "a trust policy")?;
-        let file: File = toml::from_str(&text)
+        Self::parse(&text, path, Some(path.parent().unwrap_or(Path::new("."))))
+    }
+
+    /// Parses a policy's text; `path` names it in errors. A `trusted_root` file is read relative
+    /// to `base`; with no base (a policy sent to a server) an entry naming a file is refused, so
+    /// that a policy cannot make its reader open files of the reader's choosing.
+    pub fn parse(text: &str, path: &Path, base: Option<&Path>) -> Result<TrustPolicy> {
+        let file: File = toml::from_str(text)
             .map_err(|e| Error::invalid_because(path, "not a valid trust policy", e))?;
         if file.version != POLICY_VERSION {
             return Err(Error::invalid(
@@ -214,13 +221,19 @@ impl TrustPolicy {
                 "the trust policy lists no [[signer]]: it would trust nobody",
             ));
         }
-        let base = path.parent().unwrap_or(Path::new("."));
         let signers = file
             .signers
             .into_iter()
             .enumerate()
             .map(|(index, entry)| {
-                Self::signer_from(entry, base).map_err(|problem| {
+                let signer = match base {
+                    Some(base) => Self::signer_from(entry, base),
+                    None if entry.trusted_root.is_some() => Err(Error::Usage(
+                        "trusted_root names a file, which a policy given as text cannot; use instance".into(),
+                    )),
+                    None => Self::signer_from(entry, Path::new(".")),
+                };
+                signer.map_err(|problem| {
                     Error::invalid(path, format!("signer {}: {problem}", index + 1))
                 })
             })

@@ -2,16 +2,12 @@
 //! Statement bytes are the source of truth and every row read is checked against them
 //! ([`super::stored`]); each write is one transaction, and writers take one advisory lock, so the
 //! checks a write makes (one digest, one name@version, no cycle) hold against every other writer.
-//! The schema is versioned in `modelprov_schema` and migrated forward at connect, under a lock; a
-//! database from a newer modelprov is refused, not guessed at.
+//! The schema is versioned and migrated forward at connect ([`crate::postgres_schema`]).
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr as _;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
-use postgres::config::Host;
-use postgres::{Client, Config, NoTls};
+use postgres::Client;
 
 use super::store::{Entry, InsertOutcome, Store, Subgraph};
 use super::stored::{
@@ -52,12 +48,8 @@ CREATE TABLE lineage_manifests (
 #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)] // a handful of migrations
 pub const POSTGRES_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 
-/// Advisory lock keys (`MPRV` and a purpose): migrations, and lineage writes.
-const MIGRATION_LOCK: i64 = 0x4d50_5256_0000_0001;
+/// Advisory lock key of lineage writes (`MPRV`, 2).
 const WRITE_LOCK: i64 = 0x4d50_5256_0000_0002;
-
-/// How long connecting may take before the server counts as unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The [`Store`] on a PostgreSQL server.
 pub struct PostgresStore {
@@ -75,17 +67,8 @@ impl PostgresStore {
     /// cannot be reached or refuses; [`Error::InvalidInput`] for a database whose lineage schema is
     /// newer than this build's.
     pub fn connect(url: &str) -> Result<PostgresStore> {
-        let mut config = Config::from_str(url).map_err(|e| {
-            Error::Usage(format!("'{}' is not a PostgreSQL URL: {e}", redacted(url)))
-        })?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        let location = location(&config);
-        let mut client = config.connect(NoTls).map_err(|e| {
-            Error::database(&location, "cannot connect to the registry database", e)
-        })?;
-        migrate(&mut client, &location)?;
+        let (mut client, location) = crate::postgres_schema::connect(url)?;
+        crate::postgres_schema::migrate(&mut client, &location, "lineage", MIGRATIONS)?;
         Ok(PostgresStore {
             client: Mutex::new(client),
             location,
@@ -358,77 +341,5 @@ impl Store for PostgresStore {
             )
             .map(|_| ())
             .map_err(&db)
-    }
-}
-
-/// Brings the lineage tables to [`POSTGRES_SCHEMA_VERSION`] in one transaction, under a lock so
-/// that servers starting together migrate once.
-fn migrate(client: &mut Client, location: &Path) -> Result<()> {
-    let db =
-        |e: postgres::Error| Error::database(location, "cannot prepare the registry schema", e);
-    let mut transaction = client.transaction().map_err(db)?;
-    transaction
-        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(db)?;
-    transaction
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",
-        )
-        .map_err(db)?;
-    let version: i32 = transaction
-        .query_opt(
-            "SELECT version FROM modelprov_schema WHERE component = 'lineage'",
-            &[],
-        )
-        .map_err(db)?
-        .map(|row| row.try_get(0))
-        .transpose()
-        .map_err(db)?
-        .unwrap_or(0);
-    if version > POSTGRES_SCHEMA_VERSION {
-        return Err(Error::invalid(
-            location,
-            format!(
-                "the registry has lineage schema version {version}, newer than this modelprov understands ({POSTGRES_SCHEMA_VERSION}); upgrade modelprov"
-            ),
-        ));
-    }
-    let pending = usize::try_from(version).map_or(&[][..], |done| &MIGRATIONS[done..]);
-    for migration in pending {
-        transaction.batch_execute(migration).map_err(db)?;
-    }
-    transaction
-        .execute(
-            "INSERT INTO modelprov_schema (component, version) VALUES ('lineage', $1) ON CONFLICT (component) DO UPDATE SET version = excluded.version",
-            &[&POSTGRES_SCHEMA_VERSION],
-        )
-        .map_err(db)?;
-    transaction.commit().map_err(db)
-}
-
-/// `postgres://user@host:port/dbname`, never the password.
-fn location(config: &Config) -> PathBuf {
-    let host = match config.get_hosts().first() {
-        Some(Host::Tcp(name)) => name.clone(),
-        Some(Host::Unix(folder)) => folder.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    let user = config
-        .get_user()
-        .map(|u| format!("{u}@"))
-        .unwrap_or_default();
-    let dbname = config.get_dbname().unwrap_or("");
-    PathBuf::from(format!("postgres://{user}{host}:{port}/{dbname}"))
-}
-
-/// A URL as it may be shown: anything between `://` and `@` (user and password) left out.
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://...@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ if url.contains("password") => "(a connection string with a password)".into(),
-        _ => url.to_string(),
     }
 }

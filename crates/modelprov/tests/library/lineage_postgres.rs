@@ -3,64 +3,13 @@
 //! drops afterwards; concurrent writers; what a newer schema, damage or an unreachable server
 //! does.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use modelprov::Error;
 use modelprov::lineage::{POSTGRES_SCHEMA_VERSION, PostgresStore, Relation, Store};
 
+use crate::common::test_database::TestDatabase;
 use crate::lineage_store::{
     assert_damage_is_named, contract, damage_cases, digest, entry, family_entries,
 };
-
-/// A database of its own on the test server, dropped (with any connection left) on drop.
-struct TestDatabase {
-    admin: String,
-    name: String,
-}
-
-impl TestDatabase {
-    fn create() -> TestDatabase {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let admin = std::env::var("MODELPROV_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!(
-            "modelprov_test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap_or_else(|e| {
-            panic!("the PostgreSQL tests need a server (MODELPROV_TEST_POSTGRES={admin}): {e}")
-        });
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .unwrap();
-        TestDatabase { admin, name }
-    }
-
-    /// The database's URL: the admin URL with its database name replaced.
-    fn url(&self) -> String {
-        let (server, _) = self.admin.rsplit_once('/').unwrap();
-        format!("{server}/{}", self.name)
-    }
-
-    fn sql(&self, sql: &str) {
-        postgres::Client::connect(&self.url(), postgres::NoTls)
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap();
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
 
 #[test]
 fn postgres_store_keeps_the_contract() {

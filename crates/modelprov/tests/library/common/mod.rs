@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[cfg(feature = "postgres")]
+pub mod test_database;
+
 /// The reference vectors from `model_signing` 1.1.1: `MODELPROV_OMS_VECTORS`, else the team's
 /// shared folder beside the checkout.
 pub fn vectors() -> PathBuf {

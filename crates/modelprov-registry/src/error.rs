@@ -1,0 +1,69 @@
+//! What a registry operation can answer instead of doing it, each with a stable code (the HTTP
+//! API's error codes) and the status a server maps it to.
+
+/// Why a registry operation was not done. Nothing is written when one is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// No token, or one that is unknown, malformed or revoked, where one is needed.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The token is valid, but its role does not allow this here.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such namespace or token.
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists already, or is held by something else.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is malformed: a bad name, role or policy.
+    #[error("{0}")]
+    Invalid(String),
+    /// The database cannot be reached or failed; the request may be retried.
+    #[error("the registry database is unavailable: {source}")]
+    Unavailable {
+        /// The driver's error (`postgres::Error`, or the library's error that holds it).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// A database whose registry schema is newer than this build's, or otherwise not ours.
+    #[error("{0}")]
+    Schema(String),
+}
+
+impl RegistryError {
+    /// A stable name for the kind of error: `unauthenticated`, `forbidden`, `not_found`,
+    /// `conflict`, `invalid`, `unavailable` or `schema`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RegistryError::Unauthenticated(_) => "unauthenticated",
+            RegistryError::Forbidden(_) => "forbidden",
+            RegistryError::NotFound(_) => "not_found",
+            RegistryError::Conflict(_) => "conflict",
+            RegistryError::Invalid(_) => "invalid",
+            RegistryError::Unavailable { .. } => "unavailable",
+            RegistryError::Schema(_) => "schema",
+        }
+    }
+
+    /// The HTTP status a server answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            RegistryError::Unauthenticated(_) => 401,
+            RegistryError::Forbidden(_) => 403,
+            RegistryError::NotFound(_) => 404,
+            RegistryError::Conflict(_) => 409,
+            RegistryError::Invalid(_) => 422,
+            RegistryError::Unavailable { .. } | RegistryError::Schema(_) => 503,
+        }
+    }
+}
+
+impl From<postgres::Error> for RegistryError {
+    fn from(source: postgres::Error) -> Self {
+        RegistryError::Unavailable {
+            source: Box::new(source),
+        }
+    }
+}

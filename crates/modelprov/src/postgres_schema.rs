@@ -1,0 +1,120 @@
+//! What every modelprov component on PostgreSQL shares: connecting (with a bounded wait, and the
+//! server named without credentials) and versioned migrations. Each component (`lineage`, the
+//! team registry) keeps its version in `modelprov_schema` and is migrated forward in one
+//! transaction, under an advisory lock so that servers starting together migrate once; a
+//! database from a newer modelprov is refused, not guessed at.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use postgres::config::Host;
+use postgres::{Client, Config, NoTls};
+
+use crate::error::{Error, Result};
+
+/// Advisory lock key of migrations (`MPRV`, 1).
+const MIGRATION_LOCK: i64 = 0x4d50_5256_0000_0001;
+
+/// How long connecting may take before the server counts as unreachable, unless the URL says.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connects to the database at `url` (`postgres://user@host:port/dbname`, or libpq's key-value
+/// form); also returns the server and database as errors name them, without credentials.
+///
+/// # Errors
+/// [`Error::Usage`] for a URL that cannot be parsed (shown without its password);
+/// [`Error::Database`] when the server cannot be reached or refuses.
+pub fn connect(url: &str) -> Result<(Client, PathBuf)> {
+    let mut config = Config::from_str(url)
+        .map_err(|e| Error::Usage(format!("'{}' is not a PostgreSQL URL: {e}", redacted(url))))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    let location = location(&config);
+    let client = config
+        .connect(NoTls)
+        .map_err(|e| Error::database(&location, "cannot connect to the database", e))?;
+    Ok((client, location))
+}
+
+/// Brings `component`'s tables to version `migrations.len()`: entry N of `migrations` takes
+/// them from version N to N+1.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a database whose version of the component is newer than this
+/// build's; [`Error::Database`] when a statement fails (nothing is changed then).
+pub fn migrate(
+    client: &mut Client,
+    location: &Path,
+    component: &str,
+    migrations: &[&str],
+) -> Result<()> {
+    let db = |e: postgres::Error| Error::database(location, "cannot prepare the schema", e);
+    let known = i32::try_from(migrations.len()).expect("a handful of migrations");
+    let mut transaction = client.transaction().map_err(db)?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(db)?;
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",
+        )
+        .map_err(db)?;
+    let version: i32 = transaction
+        .query_opt(
+            "SELECT version FROM modelprov_schema WHERE component = $1",
+            &[&component],
+        )
+        .map_err(db)?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(db)?
+        .unwrap_or(0);
+    if version > known {
+        return Err(Error::invalid(
+            location,
+            format!(
+                "the database has {component} schema version {version}, newer than this modelprov understands ({known}); upgrade modelprov"
+            ),
+        ));
+    }
+    let pending = usize::try_from(version).map_or(&[][..], |done| &migrations[done..]);
+    for migration in pending {
+        transaction.batch_execute(migration).map_err(db)?;
+    }
+    transaction
+        .execute(
+            "INSERT INTO modelprov_schema (component, version) VALUES ($1, $2) ON CONFLICT (component) DO UPDATE SET version = excluded.version",
+            &[&component, &known],
+        )
+        .map_err(db)?;
+    transaction.commit().map_err(db)
+}
+
+/// `postgres://user@host:port/dbname`, never the password.
+fn location(config: &Config) -> PathBuf {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(name)) => name.clone(),
+        Some(Host::Unix(folder)) => folder.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config
+        .get_user()
+        .map(|u| format!("{u}@"))
+        .unwrap_or_default();
+    let dbname = config.get_dbname().unwrap_or("");
+    PathBuf::from(format!("postgres://{user}{host}:{port}/{dbname}"))
+}
+
+/// A URL as it may be shown: anything between `://` and `@` (user and password) left out.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://...@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ if url.contains("password") => "(a connection string with a password)".into(),
+        _ => url.to_string(),
+    }
+}
