@@ -69,6 +69,8 @@ enum Command {
     /// Trust policies: whom a team trusts to sign which models (docs/trust-policy.md).
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
+    /// Run the team registry's HTTP server on PostgreSQL (docs/registry.md).
+    Serve(commands::serve::ServeArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page, or write one page per command into a folder.
@@ -132,6 +134,7 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> modelprov::Result<Outcome> {
                 .subcommand_matches("policy")
                 .and_then(|m| m.subcommand_matches("new")),
         ),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Completions(args) => commands::completions::run(args),
         Command::Man(args) => commands::man::run(args),
     }

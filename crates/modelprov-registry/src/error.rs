@@ -30,11 +30,18 @@ pub enum RegistryError {
     /// A database whose registry schema is newer than this build's, or otherwise not ours.
     #[error("{0}")]
     Schema(String),
+    /// Every connection stayed busy, or the database did not answer, within the request
+    /// timeout; the request may be retried.
+    #[error("{0}")]
+    Busy(String),
+    /// A fault of the server itself (a bug); nothing was written.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl RegistryError {
     /// A stable name for the kind of error: `unauthenticated`, `forbidden`, `not_found`,
-    /// `conflict`, `invalid`, `unavailable` or `schema`.
+    /// `conflict`, `invalid`, `unavailable` (retry later), `schema` or `internal`.
     pub fn code(&self) -> &'static str {
         match self {
             RegistryError::Unauthenticated(_) => "unauthenticated",
@@ -42,8 +49,9 @@ impl RegistryError {
             RegistryError::NotFound(_) => "not_found",
             RegistryError::Conflict(_) => "conflict",
             RegistryError::Invalid(_) => "invalid",
-            RegistryError::Unavailable { .. } => "unavailable",
+            RegistryError::Unavailable { .. } | RegistryError::Busy(_) => "unavailable",
             RegistryError::Schema(_) => "schema",
+            RegistryError::Internal(_) => "internal",
         }
     }
 
@@ -55,7 +63,10 @@ impl RegistryError {
             RegistryError::NotFound(_) => 404,
             RegistryError::Conflict(_) => 409,
             RegistryError::Invalid(_) => 422,
-            RegistryError::Unavailable { .. } | RegistryError::Schema(_) => 503,
+            RegistryError::Unavailable { .. }
+            | RegistryError::Schema(_)
+            | RegistryError::Busy(_) => 503,
+            RegistryError::Internal(_) => 500,
         }
     }
 }

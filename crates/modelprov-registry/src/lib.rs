@@ -25,13 +25,18 @@
 pub mod access;
 pub mod audit;
 mod error;
+pub mod http;
 pub mod names;
+mod pool;
 mod registry;
 mod schema;
+mod serve;
 pub mod token;
 
 pub use access::{Action, Identity};
 pub use error::RegistryError;
+pub use pool::REQUEST_TIMEOUT;
 pub use registry::{Namespace, Registry, TokenInfo};
 pub use schema::REGISTRY_SCHEMA_VERSION;
+pub use serve::{ServeOptions, serve};
 pub use token::{Role, TokenSecret};

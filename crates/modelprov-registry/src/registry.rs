@@ -73,6 +73,21 @@ impl Registry {
         })
     }
 
+    /// Connects to a database [`Registry::connect`] has prepared, without migrating (what a
+    /// server's pool does for each connection after the first).
+    pub fn open(url: &str) -> Result<Registry, RegistryError> {
+        let (client, location) = modelprov::postgres_schema::connect(url).map_err(library)?;
+        Ok(Registry {
+            client: Mutex::new(client),
+            location,
+        })
+    }
+
+    /// Whether the connection has failed for good (the server went away): a pool drops it.
+    pub fn is_closed(&self) -> bool {
+        self.client().is_closed()
+    }
+
     /// The server and database, without credentials.
     pub fn location(&self) -> &std::path::Path {
         &self.location

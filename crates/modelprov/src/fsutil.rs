@@ -143,13 +143,29 @@ impl PendingFile {
 
     /// Flushes the file to disk and renames it over the destination.
     pub fn commit(self) -> Result<()> {
-        self.temporary
-            .as_file()
-            .sync_all()
-            .map_err(|e| Error::io("write", self.temporary.path().to_path_buf(), e))?;
+        self.sync()?;
         self.temporary
             .persist(&self.destination)
             .map_err(|e| Error::io("replace", &self.destination, e.error))?;
+        Ok(())
+    }
+}
+
+impl PendingFile {
+    fn sync(&self) -> Result<()> {
+        self.temporary
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io("write", self.temporary.path().to_path_buf(), e))
+    }
+
+    /// Flushes the file to disk and moves it to the destination, which must not exist: a file
+    /// that appeared there meanwhile is kept, and this is an error.
+    pub fn commit_new(self) -> Result<()> {
+        self.sync()?;
+        self.temporary
+            .persist_noclobber(&self.destination)
+            .map_err(|e| Error::io("create", &self.destination, e.error))?;
         Ok(())
     }
 }

@@ -7,5 +7,6 @@ pub mod man;
 pub mod policy;
 pub mod sbom;
 pub mod scan;
+pub mod serve;
 pub mod sign;
 pub mod verify;

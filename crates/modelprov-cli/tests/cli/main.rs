@@ -29,6 +29,8 @@ mod interop_raw;
 #[cfg(feature = "interop")]
 mod interop_sbom;
 mod lineage_cli;
+#[cfg(feature = "postgres")]
+mod registry_server;
 mod sbom_cli;
 mod scan_cli;
 #[cfg(feature = "interop")]

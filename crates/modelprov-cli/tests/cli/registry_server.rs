@@ -1,0 +1,421 @@
+//! `modelprov serve` as a team runs it: on its own PostgreSQL database, over HTTP on loopback,
+//! stopped with SIGTERM. The admin token file, the API's answers and errors, its OpenAPI
+//! document, and what a restart keeps.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+// (Shared with the library's tests, whose helpers for damaging a database these do not need.)
+#[path = "../../../modelprov/tests/library/common/test_database.rs"]
+#[allow(dead_code)]
+mod test_database;
+use test_database::TestDatabase;
+
+const POLICY: &str = "version = 1\n\n[[signer]]\nidentity = \"ml@example.com\"\nissuer = \"https://accounts.example.com\"\n";
+
+/// A running server and its address.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database: &TestDatabase, token_file: &Path) -> Server {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(database.url())
+            .arg("--admin-token-file")
+            .arg(token_file)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut base = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(address) = line.strip_prefix("listening on ") {
+                base = Some(address.to_string());
+                break;
+            }
+        }
+        let base = base.expect("the server said where it listens");
+        Server { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGTERM, and the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// The status and JSON body of a request with `token` (if any) and `body` (if any).
+fn call(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    let agent = agent();
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let mut response = match (method, body) {
+        ("GET", _) => {
+            let mut request = agent.get(url);
+            if let Some(auth) = &auth {
+                request = request.header("Authorization", auth);
+            }
+            request.call()
+        }
+        ("DELETE", _) => {
+            let mut request = agent.delete(url);
+            if let Some(auth) = &auth {
+                request = request.header("Authorization", auth);
+            }
+            request.call()
+        }
+        (_, body) => {
+            let mut request = agent.post(url);
+            if let Some(auth) = &auth {
+                request = request.header("Authorization", auth);
+            }
+            request.send_json(body.cloned().unwrap_or(Value::Null))
+        }
+    }
+    .unwrap();
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap();
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"));
+    (status, value)
+}
+
+fn token_file(dir: &Path) -> PathBuf {
+    dir.join("admin.token")
+}
+
+#[test]
+fn a_team_starts_the_server_creates_a_namespace_and_a_token_and_restarts_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let file = token_file(dir.path());
+    let server = Server::start(&database, &file);
+    let admin = std::fs::read_to_string(&file).unwrap();
+    let admin = admin.trim();
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    assert_eq!(
+        call("GET", &server.url("/v1/health"), None, None),
+        (200, json!({"status": "ok"}))
+    );
+    assert_eq!(
+        call("GET", &server.url("/v1/ready"), None, None),
+        (200, json!({"status": "ready"}))
+    );
+
+    let namespaces = server.url("/v1/namespaces");
+    let new = json!({"name": "vision", "policy": POLICY});
+    let (status, body) = call("POST", &namespaces, None, Some(&new));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated"))
+    );
+    let (status, body) = call("POST", &namespaces, Some(admin), Some(&new));
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["name"], "vision");
+    let (status, body) = call("POST", &namespaces, Some(admin), Some(&new));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+
+    let tokens = server.url("/v1/namespaces/vision/tokens");
+    let (status, body) = call(
+        "POST",
+        &tokens,
+        Some(admin),
+        Some(&json!({"role": "publisher", "label": "ci"})),
+    );
+    assert_eq!(status, 201, "{body}");
+    let publisher = body["secret"].as_str().unwrap().to_string();
+    let publisher_id = body["token"]["id"].as_i64().unwrap();
+    // A publisher reads its namespace but may not make tokens; nobody reads it without one.
+    let vision = server.url("/v1/namespaces/vision");
+    assert_eq!(call("GET", &vision, Some(&publisher), None).0, 200);
+    assert_eq!(call("GET", &vision, None, None).0, 401);
+    let (status, body) = call(
+        "POST",
+        &tokens,
+        Some(&publisher),
+        Some(&json!({"role": "admin"})),
+    );
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden"))
+    );
+    // Revoked, it opens nothing.
+    let revoke = server.url(&format!("/v1/tokens/{publisher_id}"));
+    assert_eq!(call("DELETE", &revoke, Some(admin), None).0, 200);
+    let (status, body) = call("GET", &vision, Some(&publisher), None);
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (
+            401,
+            Some(format!("token {publisher_id} was revoked").as_str())
+        )
+    );
+
+    // The audit log over HTTP: every write, in order, canonical bytes included.
+    let (status, body) = call("GET", &server.url("/v1/audit?limit=10"), Some(admin), None);
+    assert_eq!(status, 200);
+    let actions: Vec<&str> = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "token.create",
+            "namespace.create",
+            "token.create",
+            "token.revoke"
+        ]
+    );
+    assert_eq!(body["next"], 4);
+    let (_, page) = call("GET", &server.url("/v1/audit?after=4"), Some(admin), None);
+    assert_eq!(page, json!({"entries": [], "next": null}));
+
+    // SIGTERM: a clean exit.
+    assert!(server.stop().success());
+    // Started again, it reads the same admin token file and changes no byte of it.
+    let before = std::fs::read(&file).unwrap();
+    let server = Server::start(&database, &file);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    let vision = server.url("/v1/namespaces/vision");
+    assert_eq!(call("GET", &vision, Some(admin), None).0, 200);
+    drop(server);
+}
+
+#[test]
+fn errors_are_json_with_stable_codes_and_bodies_are_bounded() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&database, &token_file(dir.path()));
+    let admin = std::fs::read_to_string(token_file(dir.path())).unwrap();
+    let admin = admin.trim();
+    let namespaces = server.url("/v1/namespaces");
+    let cases: Vec<(&str, String, Option<Value>, u16, &str)> = vec![
+        (
+            "GET",
+            server.url("/v1/nothing-here"),
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            server.url("/v1/namespaces/..%2fetc"),
+            None,
+            422,
+            "invalid",
+        ),
+        (
+            "GET",
+            server.url("/v1/namespaces/Robert%27%29%3B%20DROP%20TABLE%20x%3B--"),
+            None,
+            422,
+            "invalid",
+        ),
+        (
+            "GET",
+            server.url(&format!("/v1/namespaces/{}", "n".repeat(10_000))),
+            None,
+            422,
+            "invalid",
+        ),
+        (
+            "GET",
+            server.url("/v1/namespaces/absent"),
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            namespaces.clone(),
+            Some(json!({"name": "x"})),
+            422,
+            "invalid",
+        ),
+        (
+            "POST",
+            namespaces.clone(),
+            Some(json!({"name": "x", "policy": POLICY, "extra": 1})),
+            422,
+            "invalid",
+        ),
+        (
+            "POST",
+            namespaces.clone(),
+            Some(json!({"name": "a\u{0}b", "policy": POLICY})),
+            422,
+            "invalid",
+        ),
+        (
+            "POST",
+            namespaces.clone(),
+            Some(json!({"name": "big", "policy": "#".repeat(300_000)})),
+            413,
+            "too_large",
+        ),
+        (
+            "DELETE",
+            server.url("/v1/tokens/not-a-number"),
+            None,
+            400,
+            "invalid",
+        ),
+        (
+            "DELETE",
+            server.url("/v1/tokens/987654"),
+            None,
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            server.url("/v1/audit?limit=ten"),
+            None,
+            400,
+            "invalid",
+        ),
+    ];
+    for (method, url, body, status, code) in cases {
+        let (got, answer) = call(method, &url, Some(admin), body.as_ref());
+        assert_eq!(
+            (got, answer["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{method} {url:.80}: {answer}"
+        );
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty() && m.len() < 1000)
+        );
+    }
+    // A header that is not a bearer token.
+    let mut response = agent()
+        .get(&server.url("/v1/namespaces/absent"))
+        .header("Authorization", "Basic dXNlcjpwYXNz")
+        .call()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 401);
+    assert!(
+        response
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("Bearer")
+    );
+}
+
+#[test]
+fn the_openapi_document_is_the_repositorys_and_names_every_endpoint() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&database, &token_file(dir.path()));
+    let (status, served) = call("GET", &server.url("/v1/openapi.json"), None, None);
+    assert_eq!(status, 200);
+    let kept: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../modelprov-registry/openapi.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(served, kept);
+    assert_eq!(served["openapi"], "3.1.0");
+    for (path, method) in [
+        ("/v1/health", "get"),
+        ("/v1/ready", "get"),
+        ("/v1/openapi.json", "get"),
+        ("/v1/namespaces", "post"),
+        ("/v1/namespaces/{namespace}", "get"),
+        ("/v1/namespaces/{namespace}/tokens", "post"),
+        ("/v1/tokens/{id}", "delete"),
+        ("/v1/audit", "get"),
+    ] {
+        assert!(served["paths"][path][method].is_object(), "{method} {path}");
+    }
+    assert_eq!(
+        served["paths"].as_object().unwrap().len(),
+        8,
+        "an endpoint the tests do not know"
+    );
+}
+
+#[test]
+fn an_admin_token_file_that_is_not_this_registrys_is_refused_and_kept() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let file = token_file(dir.path());
+    for content in [
+        "not a token\n",
+        "mprv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n",
+    ] {
+        std::fs::write(&file, content).unwrap();
+        let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(database.url())
+            .arg("--admin-token-file")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("admin.token"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), content);
+    }
+    // And a database that is not PostgreSQL is refused before anything is made.
+    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args([
+            "serve",
+            "--database",
+            "sqlite:/tmp/x.sqlite",
+            "--admin-token-file",
+        ])
+        .arg(dir.path().join("never.token"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!dir.path().join("never.token").exists());
+}
