@@ -11,12 +11,13 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use modelprov::attest::{Bundle, parse_oms_statement};
+use modelprov::evidence::Signed;
 use modelprov::keys::{KeyType, PublicKey};
 use modelprov::lineage::parse_lineage_statement;
 use modelprov::signing::{
     TrustedSigner, signature_kind, verify_artifact_bundle, verify_bundle, verify_envelope,
 };
-use modelprov::sigstore::{IdentityMatch, KeylessIdentity, Signed, TrustRoot};
+use modelprov::sigstore::{IdentityMatch, KeylessIdentity, TrustRoot};
 
 fuzz_target!(|data: &[u8]| {
     static KEY: OnceLock<PublicKey> = OnceLock::new();
