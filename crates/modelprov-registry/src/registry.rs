@@ -357,8 +357,8 @@ impl Registry {
         work: impl FnOnce(&mut Transaction<'_>) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
         let mut client = self.client();
-        let mut transaction = client.transaction()?;
-        transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
+        let mut transaction =
+            modelprov::postgres_schema::locked_transaction(&mut client, WRITE_LOCK)?;
         let value = work(&mut transaction)?;
         transaction.commit()?;
         Ok(value)

@@ -38,6 +38,17 @@ pub fn connect(url: &str) -> Result<(Client, PathBuf)> {
     Ok((client, location))
 }
 
+/// A transaction holding the advisory lock `key` until it ends: how every modelprov writer on
+/// PostgreSQL serialises with the others of its kind.
+pub fn locked_transaction(
+    client: &mut Client,
+    key: i64,
+) -> std::result::Result<postgres::Transaction<'_>, postgres::Error> {
+    let mut transaction = client.transaction()?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
+    Ok(transaction)
+}
+
 /// Brings `component`'s tables to version `migrations.len()`: entry N of `migrations` takes
 /// them from version N to N+1.
 ///
@@ -52,10 +63,7 @@ pub fn migrate(
 ) -> Result<()> {
     let db = |e: postgres::Error| Error::database(location, "cannot prepare the schema", e);
     let known = i32::try_from(migrations.len()).expect("a handful of migrations");
-    let mut transaction = client.transaction().map_err(db)?;
-    transaction
-        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .map_err(db)?;
+    let mut transaction = locked_transaction(client, MIGRATION_LOCK).map_err(db)?;
     transaction
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",

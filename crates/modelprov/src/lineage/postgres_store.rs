@@ -16,6 +16,7 @@ use super::stored::{
 };
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
+use crate::postgres_schema::locked_transaction;
 
 /// Schema migrations of the lineage tables; entry N brings them from version N to N+1.
 const MIGRATIONS: &[&str] = &[r"
@@ -154,10 +155,7 @@ impl Store for PostgresStore {
         let location = self.location.clone();
         let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
         let mut client = self.client();
-        let mut transaction = client.transaction().map_err(db)?;
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .map_err(db)?;
+        let mut transaction = locked_transaction(&mut client, WRITE_LOCK).map_err(db)?;
         let mut outcome = InsertOutcome::default();
         for entry in entries {
             let record = &entry.record;
@@ -250,10 +248,7 @@ impl Store for PostgresStore {
         let location = self.location.clone();
         let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
         let mut client = self.client();
-        let mut transaction = client.transaction().map_err(db)?;
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .map_err(db)?;
+        let mut transaction = locked_transaction(&mut client, WRITE_LOCK).map_err(db)?;
         let stored = transaction
             .query_opt(
                 "SELECT name, version, statement, bundle IS NOT NULL FROM lineage_records WHERE digest = $1",
