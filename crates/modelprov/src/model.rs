@@ -258,6 +258,8 @@ pub struct SignRequest<'a> {
     pub card: Option<&'a Path>,
     /// An AI-SBOM (from `sbom generate`) to sign as describing the model; outside the model.
     pub sbom: Option<&'a Path>,
+    /// Also scan the model's files and sign the report as describing the model.
+    pub scan: bool,
 }
 
 impl<'a> SignRequest<'a> {
@@ -269,6 +271,7 @@ impl<'a> SignRequest<'a> {
             signer,
             card: None,
             sbom: None,
+            scan: false,
         }
     }
 }
@@ -283,6 +286,8 @@ pub struct SignedModel {
     pub card_signature: Option<Bundle>,
     /// The SBOM signature, when an SBOM was given.
     pub sbom_signature: Option<Bundle>,
+    /// The scan report's signature, when a scan was asked for, and whether the scan passed.
+    pub scan_signature: Option<(Bundle, bool)>,
     /// What the caller should tell the user (key types model_signing cannot verify, ...).
     pub warnings: Vec<Warning>,
 }
@@ -313,6 +318,10 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
     #[cfg(not(feature = "sbom"))]
     if request.sbom.is_some() {
         return Err(Error::feature_missing("sbom", "signing an SBOM"));
+    }
+    #[cfg(not(feature = "scan"))]
+    if request.scan {
+        return Err(Error::feature_missing("scan", "signing a scan report"));
     }
     #[cfg(feature = "card")]
     let card = match request.card {
@@ -377,11 +386,20 @@ pub fn sign_model(request: &SignRequest<'_>, context: &BuildContext<'_>) -> Resu
     };
     #[cfg(not(feature = "sbom"))]
     let sbom_signature = None;
+    #[cfg(feature = "scan")]
+    let scan_signature = if request.scan {
+        Some(sign_scan_report(model, &built.manifest, signer)?)
+    } else {
+        None
+    };
+    #[cfg(not(feature = "scan"))]
+    let scan_signature = None;
     Ok(SignedModel {
         built,
         signature,
         card_signature,
         sbom_signature,
+        scan_signature,
         warnings,
     })
 }
@@ -453,6 +471,30 @@ fn sign_model_sbom(
     let payload = sbom_statement(&manifest.name, &digest, document)
         .map_err(|problem| Error::invalid(path, problem))?;
     crate::signing::sign_statement(&payload, &signer.key, &signer.certificates)
+}
+
+/// Scans the model's files and signs the report (paths relative to the model) as describing
+/// `manifest`'s model; also says whether the scan passed.
+#[cfg(feature = "scan")]
+fn sign_scan_report(
+    model: &Path,
+    manifest: &Manifest,
+    signer: &ModelSigner,
+) -> Result<(Bundle, bool)> {
+    let mut scans = crate::scan::scan_path(model)?;
+    for scan in &mut scans {
+        if let Ok(relative) = scan.path.strip_prefix(model) {
+            scan.path = if relative.as_os_str().is_empty() {
+                PathBuf::from(model.file_name().unwrap_or_default())
+            } else {
+                relative.to_path_buf()
+            };
+        }
+    }
+    let passed = !scans.iter().any(|s| s.fails);
+    let payload = crate::scan::scan_statement(&manifest.name, &manifest.root_digest(), &scans);
+    let bundle = crate::signing::sign_statement(&payload, &signer.key, &signer.certificates)?;
+    Ok((bundle, passed))
 }
 
 /// Where a card or SBOM signature goes by default beside the model signature `signature`:

@@ -101,28 +101,12 @@ pub fn report_scans(
     quiet: bool,
     path: &std::path::Path,
 ) -> bool {
-    let count = |verdict: Verdict| scans.iter().filter(|s| s.verdict == verdict).count();
-    let (safe, unsafe_, invalid, unscannable) = (
-        count(Verdict::Safe),
-        count(Verdict::Unsafe),
-        count(Verdict::Invalid),
-        count(Verdict::Unscannable),
-    );
     // The library says which verdicts fail (an unreadable model file does).
     let failed = scans.iter().any(|s| s.fails);
-    // Findings a team's policy allowed: never silent, counted beside the verdicts.
-    let allowed = scans
-        .iter()
-        .flat_map(|s| &s.findings)
-        .filter(|f| f.finding.risk == Risk::Allowed)
-        .count();
     if as_json {
-        print_json(&json!({
-            "path": path,
-            "ok": !failed,
-            "summary": {"files": scans.len(), "safe": safe, "unsafe": unsafe_, "invalid": invalid, "unscannable": unscannable, "allowed_by_policy": allowed},
-            "files": scans,
-        }));
+        let mut report = modelprov::scan::report_json(scans);
+        report["path"] = json!(path);
+        print_json(&report);
         return failed;
     }
     for scan in scans {
@@ -164,9 +148,16 @@ pub fn report_scans(
             outln!("  note      {}", shown(note));
         }
     }
+    let report = modelprov::scan::report_json(scans);
+    let summary = &report["summary"];
+    let allowed = summary["allowed_by_policy"].as_u64().unwrap_or_default();
     outln!(
-        "{} files: {safe} safe, {unsafe_} unsafe, {invalid} invalid, {unscannable} unscannable{}{}",
+        "{} files: {} safe, {} unsafe, {} invalid, {} unscannable{}{}",
         scans.len(),
+        summary["safe"],
+        summary["unsafe"],
+        summary["invalid"],
+        summary["unscannable"],
         if allowed > 0 {
             format!(" ({allowed} findings allowed by policy)")
         } else {

@@ -62,6 +62,11 @@ pub struct SignArgs {
     #[arg(long, value_name = "FILE", requires = "sbom")]
     pub sbom_signature: Option<PathBuf>,
 
+    /// Also scan the model's files (as `modelprov scan` does) and write the report, signed as
+    /// describing the model, to this file: what `publish --scan-signature` uploads.
+    #[arg(long, value_name = "FILE", conflicts_with = "raw")]
+    pub scan_signature: Option<PathBuf>,
+
     #[command(flatten)]
     pub passphrase: PassphraseArgs,
 
@@ -118,6 +123,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
     if args.sbom.is_some() {
         own_outputs.push(sbom_output.as_path());
     }
+    own_outputs.extend(args.scan_signature.as_deref());
     let mut inputs = vec![args.key.as_path()];
     inputs.extend(args.card.as_deref());
     inputs.extend(args.sbom.as_deref());
@@ -133,6 +139,7 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
     let request = SignRequest {
         card: args.card.as_deref(),
         sbom: args.sbom.as_deref(),
+        scan: args.scan_signature.is_some(),
         ..SignRequest::new(&args.path, &serialization, &signer)
     };
     let cache = args.cache.open(&mut warnings);
@@ -153,6 +160,13 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
     if let Some(sbom_bundle) = &sbom_bundle {
         write_atomically(&sbom_output, &sbom_bundle.to_json())?;
     }
+    let scan = args
+        .scan_signature
+        .as_deref()
+        .zip(signed.scan_signature.as_ref());
+    if let Some((path, (scan_bundle, _))) = scan {
+        write_atomically(path, &scan_bundle.to_json())?;
+    }
     if args.output_args.json {
         print_json(&serde_json::json!({
             "digest": digest,
@@ -163,6 +177,8 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             "files": built.stats.files,
             "card_signature": card_bundle.as_ref().map(|_| &card_output),
             "sbom_signature": sbom_bundle.as_ref().map(|_| &sbom_output),
+            "scan_signature": scan.map(|(path, _)| path),
+            "scan_passed": scan.map(|(_, (_, passed))| passed),
             "warnings": warnings,
         }));
     } else {
@@ -185,6 +201,17 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
             }
             if sbom_bundle.is_some() {
                 errln!("SBOM signature written to {}", show(&sbom_output));
+            }
+            if let Some((path, (_, passed))) = scan {
+                errln!(
+                    "scan report signature written to {} ({})",
+                    show(path),
+                    if *passed {
+                        "the scan passed"
+                    } else {
+                        "the scan found files NOT SAFE TO LOAD; the signed report says so"
+                    }
+                );
             }
         }
     }

@@ -22,7 +22,7 @@ pub use chain::{ChainLink, ChainReport, LinkProblem, verify_chain};
 pub use exchange::{export_line, read_export};
 pub use graph::{GraphFormat, render_graph};
 #[cfg(feature = "postgres")]
-pub use postgres_store::{POSTGRES_SCHEMA_VERSION, PostgresStore};
+pub use postgres_store::{POSTGRES_SCHEMA_VERSION, PostgresStore, insert_within};
 pub use record::{Dataset, LineageRecord, Parent, Procedure, Relation, split_id};
 pub use recording::{RecordRequest, Recorded, find, now, record_model};
 pub use sign::{SignOutcome, sign_record};

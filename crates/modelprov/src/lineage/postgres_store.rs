@@ -81,6 +81,58 @@ impl PostgresStore {
         &self.location
     }
 
+    /// The connection, for a component that shares it (the team registry keeps its own tables
+    /// in the same database and writes them in the same transactions as records).
+    pub fn connection(&self) -> MutexGuard<'_, Client> {
+        self.client()
+    }
+
+    /// Up to `limit` entries recorded after the entry numbered `after` (0 for the first page),
+    /// oldest first, each with its number: what a server pages [`Store::all`] by.
+    ///
+    /// # Errors
+    /// [`Error::Database`], or [`Error::InvalidInput`] for a damaged row.
+    pub fn page(&self, after: i64, limit: i64) -> Result<Vec<(i64, Entry)>> {
+        let db = self.db();
+        let rows = self
+            .client()
+            .query(
+                &format!("SELECT id, {ENTRY_COLUMNS} FROM lineage_records WHERE id > $1 ORDER BY id LIMIT $2"),
+                &[&after, &limit],
+            )
+            .map_err(&db)?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0).map_err(&db)?;
+                let entry = Row {
+                    digest: row.try_get(1).map_err(&db)?,
+                    name: row.try_get(2).map_err(&db)?,
+                    version: row.try_get(3).map_err(&db)?,
+                    statement: row.try_get(4).map_err(&db)?,
+                    bundle: row.try_get(5).map_err(&db)?,
+                    recorded_at: row.try_get(6).map_err(&db)?,
+                }
+                .into_entry(&self.location)?;
+                Ok((id, entry))
+            })
+            .collect()
+    }
+
+    /// [`Store::put_manifest`] through a shared reference (the connection is behind a lock).
+    ///
+    /// # Errors
+    /// [`Error::Database`].
+    pub fn keep_manifest(&self, digest: &RootDigest, manifest_json: &str) -> Result<()> {
+        let db = self.db();
+        self.client()
+            .execute(
+                "INSERT INTO lineage_manifests (digest, manifest) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET manifest = excluded.manifest",
+                &[&digest.0.as_slice(), &manifest_json],
+            )
+            .map(|_| ())
+            .map_err(&db)
+    }
+
     fn client(&self) -> MutexGuard<'_, Client> {
         // A panic while holding the lock cannot leave a half-done transaction behind (the driver
         // rolls back a transaction that is dropped), so a poisoned lock is still usable.
@@ -148,93 +200,116 @@ impl PostgresStore {
     }
 }
 
+/// [`Store::insert`] inside a transaction the caller holds (and commits): how another
+/// component sharing the database (the team registry) stores records together with its own
+/// rows. Takes the lineage write lock for the rest of the transaction.
+///
+/// # Errors
+/// As [`Store::insert`]; `location` is what errors name.
+pub fn insert_within(
+    transaction: &mut postgres::Transaction<'_>,
+    location: &Path,
+    entries: &[Entry],
+) -> Result<InsertOutcome> {
+    let db = |e: postgres::Error| Error::database(location, "registry database error", e);
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+        .map_err(db)?;
+    let mut outcome = InsertOutcome::default();
+    for entry in entries {
+        let record = &entry.record;
+        let key = record.digest.0.as_slice();
+        let existing = transaction
+            .query_opt(
+                "SELECT name, version, statement, bundle FROM lineage_records WHERE digest = $1",
+                &[&key],
+            )
+            .map_err(db)?
+            .map(|row| -> std::result::Result<_, postgres::Error> {
+                Ok(StoredUnderDigest {
+                    name: row.try_get(0)?,
+                    version: row.try_get(1)?,
+                    statement: row.try_get(2)?,
+                    bundle: row.try_get(3)?,
+                })
+            })
+            .transpose()
+            .map_err(db)?;
+        if let Some(stored) = existing {
+            if let Some(bundle) = against_stored(location, entry, &stored, &mut outcome)? {
+                transaction
+                    .execute(
+                        "UPDATE lineage_records SET bundle = $1 WHERE digest = $2 AND bundle IS NULL",
+                        &[&bundle, &key],
+                    )
+                    .map_err(db)?;
+            }
+            continue;
+        }
+        let other = transaction
+            .query_opt(
+                "SELECT digest FROM lineage_records WHERE name = $1 AND version = $2",
+                &[&record.name, &record.version],
+            )
+            .map_err(db)?;
+        if let Some(other) = other {
+            let other: Vec<u8> = other.try_get(0).map_err(db)?;
+            return Err(id_taken(location, record, &other));
+        }
+        // A cycle needs an edge into this digest already: only then walk the parents' ancestry.
+        let has_children: bool = transaction
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM lineage_edges WHERE parent = $1)",
+                &[&key],
+            )
+            .and_then(|row| row.try_get(0))
+            .map_err(db)?;
+        if has_children {
+            for parent in &record.parents {
+                let closes_cycle: bool = transaction
+                    .query_one(
+                        "WITH RECURSIVE reach(d) AS (SELECT $1::bytea UNION SELECT e.parent FROM lineage_edges e JOIN reach r ON e.child = r.d) SELECT EXISTS (SELECT 1 FROM reach WHERE d = $2)",
+                        &[&parent.digest.0.as_slice(), &key],
+                    )
+                    .and_then(|row| row.try_get(0))
+                    .map_err(db)?;
+                if closes_cycle {
+                    return Err(cycle(location, record, &parent.digest));
+                }
+            }
+        }
+        transaction
+            .execute(
+                "INSERT INTO lineage_records (digest, name, version, created, recorded_at, statement, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&key, &record.name, &record.version, &record.created, &entry.recorded_at, &entry.statement, &entry.bundle],
+            )
+            .map_err(db)?;
+        for parent in &record.parents {
+            transaction
+                .execute(
+                    "INSERT INTO lineage_edges (child, parent, relation) VALUES ($1, $2, $3)",
+                    &[&key, &parent.digest.0.as_slice(), &parent.relation.as_str()],
+                )
+                .map_err(db)?;
+        }
+        outcome.added += 1;
+    }
+    Ok(outcome)
+}
+
 const ENTRY_COLUMNS: &str = "digest, name, version, statement, bundle, recorded_at";
 
 impl Store for PostgresStore {
+    fn location(&self) -> &Path {
+        &self.location
+    }
+
     fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome> {
         let location = self.location.clone();
         let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
         let mut client = self.client();
-        let mut transaction = locked_transaction(&mut client, WRITE_LOCK).map_err(db)?;
-        let mut outcome = InsertOutcome::default();
-        for entry in entries {
-            let record = &entry.record;
-            let key = record.digest.0.as_slice();
-            let existing = transaction
-                .query_opt(
-                    "SELECT name, version, statement, bundle FROM lineage_records WHERE digest = $1",
-                    &[&key],
-                )
-                .map_err(db)?
-                .map(|row| -> std::result::Result<_, postgres::Error> {
-                    Ok(StoredUnderDigest {
-                        name: row.try_get(0)?,
-                        version: row.try_get(1)?,
-                        statement: row.try_get(2)?,
-                        bundle: row.try_get(3)?,
-                    })
-                })
-                .transpose()
-                .map_err(db)?;
-            if let Some(stored) = existing {
-                if let Some(bundle) = against_stored(&location, entry, &stored, &mut outcome)? {
-                    transaction
-                        .execute(
-                            "UPDATE lineage_records SET bundle = $1 WHERE digest = $2 AND bundle IS NULL",
-                            &[&bundle, &key],
-                        )
-                        .map_err(db)?;
-                }
-                continue;
-            }
-            let other = transaction
-                .query_opt(
-                    "SELECT digest FROM lineage_records WHERE name = $1 AND version = $2",
-                    &[&record.name, &record.version],
-                )
-                .map_err(db)?;
-            if let Some(other) = other {
-                let other: Vec<u8> = other.try_get(0).map_err(db)?;
-                return Err(id_taken(&location, record, &other));
-            }
-            // A cycle needs an edge into this digest already: only then walk the parents' ancestry.
-            let has_children: bool = transaction
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM lineage_edges WHERE parent = $1)",
-                    &[&key],
-                )
-                .and_then(|row| row.try_get(0))
-                .map_err(db)?;
-            if has_children {
-                for parent in &record.parents {
-                    let closes_cycle: bool = transaction
-                        .query_one(
-                            "WITH RECURSIVE reach(d) AS (SELECT $1::bytea UNION SELECT e.parent FROM lineage_edges e JOIN reach r ON e.child = r.d) SELECT EXISTS (SELECT 1 FROM reach WHERE d = $2)",
-                            &[&parent.digest.0.as_slice(), &key],
-                        )
-                        .and_then(|row| row.try_get(0))
-                        .map_err(db)?;
-                    if closes_cycle {
-                        return Err(cycle(&location, record, &parent.digest));
-                    }
-                }
-            }
-            transaction
-                .execute(
-                    "INSERT INTO lineage_records (digest, name, version, created, recorded_at, statement, bundle) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[&key, &record.name, &record.version, &record.created, &entry.recorded_at, &entry.statement, &entry.bundle],
-                )
-                .map_err(db)?;
-            for parent in &record.parents {
-                transaction
-                    .execute(
-                        "INSERT INTO lineage_edges (child, parent, relation) VALUES ($1, $2, $3)",
-                        &[&key, &parent.digest.0.as_slice(), &parent.relation.as_str()],
-                    )
-                    .map_err(db)?;
-            }
-            outcome.added += 1;
-        }
+        let mut transaction = client.transaction().map_err(db)?;
+        let outcome = insert_within(&mut transaction, &location, entries)?;
         transaction.commit().map_err(db)?;
         Ok(outcome)
     }
@@ -328,13 +403,6 @@ impl Store for PostgresStore {
     }
 
     fn put_manifest(&mut self, digest: &RootDigest, manifest_json: &str) -> Result<()> {
-        let db = self.db();
-        self.client()
-            .execute(
-                "INSERT INTO lineage_manifests (digest, manifest) VALUES ($1, $2) ON CONFLICT (digest) DO UPDATE SET manifest = excluded.manifest",
-                &[&digest.0.as_slice(), &manifest_json],
-            )
-            .map(|_| ())
-            .map_err(&db)
+        self.keep_manifest(digest, manifest_json)
     }
 }

@@ -407,6 +407,10 @@ fn database_error(path: &Path, error: rusqlite::Error) -> Error {
 }
 
 impl Store for SqliteStore {
+    fn location(&self) -> &Path {
+        self.path()
+    }
+
     fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome> {
         let path = self.path.clone();
         let db = |e: rusqlite::Error| database_error(&path, e);

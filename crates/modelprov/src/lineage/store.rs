@@ -91,6 +91,10 @@ pub struct Edge {
 /// A lineage registry backend: the stored Statement bytes are the source of truth, and each write
 /// is one transaction that stores everything or nothing.
 pub trait Store {
+    /// Where the registry is (its file, or its server without credentials): what messages
+    /// name.
+    fn location(&self) -> &std::path::Path;
+
     /// Stores new entries in one transaction. Refused, with nothing stored: a digest already held
     /// by another name@version, a name@version already held by another digest, or an edge that
     /// would close a cycle. An entry whose Statement is the stored one changes nothing, except

@@ -16,6 +16,7 @@ mod onnx;
 pub mod pickle;
 mod policy;
 mod pyliteral;
+mod report;
 pub mod sarif;
 mod torchscript;
 
@@ -27,6 +28,7 @@ use file_bytes::FileBytes;
 pub use format::{Format, detect, detect_file};
 use pickle::{Finding, PickleReport, Risk, scan_pickles_with};
 pub use policy::{Policy, RefusedName};
+pub use report::{SCAN_REPORT_PREDICATE_TYPE, report_json, scan_statement};
 
 /// How a scanned file is judged, from best to worst: a file parsing as several formats gets the
 /// worst.
