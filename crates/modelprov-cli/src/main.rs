@@ -71,6 +71,17 @@ enum Command {
     Policy(commands::policy::PolicyCommand),
     /// Run the team registry's HTTP server on PostgreSQL (docs/registry.md).
     Serve(commands::serve::ServeArgs),
+    /// Publish a model version to a registry server with its signed statements (signature,
+    /// card, SBOMs, scan report), all or nothing.
+    Publish(commands::registry::PublishArgs),
+    /// Yank a published version on a registry server, with a reason (it is never deleted).
+    Yank(commands::registry::YankArgs),
+    /// Registry server namespaces (the server's admin).
+    #[command(subcommand)]
+    Namespace(commands::registry::NamespaceCommand),
+    /// Registry server tokens.
+    #[command(subcommand)]
+    Token(commands::registry::TokenCommand),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page, or write one page per command into a folder.
@@ -135,6 +146,10 @@ fn run(cli: Cli, matches: &clap::ArgMatches) -> modelprov::Result<Outcome> {
                 .and_then(|m| m.subcommand_matches("new")),
         ),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Publish(args) => commands::registry::run_publish(args),
+        Command::Yank(args) => commands::registry::run_yank(args),
+        Command::Namespace(command) => commands::registry::run_namespace(command),
+        Command::Token(command) => commands::registry::run_token(command),
         Command::Completions(args) => commands::completions::run(args),
         Command::Man(args) => commands::man::run(args),
     }

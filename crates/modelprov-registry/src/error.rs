@@ -17,6 +17,10 @@ pub enum RegistryError {
     /// It exists already, or is held by something else.
     #[error("{0}")]
     Conflict(String),
+    /// A statement's signature does not verify under the namespace's trust policy, or it is
+    /// not about what it was published as: refused, never stored.
+    #[error("{0}")]
+    NotTrusted(String),
     /// The request is malformed: a bad name, role or policy.
     #[error("{0}")]
     Invalid(String),
@@ -41,13 +45,14 @@ pub enum RegistryError {
 
 impl RegistryError {
     /// A stable name for the kind of error: `unauthenticated`, `forbidden`, `not_found`,
-    /// `conflict`, `invalid`, `unavailable` (retry later), `schema` or `internal`.
+    /// `conflict`, `not_trusted`, `invalid`, `unavailable` (retry later), `schema` or `internal`.
     pub fn code(&self) -> &'static str {
         match self {
             RegistryError::Unauthenticated(_) => "unauthenticated",
             RegistryError::Forbidden(_) => "forbidden",
             RegistryError::NotFound(_) => "not_found",
             RegistryError::Conflict(_) => "conflict",
+            RegistryError::NotTrusted(_) => "not_trusted",
             RegistryError::Invalid(_) => "invalid",
             RegistryError::Unavailable { .. } | RegistryError::Busy(_) => "unavailable",
             RegistryError::Schema(_) => "schema",
@@ -62,7 +67,7 @@ impl RegistryError {
             RegistryError::Forbidden(_) => 403,
             RegistryError::NotFound(_) => 404,
             RegistryError::Conflict(_) => 409,
-            RegistryError::Invalid(_) => 422,
+            RegistryError::Invalid(_) | RegistryError::NotTrusted(_) => 422,
             RegistryError::Unavailable { .. }
             | RegistryError::Schema(_)
             | RegistryError::Busy(_) => 503,

@@ -17,13 +17,21 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
 
+use modelprov::digest::RootDigest;
+use modelprov::lineage::Entry;
+
 use crate::error::RegistryError;
 use crate::pool::Pool;
+use crate::publish::Publication;
 use crate::registry::Registry;
 use crate::token::Role;
 
-/// The largest request body: a namespace's trust policy and its JSON around it.
+/// The largest request body but a publication's: a namespace's trust policy and its JSON
+/// around it.
 pub const MAX_BODY_BYTES: usize = 256 << 10;
+/// The largest publication (or manifest) body: signed statements of a model of many files, a
+/// large SBOM.
+pub const MAX_PUBLISH_BYTES: usize = 32 << 20;
 
 /// The OpenAPI document of this API, as kept in the repository.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -39,6 +47,22 @@ pub fn router(pool: Arc<Pool>) -> Router {
         .route("/v1/namespaces/{namespace}/tokens", post(create_token))
         .route("/v1/tokens/{id}", delete(revoke_token))
         .route("/v1/audit", get(audit))
+        .route(
+            "/v1/publish",
+            post(publish).layer(DefaultBodyLimit::max(MAX_PUBLISH_BYTES)),
+        )
+        .route("/v1/yank", post(yank))
+        .route("/v1/models", get(models))
+        .route("/v1/digests/{digest}", get(digest))
+        .route("/v1/statements/{id}", get(statement))
+        .route("/v1/lineage/records", get(lineage_records))
+        .route("/v1/lineage/graph", get(lineage_graph))
+        .route(
+            "/v1/lineage/manifests/{digest}",
+            get(manifest)
+                .put(put_manifest)
+                .layer(DefaultBodyLimit::max(MAX_PUBLISH_BYTES)),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(pool)
@@ -270,4 +294,284 @@ async fn audit(
         })
         .collect();
     Ok(Json(json!({"entries": entries, "next": next})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishBody {
+    publications: Vec<PublicationBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicationBody {
+    name: String,
+    version: String,
+    /// Sigstore bundles, each as its JSON text.
+    statements: Vec<String>,
+}
+
+/// Publishes versions with their signed statements, all or nothing.
+async fn publish(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    body: Result<Json<PublishBody>, JsonRejection>,
+) -> Answer<(StatusCode, Json<serde_json::Value>)> {
+    let token = bearer(&headers)?;
+    let Json(body) = body?;
+    let publications: Vec<Publication> = body
+        .publications
+        .into_iter()
+        .map(|p| Publication {
+            name: p.name,
+            version: p.version,
+            bundles: p.statements,
+        })
+        .collect();
+    let published = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.publish(who.as_ref(), &publications)
+        })
+        .await?;
+    let status = if published.iter().any(|p| p.new_version || p.added > 0) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"published": published}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YankBody {
+    name: String,
+    version: String,
+    reason: String,
+}
+
+async fn yank(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    body: Result<Json<YankBody>, JsonRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Json(body) = body?;
+    let yank = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.yank(who.as_ref(), &body.name, &body.version, &body.reason)
+        })
+        .await?;
+    Ok(Json(json!(yank)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelQuery {
+    name: String,
+}
+
+async fn models(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    query: Result<Query<ModelQuery>, QueryRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Query(query) = query?;
+    let versions = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.model_versions(who.as_ref(), &query.name)
+        })
+        .await?;
+    Ok(Json(json!({"versions": versions})))
+}
+
+fn parse_digest(text: &str) -> Answer<RootDigest> {
+    text.parse().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!(
+                "'{}' is not a model digest (sha256:<64 hex>): {e}",
+                text.escape_debug()
+            ),
+        )
+    })
+}
+
+/// What the registry knows about a model digest.
+async fn digest(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    digest: Result<Path<String>, PathRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Path(digest) = digest?;
+    let digest = parse_digest(&digest)?;
+    let about = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.about(who.as_ref(), &digest)
+        })
+        .await?;
+    Ok(Json(about))
+}
+
+async fn statement(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    id: Result<Path<i64>, PathRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Path(id) = id?;
+    let statement = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.statement(who.as_ref(), id)
+        })
+        .await?;
+    Ok(Json(statement))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordsQuery {
+    digest: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+}
+
+/// An entry as the API carries it: the exact Statement and bundle bytes, base64.
+fn entry_json(entry: &Entry) -> serde_json::Value {
+    json!({
+        "statement": STANDARD.encode(&entry.statement),
+        "bundle": entry.bundle.as_ref().map(|b| STANDARD.encode(b)),
+        "recorded_at": entry.recorded_at,
+    })
+}
+
+/// Lineage records: of a digest, of `name@version`, every version of `name`, or a page of all.
+async fn lineage_records(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    query: Result<Query<RecordsQuery>, QueryRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Query(query) = query?;
+    let digest = query.digest.as_deref().map(parse_digest).transpose()?;
+    let (entries, next) = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            let who = who.as_ref();
+            Ok(match (digest, query.name, query.version) {
+                (Some(digest), None, None) => (
+                    registry
+                        .lineage_by_digest(who, &digest)?
+                        .into_iter()
+                        .collect(),
+                    None,
+                ),
+                (None, Some(name), Some(version)) => (
+                    registry
+                        .lineage_by_id(who, &name, &version)?
+                        .into_iter()
+                        .collect(),
+                    None,
+                ),
+                (None, Some(name), None) => (registry.lineage_versions(who, &name)?, None),
+                (None, None, None) => {
+                    registry.lineage_page(who, query.after, query.limit.unwrap_or(100))?
+                }
+                _ => {
+                    return Err(RegistryError::Invalid(
+                        "ask for a digest, a name (with or without a version), or neither".into(),
+                    ));
+                }
+            })
+        })
+        .await?;
+    let entries: Vec<_> = entries.iter().map(entry_json).collect();
+    Ok(Json(json!({"entries": entries, "next": next})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GraphQuery {
+    digest: String,
+    direction: String,
+}
+
+/// A model's ancestors or descendants, with the edges between them.
+async fn lineage_graph(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    query: Result<Query<GraphQuery>, QueryRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Query(query) = query?;
+    let digest = parse_digest(&query.digest)?;
+    let ancestors = match query.direction.as_str() {
+        "ancestors" => true,
+        "descendants" => false,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "direction is 'ancestors' or 'descendants'",
+            ));
+        }
+    };
+    let graph = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.lineage_graph(who.as_ref(), &digest, ancestors)
+        })
+        .await?;
+    Ok(Json(json!(graph)))
+}
+
+async fn manifest(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    digest: Result<Path<String>, PathRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Path(digest) = digest?;
+    let digest = parse_digest(&digest)?;
+    let manifest = pool
+        .run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            registry.manifest(who.as_ref(), &digest)
+        })
+        .await?;
+    Ok(Json(json!({"manifest": manifest})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestBody {
+    manifest: String,
+}
+
+async fn put_manifest(
+    State(pool): State<Arc<Pool>>,
+    headers: HeaderMap,
+    digest: Result<Path<String>, PathRejection>,
+    body: Result<Json<ManifestBody>, JsonRejection>,
+) -> Answer<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let Path(digest) = digest?;
+    let digest = parse_digest(&digest)?;
+    let Json(body) = body?;
+    pool.run(move |registry| {
+        let who = registry.authenticate(token.as_deref())?;
+        registry.put_manifest(who.as_ref(), &digest, &body.manifest)
+    })
+    .await?;
+    Ok(Json(json!({"kept": true})))
 }

@@ -24,18 +24,24 @@
 
 pub mod access;
 pub mod audit;
+pub mod client;
 mod error;
 pub mod http;
+mod lookup;
 pub mod names;
 mod pool;
+mod publish;
 mod registry;
 mod schema;
 mod serve;
+pub mod statements;
 pub mod token;
 
 pub use access::{Action, Identity};
 pub use error::RegistryError;
+pub use lookup::{MAX_RECORD_PAGE, VersionInfo};
 pub use pool::REQUEST_TIMEOUT;
+pub use publish::{MAX_PUBLICATIONS, MAX_STATEMENTS, Publication, Published, Yank};
 pub use registry::{Namespace, Registry, TokenInfo};
 pub use schema::REGISTRY_SCHEMA_VERSION;
 pub use serve::{ServeOptions, serve};

@@ -3,9 +3,9 @@
 //! appends its audit entry in that same transaction: an accepted write and its entry are stored
 //! together or not at all.
 
-use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
+use modelprov::lineage::PostgresStore;
 use modelprov::trust_policy::TrustPolicy;
 use postgres::{Client, Transaction};
 use serde::Serialize;
@@ -55,32 +55,32 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
-/// A connection to the registry's database.
+/// A connection to the registry's database: the registry's tables and the lineage records
+/// ([`PostgresStore`]) on one connection, so a write of both is one transaction.
 pub struct Registry {
-    client: Mutex<Client>,
-    location: PathBuf,
+    pub(crate) store: PostgresStore,
 }
 
 impl Registry {
-    /// Connects to the database at `url`, creating or migrating the registry's tables.
+    /// Connects to the database at `url`, creating or migrating the registry's and the lineage
+    /// tables.
     pub fn connect(url: &str) -> Result<Registry, RegistryError> {
-        let (mut client, location) = modelprov::postgres_schema::connect(url).map_err(library)?;
-        modelprov::postgres_schema::migrate(&mut client, &location, "registry", MIGRATIONS)
-            .map_err(library)?;
-        Ok(Registry {
-            client: Mutex::new(client),
-            location,
-        })
+        let store = PostgresStore::connect(url).map_err(library)?;
+        let location = store.location().to_path_buf();
+        modelprov::postgres_schema::migrate(
+            &mut store.connection(),
+            &location,
+            "registry",
+            MIGRATIONS,
+        )
+        .map_err(library)?;
+        Ok(Registry { store })
     }
 
-    /// Connects to a database [`Registry::connect`] has prepared, without migrating (what a
-    /// server's pool does for each connection after the first).
+    /// Connects to a database [`Registry::connect`] has prepared (what a server's pool does for
+    /// each connection after the first; checking the schema versions is cheap).
     pub fn open(url: &str) -> Result<Registry, RegistryError> {
-        let (client, location) = modelprov::postgres_schema::connect(url).map_err(library)?;
-        Ok(Registry {
-            client: Mutex::new(client),
-            location,
-        })
+        Registry::connect(url)
     }
 
     /// Whether the connection has failed for good (the server went away): a pool drops it.
@@ -90,14 +90,11 @@ impl Registry {
 
     /// The server and database, without credentials.
     pub fn location(&self) -> &std::path::Path {
-        &self.location
+        self.store.location()
     }
 
-    fn client(&self) -> MutexGuard<'_, Client> {
-        // A transaction dropped by a panic is rolled back by the driver: the connection is sound.
-        self.client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub(crate) fn client(&self) -> MutexGuard<'_, Client> {
+        self.store.connection()
     }
 
     /// Whether the database answers (for a readiness check).
@@ -201,7 +198,7 @@ impl Registry {
     }
 
     /// The namespace `name`, whoever asks (callers authorise).
-    fn find_namespace(&self, name: &str) -> Result<Namespace, RegistryError> {
+    pub(crate) fn find_namespace(&self, name: &str) -> Result<Namespace, RegistryError> {
         check_namespace(name)?;
         let row = self.client().query_opt(
             "SELECT policy, anonymous_read, created_at FROM registry_namespaces WHERE name = $1",
@@ -352,7 +349,7 @@ impl Registry {
     }
 
     /// Runs `work` in one transaction under the write lock, committing when it succeeds.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         work: impl FnOnce(&mut Transaction<'_>) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
@@ -367,7 +364,7 @@ impl Registry {
 
 /// Appends the audit entry of a write, in the write's transaction (under the write lock, so
 /// the next sequence number is this one's).
-fn append(
+pub(crate) fn append(
     transaction: &mut Transaction<'_>,
     who: Option<&Identity>,
     namespace: Option<&str>,

@@ -1,11 +1,13 @@
 //! The registry's tables. What must never happen is refused by the database itself, whatever
 //! code connects: an audit entry is never updated, deleted or truncated, its sequence has no
-//! gaps, a token's secret hash and role never change, and a revoked token stays revoked.
+//! gaps, a token's secret hash and role never change, and a revoked token stays revoked; a
+//! version's digest, a yank and a published statement are never changed or removed.
 //! (A superuser or the tables' owner can still drop a trigger; run the server as a role that
 //! does not own them for that guarantee too: docs/registry.md.)
 
 /// Schema migrations of the registry component; entry N brings it from version N to N+1.
-pub(crate) const MIGRATIONS: &[&str] = &[r"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE registry_namespaces (
     name           TEXT PRIMARY KEY
                    CHECK (name ~ '^[a-z0-9][a-z0-9._-]{0,63}$' AND position('..' IN name) = 0),
@@ -70,7 +72,67 @@ BEGIN
 END $$;
 CREATE TRIGGER registry_audit_gapless BEFORE INSERT ON registry_audit
     FOR EACH ROW EXECUTE FUNCTION registry_audit_next_in_sequence();
-"];
+",
+    r"
+CREATE FUNCTION registry_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are never changed or removed: % is refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE TABLE registry_versions (
+    name         TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    namespace    TEXT NOT NULL REFERENCES registry_namespaces (name),
+    digest       BYTEA NOT NULL CHECK (octet_length(digest) = 32),
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (name, version),
+    CHECK (left(name, length(namespace) + 1) = namespace || '/')
+);
+CREATE INDEX registry_versions_by_digest ON registry_versions (digest);
+
+CREATE TABLE registry_yanks (
+    name      TEXT NOT NULL,
+    version   TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    token_id  BIGINT REFERENCES registry_tokens (id),
+    PRIMARY KEY (name, version),
+    FOREIGN KEY (name, version) REFERENCES registry_versions (name, version)
+);
+
+CREATE TABLE registry_statements (
+    id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name           TEXT NOT NULL,
+    version        TEXT NOT NULL,
+    digest         BYTEA NOT NULL CHECK (octet_length(digest) = 32),
+    kind           TEXT NOT NULL CHECK (kind IN ('signature', 'card', 'sbom', 'scan', 'lineage')),
+    predicate_type TEXT NOT NULL,
+    signer         TEXT NOT NULL,
+    summary        TEXT NOT NULL,
+    bundle         BYTEA NOT NULL,
+    bundle_sha256  BYTEA NOT NULL CHECK (octet_length(bundle_sha256) = 32),
+    published_at   TEXT NOT NULL,
+    token_id       BIGINT REFERENCES registry_tokens (id),
+    UNIQUE (name, version, bundle_sha256),
+    FOREIGN KEY (name, version) REFERENCES registry_versions (name, version)
+);
+CREATE INDEX registry_statements_by_digest ON registry_statements (digest);
+
+CREATE TRIGGER registry_versions_immutable BEFORE UPDATE OR DELETE ON registry_versions
+    FOR EACH ROW EXECUTE FUNCTION registry_immutable();
+CREATE TRIGGER registry_versions_no_truncate BEFORE TRUNCATE ON registry_versions
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_immutable();
+CREATE TRIGGER registry_yanks_immutable BEFORE UPDATE OR DELETE ON registry_yanks
+    FOR EACH ROW EXECUTE FUNCTION registry_immutable();
+CREATE TRIGGER registry_yanks_no_truncate BEFORE TRUNCATE ON registry_yanks
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_immutable();
+CREATE TRIGGER registry_statements_immutable BEFORE UPDATE OR DELETE ON registry_statements
+    FOR EACH ROW EXECUTE FUNCTION registry_immutable();
+CREATE TRIGGER registry_statements_no_truncate BEFORE TRUNCATE ON registry_statements
+    FOR EACH STATEMENT EXECUTE FUNCTION registry_immutable();
+",
+];
 
 /// The registry schema version this build writes: older databases are migrated forward, newer
 /// ones refused.

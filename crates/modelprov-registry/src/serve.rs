@@ -103,12 +103,10 @@ fn admin_token(registry: &Registry, file: &Path) -> Result<bool, RegistryError> 
             Ok(false)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut pending = modelprov::fsutil::stage(file, 0o600)
+            let pending = crate::token::stage_secret_file(file)
                 .map_err(|e| RegistryError::Invalid(e.to_string()))?;
             let secret: TokenSecret = registry.create_admin_token("created by modelprov serve")?;
-            pending
-                .write_all(format!("{}\n", secret.expose()).as_bytes())
-                .and_then(|()| pending.commit_new())
+            crate::token::write_secret_file(pending, secret.expose())
                 .map_err(|e| RegistryError::Invalid(e.to_string()))?;
             Ok(true)
         }

@@ -114,6 +114,37 @@ impl std::fmt::Display for Role {
     }
 }
 
+/// Writes a token's secret to `file` (mode 0600, with a newline), never over an existing file:
+/// how the server keeps its admin token and a client keeps a token it created. `pending` is
+/// the staged file from [`stage_secret_file`], made before the token so that a path that cannot
+/// be written fails before anything is created.
+///
+/// # Errors
+/// The library's error naming the file (it exists already, or cannot be written).
+pub fn write_secret_file(
+    mut pending: modelprov::fsutil::PendingFile,
+    secret: &str,
+) -> modelprov::Result<()> {
+    pending.write_all(format!("{secret}\n").as_bytes())?;
+    pending.commit_new()
+}
+
+/// Stages `file` for [`write_secret_file`]: refused when it exists already.
+///
+/// # Errors
+/// The library's error naming the file.
+pub fn stage_secret_file(
+    file: &std::path::Path,
+) -> modelprov::Result<modelprov::fsutil::PendingFile> {
+    if std::fs::symlink_metadata(file).is_ok() {
+        return Err(modelprov::Error::Usage(format!(
+            "{} exists already; a token file is never overwritten (choose another path)",
+            file.display()
+        )));
+    }
+    modelprov::fsutil::stage(file, 0o600)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod keygen;
 pub mod lineage;
 pub mod man;
 pub mod policy;
+pub mod registry;
 pub mod sbom;
 pub mod scan;
 pub mod serve;

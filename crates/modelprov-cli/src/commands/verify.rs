@@ -8,7 +8,6 @@ use modelprov::attest::MAX_BUNDLE_BYTES;
 use modelprov::evidence::{Evidence, Signed};
 use modelprov::fsutil::read_capped;
 use modelprov::keys::PublicKey;
-use modelprov::lineage::Store as _;
 use modelprov::manifest::{parse_manifest, read_manifest};
 use modelprov::model::{Attachment, SignatureCheck, signed_expectation};
 use modelprov::scan::FileScan;
@@ -431,14 +430,14 @@ fn registry_expectation(
     id: &str,
 ) -> Result<(Expectation, String, Vec<modelprov::Warning>)> {
     let store = args.registry.open_read_only()?;
-    let entry = find(&store, id, store.path())?;
+    let entry = find(&*store, id, store.location())?;
     let source = format!(
         "{} in the lineage registry {}",
         entry.record.id(),
-        store.path().display()
+        store.location().display()
     );
     if let Some(json) = store.manifest(&entry.record.digest)? {
-        let manifest = parse_manifest(&json, store.path())?;
+        let manifest = parse_manifest(&json, store.location())?;
         return Ok((Expectation::Manifest(manifest), source, Vec::new()));
     }
     let (serialization, warnings) = SerializationArgs::default().resolve(&args.path, &[])?;

@@ -30,7 +30,13 @@ mod interop_raw;
 mod interop_sbom;
 mod lineage_cli;
 #[cfg(feature = "postgres")]
+mod registry_faults;
+#[cfg(feature = "postgres")]
+mod registry_publish;
+#[cfg(feature = "postgres")]
 mod registry_server;
+#[cfg(feature = "postgres")]
+mod registry_support;
 mod sbom_cli;
 mod scan_cli;
 #[cfg(feature = "interop")]

@@ -2,120 +2,12 @@
 //! stopped with SIGTERM. The admin token file, the API's answers and errors, its OpenAPI
 //! document, and what a restart keeps.
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-// (Shared with the library's tests, whose helpers for damaging a database these do not need.)
-#[path = "../../../modelprov/tests/library/common/test_database.rs"]
-#[allow(dead_code)]
-mod test_database;
-use test_database::TestDatabase;
-
-const POLICY: &str = "version = 1\n\n[[signer]]\nidentity = \"ml@example.com\"\nissuer = \"https://accounts.example.com\"\n";
-
-/// A running server and its address.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(database: &TestDatabase, token_file: &Path) -> Server {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
-            .arg(database.url())
-            .arg("--admin-token-file")
-            .arg(token_file)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut base = None;
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(address) = line.strip_prefix("listening on ") {
-                base = Some(address.to_string());
-                break;
-            }
-        }
-        let base = base.expect("the server said where it listens");
-        Server { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGTERM, and the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-/// The status and JSON body of a request with `token` (if any) and `body` (if any).
-fn call(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
-    let agent = agent();
-    let auth = token.map(|t| format!("Bearer {t}"));
-    let mut response = match (method, body) {
-        ("GET", _) => {
-            let mut request = agent.get(url);
-            if let Some(auth) = &auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
-        }
-        ("DELETE", _) => {
-            let mut request = agent.delete(url);
-            if let Some(auth) = &auth {
-                request = request.header("Authorization", auth);
-            }
-            request.call()
-        }
-        (_, body) => {
-            let mut request = agent.post(url);
-            if let Some(auth) = &auth {
-                request = request.header("Authorization", auth);
-            }
-            request.send_json(body.cloned().unwrap_or(Value::Null))
-        }
-    }
-    .unwrap();
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().unwrap();
-    let value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"));
-    (status, value)
-}
-
-fn token_file(dir: &Path) -> PathBuf {
-    dir.join("admin.token")
-}
+use super::registry_support::{POLICY, Server, TestDatabase, agent, call, token_file};
 
 #[test]
 fn a_team_starts_the_server_creates_a_namespace_and_a_token_and_restarts_it() {

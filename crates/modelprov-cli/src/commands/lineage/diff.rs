@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use clap::Args;
 use modelprov::Result;
-use modelprov::lineage::{Entry, Store};
+use modelprov::lineage::Entry;
 use modelprov::manifest::{ManifestDiff, diff_manifests, parse_manifest};
 use serde::Serialize;
 use serde_json::Value;
@@ -54,15 +54,15 @@ struct FieldChange {
 
 pub fn run(args: DiffArgs) -> Result<Outcome> {
     let store = args.registry.open_read_only()?;
-    let a = find(&store, &args.from, store.path())?;
-    let b = find(&store, &args.to, store.path())?;
+    let a = find(&*store, &args.from, store.location())?;
+    let b = find(&*store, &args.to, store.location())?;
     let files = match (
         store.manifest(&a.record.digest)?,
         store.manifest(&b.record.digest)?,
     ) {
         (Some(from), Some(to)) => Some(diff_manifests(
-            &parse_manifest(&from, store.path())?,
-            &parse_manifest(&to, store.path())?,
+            &parse_manifest(&from, store.location())?,
+            &parse_manifest(&to, store.location())?,
         )),
         _ => None,
     };

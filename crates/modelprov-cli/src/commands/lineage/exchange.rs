@@ -55,7 +55,7 @@ pub fn run_export(args: ExportArgs) -> Result<Outcome> {
     let store = args.registry.open_read_only()?;
     let mut text = String::new();
     for entry in store.all()? {
-        text.push_str(&export_line(&entry, store.path())?);
+        text.push_str(&export_line(&entry, store.location())?);
         text.push('\n');
     }
     crate::output::write_output(args.output.as_deref(), text.as_bytes())?;
@@ -67,7 +67,7 @@ pub fn run_import(args: ImportArgs) -> Result<Outcome> {
     let mut store = args.registry.open(true)?;
     let entries = match (&args.file, &args.card) {
         (Some(file), _) => read_export(file, &trusted, &now())?,
-        (None, Some(card)) => vec![from_card(card, &store)?],
+        (None, Some(card)) => vec![from_card(card, &*store)?],
         (None, None) => unreachable!("clap requires one"),
     };
     let outcome = store.insert(&entries)?;
@@ -85,7 +85,7 @@ pub fn run_import(args: ImportArgs) -> Result<Outcome> {
         "imported {} record(s), {} already present{signed}, into {}",
         outcome.added,
         outcome.unchanged,
-        store.path().display()
+        store.location().display()
     );
     Ok(Outcome::Ok)
 }

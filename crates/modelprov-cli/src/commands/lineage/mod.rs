@@ -14,8 +14,9 @@ pub use modelprov::lineage::{find, now};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use modelprov::lineage::{REGISTRY_ENV, SqliteStore, default_registry_path};
+use modelprov::lineage::{REGISTRY_ENV, SqliteStore, Store, default_registry_path};
 use modelprov::{Error, Result};
+use modelprov_registry::client::{RemoteStore, is_server_url};
 
 use crate::exit::Outcome;
 
@@ -63,16 +64,37 @@ pub fn run(command: LineageCommand) -> Result<Outcome> {
     }
 }
 
-/// Which registry: `--registry`, else `$MODELPROV_REGISTRY`, else the per-user one.
+/// Which registry: `--registry`, else `$MODELPROV_REGISTRY`, else the per-user one; a file, or
+/// a registry server (`http://HOST[:PORT]`) with a token from `--token-file` or
+/// `$MODELPROV_TOKEN`.
 #[derive(Args, Debug, Default, Clone)]
 pub struct RegistryArgs {
-    /// The registry file [default: $MODELPROV_REGISTRY, else the per-user data folder].
-    #[arg(long, value_name = "FILE", env = REGISTRY_ENV)]
+    /// The registry: a file, or a registry server's http://HOST[:PORT] [default:
+    /// $MODELPROV_REGISTRY, else the per-user data folder].
+    #[arg(long, value_name = "FILE|URL", env = REGISTRY_ENV)]
     pub registry: Option<PathBuf>,
+
+    /// The file holding the registry server token [default: the token in $MODELPROV_TOKEN].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 impl RegistryArgs {
+    /// The registry server's URL, when `--registry` names one.
+    fn server(&self) -> Option<&str> {
+        self.registry
+            .as_deref()
+            .and_then(|path| path.to_str())
+            .filter(|text| is_server_url(text))
+    }
+
+    /// The registry file, or the server's URL: what messages name.
     pub fn path(&self) -> Result<PathBuf> {
+        if self.token_file.is_some() && self.server().is_none() {
+            return Err(Error::Usage(
+                "--token-file is for a registry server (--registry http://...); a registry file needs no token".into(),
+            ));
+        }
         self.registry
             .clone()
             .or_else(default_registry_path)
@@ -83,14 +105,25 @@ impl RegistryArgs {
             })
     }
 
-    /// Opens the registry for writing; `create` for commands that may start one.
-    pub fn open(&self, create: bool) -> Result<SqliteStore> {
-        SqliteStore::open(&self.path()?, create)
+    /// Opens the registry for writing; `create` for commands that may start a file.
+    pub fn open(&self, create: bool) -> Result<Box<dyn Store>> {
+        if let Some(url) = self.server() {
+            return self.remote(url);
+        }
+        Ok(Box::new(SqliteStore::open(&self.path()?, create)?))
     }
 
     /// Opens an existing registry for a reading command: nothing is created or changed, and no
     /// writer is waited for.
-    pub fn open_read_only(&self) -> Result<SqliteStore> {
-        SqliteStore::open_read_only(&self.path()?)
+    pub fn open_read_only(&self) -> Result<Box<dyn Store>> {
+        if let Some(url) = self.server() {
+            return self.remote(url);
+        }
+        Ok(Box::new(SqliteStore::open_read_only(&self.path()?)?))
+    }
+
+    fn remote(&self, url: &str) -> Result<Box<dyn Store>> {
+        let client = crate::commands::registry::client(url, self.token_file.as_deref())?;
+        Ok(Box::new(RemoteStore::new(client)))
     }
 }

@@ -44,7 +44,7 @@ pub struct GraphArgs {
 
 pub fn run_trace(args: TraceArgs, ancestors: bool) -> Result<Outcome> {
     let store = args.registry.open_read_only()?;
-    let entry = find(&store, &args.id, store.path())?;
+    let entry = find(&*store, &args.id, store.location())?;
     let digest = entry.record.digest;
     let graph = if ancestors {
         store.ancestors(&digest)?
@@ -122,7 +122,7 @@ pub fn run_graph(args: GraphArgs) -> Result<Outcome> {
     let store = args.registry.open_read_only()?;
     let graph = match &args.id {
         Some(id) => {
-            let digest = find(&store, id, store.path())?.record.digest;
+            let digest = find(&*store, id, store.location())?.record.digest;
             let mut graph = store.ancestors(&digest)?;
             let below = store.descendants(&digest)?;
             graph.nodes.extend(below.nodes);
@@ -133,7 +133,7 @@ pub fn run_graph(args: GraphArgs) -> Result<Outcome> {
             graph.edges.dedup();
             graph
         }
-        None => whole_registry(&store)?,
+        None => whole_registry(&*store)?,
     };
     let format = match args.format {
         FormatArg::Dot => GraphFormat::Dot,

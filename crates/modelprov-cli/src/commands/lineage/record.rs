@@ -93,9 +93,9 @@ pub fn run(args: RecordArgs) -> Result<Outcome> {
     };
     let request = request(&args)?;
     let mut store = args.registry.open(true)?;
-    let registry = store.path().to_path_buf();
+    let registry = store.location().to_path_buf();
     let recorded = with_progress(true, None, |context| {
-        record_model(&mut store, &registry, &request, key.as_ref(), context)
+        record_model(&mut *store, &registry, &request, key.as_ref(), context)
     })?;
     let entry = &recorded.entry;
     let id = entry.record.id();

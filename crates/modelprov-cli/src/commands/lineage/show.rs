@@ -34,12 +34,12 @@ pub struct VersionsArgs {
 
 pub fn run(args: ShowArgs) -> Result<Outcome> {
     let store = args.registry.open_read_only()?;
-    let entry = find(&store, &args.id, store.path())?;
+    let entry = find(&*store, &args.id, store.location())?;
     if args.json {
         print_json(&entry_json(&entry));
         return Ok(Outcome::Ok);
     }
-    print_record(&entry.record, &store)?;
+    print_record(&entry.record, &*store)?;
     outln!(
         "  signed        {}",
         if entry.bundle.is_some() { "yes" } else { "no" }
@@ -119,7 +119,7 @@ pub fn run_versions(args: VersionsArgs) -> Result<Outcome> {
     let mut versions = store.versions(&args.name)?;
     if versions.is_empty() {
         return Err(modelprov::Error::invalid(
-            store.path(),
+            store.location(),
             format!(
                 "no model named '{}' is recorded in this registry",
                 args.name

@@ -45,9 +45,9 @@ pub fn run(args: SignArgs) -> Result<Outcome> {
         args.passphrase.read()?.as_deref().map(Vec::as_slice),
     )?;
     let mut store = args.registry.open(false)?;
-    let registry = store.path().to_path_buf();
-    let entry = find(&store, &args.id, &registry)?;
-    let outcome = sign_record(&mut store, &entry, &key, &registry)?;
+    let registry = store.location().to_path_buf();
+    let entry = find(&*store, &args.id, &registry)?;
+    let outcome = sign_record(&mut *store, &entry, &key, &registry)?;
     let id = entry.record.id();
     if args.json {
         print_json(&json!({

@@ -40,8 +40,8 @@ pub struct LineageVerifyArgs {
 pub fn run(args: LineageVerifyArgs) -> Result<Outcome> {
     let trusted = crate::trust_args::policy_or_keys(args.policy.as_ref(), &args.keys)?;
     let store = args.registry.open_read_only()?;
-    let entry = find(&store, &args.id, store.path())?;
-    let report = verify_chain(&store, &entry.record.digest, &trusted)?;
+    let entry = find(&*store, &args.id, store.location())?;
+    let report = verify_chain(&*store, &entry.record.digest, &trusted)?;
     let model = match &args.model {
         Some(dir) => {
             let mut warnings = Vec::new();

@@ -48,13 +48,32 @@ impl TestDatabase {
             .unwrap()
             .batch_execute(sql)
     }
+
+    #[allow(dead_code)] // the server's fault tests
+    /// The one number `sql` (a `SELECT count(*) ...`) answers on the database.
+    pub fn count(&self, sql: &str) -> i64 {
+        postgres::Client::connect(&self.url(), postgres::NoTls)
+            .unwrap()
+            .query_one(sql, &[])
+            .unwrap()
+            .get(0)
+    }
+
+    #[allow(dead_code)] // the server's fault tests
+    /// Runs `sql` on the server's admin database (to take this one offline and back).
+    pub fn server_sql(&self, sql: &str) {
+        postgres::Client::connect(&self.admin, postgres::NoTls)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+    }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
             let _ = client.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                "ALTER DATABASE {0} ALLOW_CONNECTIONS true; DROP DATABASE IF EXISTS {0} WITH (FORCE)",
                 self.name
             ));
         }
