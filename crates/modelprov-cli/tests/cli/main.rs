@@ -30,6 +30,8 @@ mod interop_raw;
 mod interop_sbom;
 mod lineage_cli;
 #[cfg(feature = "postgres")]
+mod registry_access;
+#[cfg(feature = "postgres")]
 mod registry_faults;
 #[cfg(feature = "postgres")]
 mod registry_publish;

@@ -265,12 +265,21 @@ fn the_openapi_document_is_the_repositorys_and_names_every_endpoint() {
         ("/v1/namespaces/{namespace}/tokens", "post"),
         ("/v1/tokens/{id}", "delete"),
         ("/v1/audit", "get"),
+        ("/v1/publish", "post"),
+        ("/v1/yank", "post"),
+        ("/v1/models", "get"),
+        ("/v1/digests/{digest}", "get"),
+        ("/v1/statements/{id}", "get"),
+        ("/v1/lineage/records", "get"),
+        ("/v1/lineage/graph", "get"),
+        ("/v1/lineage/manifests/{digest}", "get"),
+        ("/v1/lineage/manifests/{digest}", "put"),
     ] {
         assert!(served["paths"][path][method].is_object(), "{method} {path}");
     }
     assert_eq!(
         served["paths"].as_object().unwrap().len(),
-        8,
+        16,
         "an endpoint the tests do not know"
     );
 }
