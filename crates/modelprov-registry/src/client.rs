@@ -5,6 +5,7 @@
 //! `lineage verify` checks each signature itself.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -20,6 +21,33 @@ use crate::publish::Publication;
 
 /// The environment variable holding a registry token (`--token-file` wins).
 pub const TOKEN_ENV: &str = "MODELPROV_TOKEN";
+
+/// The environment variable naming a PEM file of the certificate authorities an `https://`
+/// registry's certificate is checked against (a team's own CA); Mozilla's roots otherwise.
+pub const REGISTRY_CA_ENV: &str = "MODELPROV_REGISTRY_CA";
+
+/// TLS through rustls on AWS-LC, trusting `$MODELPROV_REGISTRY_CA` or Mozilla's roots.
+fn tls_config() -> Result<ureq::tls::TlsConfig> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject as _;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(provider);
+    if let Some(file) = std::env::var_os(REGISTRY_CA_ENV) {
+        let path = PathBuf::from(file);
+        let pem = modelprov::fsutil::read_capped(&path, 1 << 20, "a CA certificate file")?;
+        let roots = CertificateDer::pem_slice_iter(&pem)
+            .map(|der| der.map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::invalid_because(&path, "not PEM certificates", e))?;
+        if roots.is_empty() {
+            return Err(Error::invalid(&path, "no PEM certificate in it"));
+        }
+        config = config.root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots)));
+    }
+    Ok(config.build())
+}
 
 /// How long a request may take before the client gives up: the server bounds its own work to
 /// [`crate::REQUEST_TIMEOUT`], so this only ends a server or network that stopped answering.
@@ -60,14 +88,10 @@ impl Client {
                 "'{url}' is not a registry server URL (http://HOST[:PORT] or https://...)"
             )));
         }
-        if url.starts_with("https://") {
-            return Err(Error::Usage(format!(
-                "'{url}': this build talks to registry servers over plain HTTP only; reach the server on loopback or through a TLS tunnel"
-            )));
-        }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(CLIENT_TIMEOUT))
+            .tls_config(tls_config()?)
             .build()
             .new_agent();
         Ok(Client {

@@ -85,6 +85,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A request that took longer than the server allows.
+    pub fn timeout() -> ApiError {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "the request took too long (a slow client, or a body sent too slowly)",
+        )
+    }
+}
+
 impl From<RegistryError> for ApiError {
     fn from(error: RegistryError) -> Self {
         let status =

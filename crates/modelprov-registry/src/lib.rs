@@ -44,5 +44,5 @@ pub use pool::REQUEST_TIMEOUT;
 pub use publish::{MAX_PUBLICATIONS, MAX_STATEMENTS, Publication, Published, Yank};
 pub use registry::{Namespace, Registry, TokenInfo};
 pub use schema::REGISTRY_SCHEMA_VERSION;
-pub use serve::{ServeOptions, serve};
+pub use serve::{DEFAULT_HEADER_TIMEOUT, REQUEST_BUDGET, ServeOptions, TlsFiles, serve};
 pub use token::{Role, TokenSecret};

@@ -1,14 +1,25 @@
 //! Running the server: the database prepared, the admin token file made or checked, the API
-//! served until SIGTERM or Ctrl-C (requests in flight finish), one JSON log line per request on
-//! stderr (method, path, status, milliseconds; never a header, so never a token).
+//! served (over TLS when given a certificate and key) until SIGTERM or Ctrl-C (requests in
+//! flight finish), one JSON log line per request on stderr (method, path, status, milliseconds;
+//! never a header, so never a token). A client gets `header_timeout` to send a request's
+//! headers and [`REQUEST_BUDGET`] for the whole request, so a slow client cannot hold a
+//! connection.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
 
 use crate::error::RegistryError;
 use crate::pool::Pool;
@@ -26,7 +37,29 @@ pub struct ServeOptions {
     pub admin_token_file: PathBuf,
     /// The most database connections in use at once.
     pub connections: usize,
+    /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP when `None`.
+    pub tls: Option<TlsFiles>,
+    /// How long a client may take to send a request's headers ([`DEFAULT_HEADER_TIMEOUT`]).
+    pub header_timeout: Duration,
 }
+
+/// The server's certificate chain and private key, PEM.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain, the server's certificate first.
+    pub certificate: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// How long a client may take to send a request's headers, by default.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take in all, its body included: then it is answered 408.
+pub const REQUEST_BUDGET: Duration = Duration::from_secs(60);
+/// How long a TLS handshake may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// Serves until SIGTERM or Ctrl-C. `on_listening` is told the address once the socket is bound
 /// and whether the admin token file was created.
@@ -41,6 +74,7 @@ pub fn serve(
             "--database takes a postgres:// URL (the team registry keeps its tokens and audit log on PostgreSQL)".into(),
         ));
     }
+    let tls = options.tls.as_ref().map(tls_acceptor).transpose()?;
     let registry = Registry::connect(&options.database)?;
     let created = admin_token(&registry, &options.admin_token_file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -59,11 +93,100 @@ pub fn serve(
         let pool = Pool::new(options.database.clone(), options.connections, registry);
         let app = crate::http::router(pool).layer(axum::middleware::from_fn(log_request));
         on_listening(address, created);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| RegistryError::Internal(format!("the server stopped: {e}")))
+        accept(listener, app, tls, options.header_timeout).await;
+        Ok(())
     })
+}
+
+/// Serves connections until a shutdown signal, then lets those open finish their requests.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Option<TlsAcceptor>,
+    header_timeout: Duration,
+) {
+    // HTTP/1.1 only: telling HTTP/2 apart means waiting for a client's first bytes with no
+    // timer, which a client that sends nothing would hold forever.
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, or a connection reset before it was accepted: the
+                // listener stays usable; a pause keeps an exhausted one from spinning.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let builder = builder.clone();
+        let tls = tls.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // A connection's errors (a client gone, a bad TLS hello) end that connection only.
+            match tls {
+                None => {
+                    let connection = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .into_owned();
+                    let _ = watcher.watch(connection).await;
+                }
+                Some(acceptor) => {
+                    let handshake =
+                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                    let Ok(Ok(stream)) = handshake.await else {
+                        return;
+                    };
+                    let connection = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .into_owned();
+                    let _ = watcher.watch(connection).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+/// The TLS configuration of a certificate chain and key: TLS 1.2 and 1.3, HTTP/1.1.
+fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, RegistryError> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |path: &Path, e: &dyn std::fmt::Display| {
+        RegistryError::Invalid(format!("{}: {e}", path.display()))
+    };
+    let chain = CertificateDer::pem_file_iter(&files.certificate)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .map_err(|e| bad(&files.certificate, &e))?;
+    if chain.is_empty() {
+        return Err(bad(&files.certificate, &"no PEM certificate in it"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, &e))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| RegistryError::Internal(format!("TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| {
+            bad(
+                &files.key,
+                &format!("the key does not go with the certificate: {e}"),
+            )
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
@@ -114,12 +237,15 @@ fn admin_token(registry: &Registry, file: &Path) -> Result<bool, RegistryError> 
     }
 }
 
-/// One JSON line per request on stderr.
+/// One JSON line per request on stderr; a request over [`REQUEST_BUDGET`] is answered 408.
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
-    let response = next.run(request).await;
+    let response = match tokio::time::timeout(REQUEST_BUDGET, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => crate::http::ApiError::timeout().into_response(),
+    };
     let line = serde_json::json!({
         "method": method,
         "path": path,

@@ -2,10 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use modelprov::{Error, Result};
-use modelprov_registry::{ServeOptions, serve};
+use modelprov_registry::{ServeOptions, TlsFiles, serve};
 
 use crate::exit::Outcome;
 
@@ -28,6 +29,18 @@ pub struct ServeArgs {
     /// The most database connections in use at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub connections: usize,
+
+    /// Serve HTTPS with this certificate chain (PEM, the server's certificate first).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_certificate: Option<PathBuf>,
+
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_certificate")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<Outcome> {
@@ -37,11 +50,24 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
             args.connections
         )));
     }
+    if !(1..=600).contains(&args.header_timeout) {
+        return Err(Error::Usage(format!(
+            "--header-timeout takes 1 to 600 seconds, not {}",
+            args.header_timeout
+        )));
+    }
+    let tls = args
+        .tls_certificate
+        .zip(args.tls_key)
+        .map(|(certificate, key)| TlsFiles { certificate, key });
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let options = ServeOptions {
         database: args.database,
         listen: args.listen,
         admin_token_file: args.admin_token_file,
         connections: args.connections,
+        tls,
+        header_timeout: Duration::from_secs(args.header_timeout),
     };
     serve(&options, |address, created| {
         if created {
@@ -50,7 +76,7 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
                 options.admin_token_file.display()
             );
         }
-        outln!("listening on http://{address}");
+        outln!("listening on {scheme}://{address}");
     })
     .map_err(|e| Error::Usage(e.to_string()))?;
     Ok(Outcome::Ok)

@@ -39,6 +39,8 @@ mod registry_publish;
 mod registry_server;
 #[cfg(feature = "postgres")]
 mod registry_support;
+#[cfg(feature = "postgres")]
+mod registry_transport;
 mod sbom_cli;
 mod scan_cli;
 #[cfg(feature = "interop")]
