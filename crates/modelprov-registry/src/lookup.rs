@@ -58,7 +58,7 @@ impl Registry {
                 namespaces: BTreeSet::new(),
             });
         }
-        let rows = self.client().query(
+        let rows = self.store.query_prepared(
             "SELECT name FROM registry_namespaces WHERE anonymous_read",
             &[],
         )?;
@@ -91,7 +91,7 @@ impl Registry {
             .into_iter()
             .filter(|v| scope.sees(&v.name))
             .collect();
-        let rows = self.client().query(
+        let rows = self.store.query_prepared(
             "SELECT id, name, version, kind, predicate_type, signer, summary, published_at FROM registry_statements WHERE digest = $1 ORDER BY id",
             &[&key],
         )?;
@@ -114,17 +114,22 @@ impl Registry {
                 "published_at": row.try_get::<_, String>(7)?,
             }));
         }
-        let lineage = self.lineage_by_digest(who, digest)?.map(|entry| {
-            json!({
-                "id": entry.record.id(),
-                "signed": entry.bundle.is_some(),
-                "parents": entry.record.parents.iter().map(|p| json!({
-                    "digest": p.digest.to_string(),
-                    "name": p.name,
-                    "relation": p.relation.as_str(),
-                })).collect::<Vec<_>>(),
-            })
-        });
+        let lineage = self
+            .store
+            .by_digest(digest)
+            .map_err(library)?
+            .filter(|e| scope.sees(&e.record.name))
+            .map(|entry| {
+                json!({
+                    "id": entry.record.id(),
+                    "signed": entry.bundle.is_some(),
+                    "parents": entry.record.parents.iter().map(|p| json!({
+                        "digest": p.digest.to_string(),
+                        "name": p.name,
+                        "relation": p.relation.as_str(),
+                    })).collect::<Vec<_>>(),
+                })
+            });
         if versions.is_empty() && statements.is_empty() && lineage.is_none() {
             return Err(RegistryError::NotFound(format!(
                 "nothing this registry holds about {digest} is visible to you"
@@ -158,7 +163,7 @@ impl Registry {
         condition: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<VersionInfo>, RegistryError> {
-        let rows = self.client().query(
+        let rows = self.store.query_prepared(
             &format!(
                 "SELECT v.name, v.version, v.digest, v.published_at, y.reason, y.at FROM registry_versions v \
                  LEFT JOIN registry_yanks y ON y.name = v.name AND y.version = v.version WHERE {condition} ORDER BY v.published_at, v.name, v.version"

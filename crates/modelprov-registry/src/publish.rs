@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use modelprov::digest::RootDigest;
 use modelprov::lineage::{Entry, insert_within};
+use modelprov::postgres_schema::PreparedTransaction;
 use modelprov::trust_policy::TrustPolicy;
-use postgres::Transaction;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -233,7 +233,7 @@ fn check<'p>(
 
 /// Stores one checked publication in the write's transaction.
 fn store(
-    transaction: &mut Transaction<'_>,
+    transaction: &mut PreparedTransaction<'_, '_>,
     who: Option<&Identity>,
     location: &std::path::Path,
     item: &Checked<'_>,
@@ -245,29 +245,24 @@ fn store(
     } = item.publication;
     let digest = item.digest.0.as_slice();
     let at = now();
-    let stored: Option<Vec<u8>> = transaction
-        .query_opt(
-            "SELECT digest FROM registry_versions WHERE name = $1 AND version = $2",
-            &[name, version],
-        )?
-        .map(|row| row.try_get(0))
-        .transpose()?;
-    let new_version = match stored {
-        Some(stored) if stored != digest => {
+    let new_version = transaction.execute(
+        "INSERT INTO registry_versions (name, version, namespace, digest, published_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
+        &[name, version, &item.namespace, &digest, &at],
+    )? == 1;
+    if !new_version {
+        let stored: Vec<u8> = transaction
+            .query_one(
+                "SELECT digest FROM registry_versions WHERE name = $1 AND version = $2",
+                &[name, version],
+            )?
+            .try_get(0)?;
+        if stored != digest {
             return Err(RegistryError::Conflict(format!(
                 "{name}@{version} is published with digest {}; a version never changes (publish a new version)",
                 RootDigest(stored.try_into().unwrap_or([0; 32]))
             )));
         }
-        Some(_) => false,
-        None => {
-            transaction.execute(
-                "INSERT INTO registry_versions (name, version, namespace, digest, published_at) VALUES ($1, $2, $3, $4, $5)",
-                &[name, version, &item.namespace, &digest, &at],
-            )?;
-            true
-        }
-    };
+    }
     let mut added = 0;
     for (verified, bundle) in item.verified.iter().zip(bundles) {
         if let Some((record, statement)) = &verified.record {

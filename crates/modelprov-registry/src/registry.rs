@@ -6,8 +6,9 @@
 use std::sync::MutexGuard;
 
 use modelprov::lineage::PostgresStore;
+use modelprov::postgres_schema::PreparedTransaction;
 use modelprov::trust_policy::TrustPolicy;
-use postgres::{Client, Transaction};
+use postgres::Client;
 use serde::Serialize;
 
 use crate::access::{Action, Identity, authorize};
@@ -131,10 +132,13 @@ impl Registry {
             return Ok(None);
         };
         let secret = TokenSecret::parse(text)?;
-        let row = self.client().query_opt(
-            "SELECT id, namespace, role, revoked_at IS NOT NULL FROM registry_tokens WHERE hash = $1",
-            &[&secret.hash().as_slice()],
-        )?;
+        let row = self
+            .store
+            .query_prepared(
+                "SELECT id, namespace, role, revoked_at IS NOT NULL FROM registry_tokens WHERE hash = $1",
+                &[&secret.hash().as_slice()],
+            )?
+            .pop();
         let Some(row) = row else {
             return Err(RegistryError::Unauthenticated(
                 "the token is not known to this registry".into(),
@@ -351,12 +355,15 @@ impl Registry {
     /// Runs `work` in one transaction under the write lock, committing when it succeeds.
     pub(crate) fn write<T>(
         &self,
-        work: impl FnOnce(&mut Transaction<'_>) -> Result<T, RegistryError>,
+        work: impl FnOnce(&mut PreparedTransaction<'_, '_>) -> Result<T, RegistryError>,
     ) -> Result<T, RegistryError> {
         let mut client = self.client();
         let mut transaction =
             modelprov::postgres_schema::locked_transaction(&mut client, WRITE_LOCK)?;
-        let value = work(&mut transaction)?;
+        let value = work(&mut PreparedTransaction::new(
+            &mut transaction,
+            self.store.statements(),
+        ))?;
         transaction.commit()?;
         Ok(value)
     }
@@ -365,7 +372,7 @@ impl Registry {
 /// Appends the audit entry of a write, in the write's transaction (under the write lock, so
 /// the next sequence number is this one's).
 pub(crate) fn append(
-    transaction: &mut Transaction<'_>,
+    transaction: &mut PreparedTransaction<'_, '_>,
     who: Option<&Identity>,
     namespace: Option<&str>,
     action: &str,

@@ -54,7 +54,10 @@ fn a_slow_client_loses_its_connection_and_others_are_served_meanwhile() {
     );
     for (n, stream) in slow.into_iter().enumerate() {
         let after = closed_after(stream);
-        assert!(after < Duration::from_secs(5), "client {n} held for {after:?}");
+        assert!(
+            after < Duration::from_secs(5),
+            "client {n} held for {after:?}"
+        );
     }
     assert!(server.stop().success());
 }

@@ -16,7 +16,7 @@ use super::stored::{
 };
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
-use crate::postgres_schema::locked_transaction;
+use crate::postgres_schema::{PreparedTransaction, StatementCache, locked_transaction};
 
 /// Schema migrations of the lineage tables; entry N brings them from version N to N+1.
 const MIGRATIONS: &[&str] = &[r"
@@ -55,6 +55,7 @@ const WRITE_LOCK: i64 = 0x4d50_5256_0000_0002;
 /// The [`Store`] on a PostgreSQL server.
 pub struct PostgresStore {
     client: Mutex<Client>,
+    statements: StatementCache,
     /// The server and database, without credentials: what errors name.
     location: PathBuf,
 }
@@ -72,6 +73,7 @@ impl PostgresStore {
         crate::postgres_schema::migrate(&mut client, &location, "lineage", MIGRATIONS)?;
         Ok(PostgresStore {
             client: Mutex::new(client),
+            statements: StatementCache::default(),
             location,
         })
     }
@@ -85,6 +87,26 @@ impl PostgresStore {
     /// in the same database and writes them in the same transactions as records).
     pub fn connection(&self) -> MutexGuard<'_, Client> {
         self.client()
+    }
+
+    /// The statements prepared on this connection, for a component writing in its transactions.
+    pub fn statements(&self) -> &StatementCache {
+        &self.statements
+    }
+
+    /// Runs the query `sql` as a statement prepared once on this connection: for the queries a
+    /// server runs at every request.
+    ///
+    /// # Errors
+    /// The server's error.
+    pub fn query_prepared(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> std::result::Result<Vec<postgres::Row>, postgres::Error> {
+        let mut client = self.client();
+        let statement = self.statements.get(&mut *client, sql)?;
+        client.query(&statement, params)
     }
 
     /// Up to `limit` entries recorded after the entry numbered `after` (0 for the first page),
@@ -151,7 +173,7 @@ impl PostgresStore {
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Entry>> {
         let db = self.db();
-        let rows = self.client().query(sql, params).map_err(&db)?;
+        let rows = self.query_prepared(sql, params).map_err(&db)?;
         rows.iter()
             .map(|row| {
                 Row {
@@ -180,8 +202,7 @@ impl PostgresStore {
         );
         let db = self.db();
         let rows = self
-            .client()
-            .query(&sql, &[&digest.0.as_slice()])
+            .query_prepared(&sql, &[&digest.0.as_slice()])
             .map_err(&db)?;
         assemble_reach(
             &self.location,
@@ -207,7 +228,7 @@ impl PostgresStore {
 /// # Errors
 /// As [`Store::insert`]; `location` is what errors name.
 pub fn insert_within(
-    transaction: &mut postgres::Transaction<'_>,
+    transaction: &mut PreparedTransaction<'_, '_>,
     location: &Path,
     entries: &[Entry],
 ) -> Result<InsertOutcome> {
@@ -309,7 +330,11 @@ impl Store for PostgresStore {
         let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
         let mut client = self.client();
         let mut transaction = client.transaction().map_err(db)?;
-        let outcome = insert_within(&mut transaction, &location, entries)?;
+        let outcome = insert_within(
+            &mut PreparedTransaction::new(&mut transaction, &self.statements),
+            &location,
+            entries,
+        )?;
         transaction.commit().map_err(db)?;
         Ok(outcome)
     }
