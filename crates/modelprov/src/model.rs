@@ -478,7 +478,7 @@ fn sign_model_sbom(
 #[cfg(feature = "scan")]
 fn sign_scan_report(
     model: &Path,
-    manifest: &Manifest,
+    manifest: &crate::manifest::Manifest,
     signer: &ModelSigner,
 ) -> Result<(Bundle, bool)> {
     let mut scans = crate::scan::scan_path(model)?;
