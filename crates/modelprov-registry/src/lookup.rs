@@ -26,6 +26,16 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
+    /// What `who` may read, given the namespaces open to anonymous reads.
+    fn of(who: Option<&Identity>, anonymous: Vec<String>) -> Scope {
+        let mut namespaces: BTreeSet<String> = anonymous.into_iter().collect();
+        namespaces.extend(who.and_then(|w| w.namespace.clone()));
+        Scope {
+            all: who.is_some_and(Identity::is_server_admin),
+            namespaces,
+        }
+    }
+
     /// Whether the model `name` (`namespace/...`) is readable.
     pub(crate) fn sees(&self, name: &str) -> bool {
         self.all
@@ -53,24 +63,17 @@ pub struct VersionInfo {
 impl Registry {
     pub(crate) fn scope(&self, who: Option<&Identity>) -> Result<Scope, RegistryError> {
         if who.is_some_and(Identity::is_server_admin) {
-            return Ok(Scope {
-                all: true,
-                namespaces: BTreeSet::new(),
-            });
+            return Ok(Scope::of(who, Vec::new()));
         }
         let rows = self.store.query_prepared(
             "SELECT name FROM registry_namespaces WHERE anonymous_read",
             &[],
         )?;
-        let mut namespaces = rows
+        let anonymous = rows
             .iter()
             .map(|row| row.try_get(0))
-            .collect::<Result<BTreeSet<String>, _>>()?;
-        namespaces.extend(who.and_then(|w| w.namespace.clone()));
-        Ok(Scope {
-            all: false,
-            namespaces,
-        })
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(Scope::of(who, anonymous))
     }
 
     /// What the registry holds about the model `digest`: its names and versions (with yanks),
@@ -84,36 +87,38 @@ impl Registry {
         who: Option<&Identity>,
         digest: &RootDigest,
     ) -> Result<Value, RegistryError> {
-        let scope = self.scope(who)?;
+        // One query for the readable namespaces, the versions and the statements: this is the
+        // endpoint a deployment pipeline asks before every rollout.
         let key = digest.0.as_slice();
-        let versions: Vec<VersionInfo> = self
-            .versions_where("v.digest = $1", &[&key])?
-            .into_iter()
-            .filter(|v| scope.sees(&v.name))
-            .collect();
-        let rows = self.store.query_prepared(
-            "SELECT id, name, version, kind, predicate_type, signer, summary, published_at FROM registry_statements WHERE digest = $1 ORDER BY id",
-            &[&key],
+        let shown = digest.to_string();
+        let row = self.store.query_prepared(
+            "SELECT ARRAY(SELECT name FROM registry_namespaces WHERE anonymous_read), \
+             (SELECT coalesce(json_agg(json_build_object('name', v.name, 'version', v.version, 'digest', $2::text, \
+                'published_at', v.published_at, 'yanked', CASE WHEN y.reason IS NULL THEN NULL \
+                ELSE json_build_object('reason', y.reason, 'at', y.at) END) ORDER BY v.published_at, v.name, v.version), '[]'::json) \
+              FROM registry_versions v LEFT JOIN registry_yanks y ON y.name = v.name AND y.version = v.version \
+              WHERE v.digest = $1)::text, \
+             (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'version', version, 'kind', kind, \
+                'predicate_type', predicate_type, 'signer', signer, 'trusted', true, 'summary', summary::json, \
+                'published_at', published_at) ORDER BY id), '[]'::json) \
+              FROM registry_statements WHERE digest = $1)::text",
+            &[&key, &shown],
         )?;
-        let mut statements = Vec::new();
-        for row in &rows {
-            let name: String = row.try_get(1)?;
-            if !scope.sees(&name) {
-                continue;
-            }
-            let summary: String = row.try_get(6)?;
-            statements.push(json!({
-                "id": row.try_get::<_, i64>(0)?,
-                "name": name,
-                "version": row.try_get::<_, String>(2)?,
-                "kind": row.try_get::<_, String>(3)?,
-                "predicate_type": row.try_get::<_, String>(4)?,
-                "signer": row.try_get::<_, String>(5)?,
-                "trusted": true,
-                "summary": serde_json::from_str::<Value>(&summary).unwrap_or(Value::Null),
-                "published_at": row.try_get::<_, String>(7)?,
-            }));
-        }
+        let row = row
+            .first()
+            .ok_or_else(|| RegistryError::Internal("a query answered no row".into()))?;
+        let scope = Scope::of(who, row.try_get(0)?);
+        let listed = |column: usize| -> Result<Vec<Value>, RegistryError> {
+            let text: String = row.try_get(column)?;
+            let items: Vec<Value> = serde_json::from_str(&text)
+                .map_err(|e| RegistryError::Internal(format!("the database's JSON: {e}")))?;
+            Ok(items
+                .into_iter()
+                .filter(|item| item["name"].as_str().is_some_and(|name| scope.sees(name)))
+                .collect())
+        };
+        let versions = listed(1)?;
+        let statements = listed(2)?;
         let lineage = self
             .store
             .by_digest(digest)
