@@ -195,9 +195,8 @@ async fn create_namespace(
     let token = bearer(&headers)?;
     let Json(body) = body?;
     let namespace = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.create_namespace(who.as_ref(), &body.name, &body.policy, body.anonymous_read)
+        .run_as(token, move |registry, who| {
+            registry.create_namespace(who, &body.name, &body.policy, body.anonymous_read)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(json!(namespace))))
@@ -211,10 +210,7 @@ async fn namespace(
     let token = bearer(&headers)?;
     let Path(name) = name?;
     let namespace = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.namespace(who.as_ref(), &name)
-        })
+        .run_as(token, move |registry, who| registry.namespace(who, &name))
         .await?;
     Ok(Json(json!(namespace)))
 }
@@ -238,9 +234,8 @@ async fn create_token(
     let Json(body) = body?;
     let role = Role::parse(&body.role)?;
     let (info, secret) = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.create_token(who.as_ref(), &namespace, role, &body.label)
+        .run_as(token, move |registry, who| {
+            registry.create_token(who, &namespace, role, &body.label)
         })
         .await?;
     Ok((
@@ -257,10 +252,7 @@ async fn revoke_token(
     let token = bearer(&headers)?;
     let Path(id) = id?;
     let info = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.revoke_token(who.as_ref(), id)
-        })
+        .run_as(token, move |registry, who| registry.revoke_token(who, id))
         .await?;
     Ok(Json(json!(info)))
 }
@@ -284,9 +276,8 @@ async fn audit(
     let Query(query) = query?;
     let limit = query.limit.unwrap_or(100);
     let entries = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.audit(who.as_ref(), query.namespace.as_deref(), query.after, limit)
+        .run_as(token, move |registry, who| {
+            registry.audit(who, query.namespace.as_deref(), query.after, limit)
         })
         .await?;
     let next = entries.last().map(|e| e.seq);
@@ -340,9 +331,8 @@ async fn publish(
         })
         .collect();
     let published = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.publish(who.as_ref(), &publications)
+        .run_as(token, move |registry, who| {
+            registry.publish(who, &publications)
         })
         .await?;
     let status = if published.iter().any(|p| p.new_version || p.added > 0) {
@@ -369,9 +359,8 @@ async fn yank(
     let token = bearer(&headers)?;
     let Json(body) = body?;
     let yank = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.yank(who.as_ref(), &body.name, &body.version, &body.reason)
+        .run_as(token, move |registry, who| {
+            registry.yank(who, &body.name, &body.version, &body.reason)
         })
         .await?;
     Ok(Json(json!(yank)))
@@ -391,9 +380,8 @@ async fn models(
     let token = bearer(&headers)?;
     let Query(query) = query?;
     let versions = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.model_versions(who.as_ref(), &query.name)
+        .run_as(token, move |registry, who| {
+            registry.model_versions(who, &query.name)
         })
         .await?;
     Ok(Json(json!({"versions": versions})))
@@ -422,10 +410,7 @@ async fn digest(
     let Path(digest) = digest?;
     let digest = parse_digest(&digest)?;
     let about = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.about(who.as_ref(), &digest)
-        })
+        .run_as(token, move |registry, who| registry.about(who, &digest))
         .await?;
     Ok(Json(about))
 }
@@ -438,10 +423,7 @@ async fn statement(
     let token = bearer(&headers)?;
     let Path(id) = id?;
     let statement = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.statement(who.as_ref(), id)
-        })
+        .run_as(token, move |registry, who| registry.statement(who, id))
         .await?;
     Ok(Json(statement))
 }
@@ -476,9 +458,7 @@ async fn lineage_records(
     let Query(query) = query?;
     let digest = query.digest.as_deref().map(parse_digest).transpose()?;
     let (entries, next) = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            let who = who.as_ref();
+        .run_as(token, move |registry, who| {
             Ok(match (digest, query.name, query.version) {
                 (Some(digest), None, None) => (
                     registry
@@ -538,9 +518,8 @@ async fn lineage_graph(
         }
     };
     let graph = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.lineage_graph(who.as_ref(), &digest, ancestors)
+        .run_as(token, move |registry, who| {
+            registry.lineage_graph(who, &digest, ancestors)
         })
         .await?;
     Ok(Json(json!(graph)))
@@ -555,10 +534,7 @@ async fn manifest(
     let Path(digest) = digest?;
     let digest = parse_digest(&digest)?;
     let manifest = pool
-        .run(move |registry| {
-            let who = registry.authenticate(token.as_deref())?;
-            registry.manifest(who.as_ref(), &digest)
-        })
+        .run_as(token, move |registry, who| registry.manifest(who, &digest))
         .await?;
     Ok(Json(json!({"manifest": manifest})))
 }
@@ -579,9 +555,8 @@ async fn put_manifest(
     let Path(digest) = digest?;
     let digest = parse_digest(&digest)?;
     let Json(body) = body?;
-    pool.run(move |registry| {
-        let who = registry.authenticate(token.as_deref())?;
-        registry.put_manifest(who.as_ref(), &digest, &body.manifest)
+    pool.run_as(token, move |registry, who| {
+        registry.put_manifest(who, &digest, &body.manifest)
     })
     .await?;
     Ok(Json(json!({"kept": true})))

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
+use crate::access::Identity;
 use crate::error::RegistryError;
 use crate::registry::Registry;
 
@@ -30,6 +31,20 @@ impl Pool {
             idle: Mutex::new(vec![first]),
             slots: Arc::new(Semaphore::new(size.max(1))),
         })
+    }
+
+    /// `work` for the caller `token` names, authenticated first on the same connection (`None`:
+    /// no token): how every endpoint but health and readiness runs.
+    pub async fn run_as<T: Send + 'static>(
+        self: &Arc<Self>,
+        token: Option<String>,
+        work: impl FnOnce(&Registry, Option<&Identity>) -> Result<T, RegistryError> + Send + 'static,
+    ) -> Result<T, RegistryError> {
+        self.run(move |registry| {
+            let who = registry.authenticate(token.as_deref())?;
+            work(registry, who.as_ref())
+        })
+        .await
     }
 
     /// Runs `work` with a connection, on a blocking thread.
