@@ -234,10 +234,12 @@ pub fn run_publish(args: PublishArgs) -> Result<Outcome> {
     let bundles = files
         .iter()
         .map(|file| {
+            // The server's body limit, so that a bundle it would refuse is named here instead of
+            // being cut off mid-upload.
             modelprov::fsutil::read_capped_string(
                 file,
-                modelprov::attest::MAX_BUNDLE_BYTES,
-                "a signature bundle",
+                modelprov_registry::http::MAX_PUBLISH_BYTES as u64,
+                "a statement to publish",
             )
         })
         .collect::<Result<Vec<_>>>()?;
