@@ -60,6 +60,25 @@ impl RegistryError {
         }
     }
 
+    /// The same error, for another request it applies to too (a group's failed transaction):
+    /// the kind and message are kept; a driver's error is kept as its message.
+    pub fn duplicate(&self) -> RegistryError {
+        match self {
+            RegistryError::Unauthenticated(m) => RegistryError::Unauthenticated(m.clone()),
+            RegistryError::Forbidden(m) => RegistryError::Forbidden(m.clone()),
+            RegistryError::NotFound(m) => RegistryError::NotFound(m.clone()),
+            RegistryError::Conflict(m) => RegistryError::Conflict(m.clone()),
+            RegistryError::NotTrusted(m) => RegistryError::NotTrusted(m.clone()),
+            RegistryError::Invalid(m) => RegistryError::Invalid(m.clone()),
+            RegistryError::Unavailable { source } => RegistryError::Unavailable {
+                source: source.to_string().into(),
+            },
+            RegistryError::Schema(m) => RegistryError::Schema(m.clone()),
+            RegistryError::Busy(m) => RegistryError::Busy(m.clone()),
+            RegistryError::Internal(m) => RegistryError::Internal(m.clone()),
+        }
+    }
+
     /// The HTTP status a server answers with.
     pub fn http_status(&self) -> u16 {
         match self {

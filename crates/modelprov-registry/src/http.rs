@@ -330,9 +330,12 @@ async fn publish(
             bundles: p.statements,
         })
         .collect();
+    let commits = Arc::clone(&pool);
     let published = pool
         .run_as(token, move |registry, who| {
-            registry.publish(who, &publications)
+            // Verified here, in parallel with other requests; stored with them.
+            let checked = registry.check_publications(who, publications)?;
+            commits.group_commit.store(registry, checked)
         })
         .await?;
     let status = if published.iter().any(|p| p.new_version || p.added > 0) {

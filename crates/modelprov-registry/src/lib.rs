@@ -26,6 +26,7 @@ pub mod access;
 pub mod audit;
 pub mod client;
 mod error;
+mod group_commit;
 pub mod http;
 mod lookup;
 pub mod names;
@@ -39,9 +40,13 @@ pub mod token;
 
 pub use access::{Action, Identity};
 pub use error::RegistryError;
+pub use group_commit::{GroupCommit, MAX_GROUP};
 pub use lookup::{MAX_RECORD_PAGE, VersionInfo};
 pub use pool::REQUEST_TIMEOUT;
-pub use publish::{MAX_PUBLICATIONS, MAX_STATEMENTS, Publication, Published, Yank};
+pub use publish::{
+    CheckedPublications, MAX_PUBLICATIONS, MAX_STATEMENTS, Publication, Published, StoreOutcome,
+    Yank,
+};
 pub use registry::{Namespace, Registry, TokenInfo};
 pub use schema::REGISTRY_SCHEMA_VERSION;
 pub use serve::{DEFAULT_HEADER_TIMEOUT, REQUEST_BUDGET, ServeOptions, TlsFiles, serve};

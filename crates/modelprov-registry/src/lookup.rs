@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use modelprov::digest::RootDigest;
-use modelprov::lineage::{Entry, Store, Subgraph};
+use modelprov::lineage::{Entry, Store, Subgraph, checked_record};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -87,8 +87,8 @@ impl Registry {
         who: Option<&Identity>,
         digest: &RootDigest,
     ) -> Result<Value, RegistryError> {
-        // One query for the readable namespaces, the versions and the statements: this is the
-        // endpoint a deployment pipeline asks before every rollout.
+        // One query for the readable namespaces, the versions, the statements and the lineage
+        // record: this is the endpoint a deployment pipeline asks before every rollout.
         let key = digest.0.as_slice();
         let shown = digest.to_string();
         let row = self.store.query_prepared(
@@ -101,7 +101,9 @@ impl Registry {
              (SELECT coalesce(json_agg(json_build_object('id', id, 'name', name, 'version', version, 'kind', kind, \
                 'predicate_type', predicate_type, 'signer', signer, 'trusted', true, 'summary', summary::json, \
                 'published_at', published_at) ORDER BY id), '[]'::json) \
-              FROM registry_statements WHERE digest = $1)::text",
+              FROM registry_statements WHERE digest = $1)::text, \
+             r.name, r.version, r.statement, r.bundle IS NOT NULL \
+             FROM (SELECT 1) AS one LEFT JOIN lineage_records r ON r.digest = $1",
             &[&key, &shown],
         )?;
         let row = row
@@ -119,22 +121,26 @@ impl Registry {
         };
         let versions = listed(1)?;
         let statements = listed(2)?;
-        let lineage = self
-            .store
-            .by_digest(digest)
-            .map_err(library)?
-            .filter(|e| scope.sees(&e.record.name))
-            .map(|entry| {
-                json!({
-                    "id": entry.record.id(),
-                    "signed": entry.bundle.is_some(),
-                    "parents": entry.record.parents.iter().map(|p| json!({
+        let record: Option<(String, String, Vec<u8>, bool)> = match row.try_get(3)? {
+            Some(name) => Some((name, row.try_get(4)?, row.try_get(5)?, row.try_get(6)?)),
+            None => None,
+        };
+        let lineage = match record {
+            Some((name, version, statement, signed)) if scope.sees(&name) => {
+                let record = checked_record(self.location(), key, &name, &version, &statement)
+                    .map_err(library)?;
+                Some(json!({
+                    "id": record.id(),
+                    "signed": signed,
+                    "parents": record.parents.iter().map(|p| json!({
                         "digest": p.digest.to_string(),
                         "name": p.name,
                         "relation": p.relation.as_str(),
                     })).collect::<Vec<_>>(),
-                })
-            });
+                }))
+            }
+            _ => None,
+        };
         if versions.is_empty() && statements.is_empty() && lineage.is_none() {
             return Err(RegistryError::NotFound(format!(
                 "nothing this registry holds about {digest} is visible to you"

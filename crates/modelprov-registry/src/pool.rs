@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 
 use crate::access::Identity;
 use crate::error::RegistryError;
+use crate::group_commit::GroupCommit;
 use crate::registry::Registry;
 
 /// How long one request's database work may take before the request is answered `unavailable`.
@@ -20,6 +21,8 @@ pub struct Pool {
     url: String,
     idle: Mutex<Vec<Registry>>,
     slots: Arc<Semaphore>,
+    /// Where the connections' publications are stored together.
+    pub(crate) group_commit: GroupCommit,
 }
 
 impl Pool {
@@ -30,6 +33,7 @@ impl Pool {
             url,
             idle: Mutex::new(vec![first]),
             slots: Arc::new(Semaphore::new(size.max(1))),
+            group_commit: GroupCommit::default(),
         })
     }
 

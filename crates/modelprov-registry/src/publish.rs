@@ -69,12 +69,24 @@ pub struct Yank {
     pub at: String,
 }
 
-struct Checked<'p> {
-    publication: &'p Publication,
+/// Publications whose every statement is verified ([`Registry::check_publications`]): what is
+/// left is to store them ([`Registry::store_together`]), the only part done under the write lock.
+#[derive(Debug)]
+pub struct CheckedPublications {
+    who: Option<Identity>,
+    items: Vec<Checked>,
+}
+
+#[derive(Debug)]
+struct Checked {
+    publication: Publication,
     namespace: String,
     digest: RootDigest,
     verified: Vec<Verified>,
 }
+
+/// What [`Registry::store_together`] answers each request: what it stored, or why it was refused.
+pub type StoreOutcome = Result<Vec<Published>, RegistryError>;
 
 impl Registry {
     /// Publishes every publication in one transaction: all are stored or none. Each statement is
@@ -87,13 +99,27 @@ impl Registry {
         who: Option<&Identity>,
         publications: &[Publication],
     ) -> Result<Vec<Published>, RegistryError> {
+        let checked = self.check_publications(who, publications.to_vec())?;
+        self.store_together(vec![checked])?
+            .pop()
+            .expect("one answer for one request")
+    }
+
+    /// The first half of [`Registry::publish`]: checks that `who` may publish each publication
+    /// and verifies every statement, without taking the write lock (this is where the time
+    /// goes, so concurrent requests do it in parallel).
+    pub fn check_publications(
+        &self,
+        who: Option<&Identity>,
+        publications: Vec<Publication>,
+    ) -> Result<CheckedPublications, RegistryError> {
         if publications.is_empty() || publications.len() > MAX_PUBLICATIONS {
             return Err(RegistryError::Invalid(format!(
                 "a request publishes 1 to {MAX_PUBLICATIONS} versions"
             )));
         }
         let mut policies: BTreeMap<String, TrustPolicy> = BTreeMap::new();
-        let mut checked = Vec::with_capacity(publications.len());
+        let mut items = Vec::with_capacity(publications.len());
         for publication in publications {
             let namespace = check_model_name(&publication.name)?.to_string();
             check_version(&publication.version)?;
@@ -108,15 +134,44 @@ impl Registry {
                 .map_err(|e| RegistryError::Internal(format!("a stored policy: {e}")))?;
                 policies.insert(namespace.clone(), policy);
             }
-            checked.push(check(publication, namespace, &policies)?);
+            let policy = &policies[&namespace];
+            items.push(check(publication, namespace, policy)?);
         }
+        Ok(CheckedPublications {
+            who: who.cloned(),
+            items,
+        })
+    }
+
+    /// The second half of [`Registry::publish`], for one request or several (a server's group
+    /// commit): one transaction under the write lock, each request in a savepoint of its own,
+    /// so a request refused (a version published with another digest) is answered why and the
+    /// others are stored. The outer error is the transaction's (the database failed, or the
+    /// commit), or the refusal of a request stored alone: then none is stored.
+    pub fn store_together(
+        &self,
+        requests: Vec<CheckedPublications>,
+    ) -> Result<Vec<StoreOutcome>, RegistryError> {
         let location = self.location().to_path_buf();
         self.write(|transaction| {
-            let mut results = Vec::with_capacity(checked.len());
-            for item in &checked {
-                results.push(store(transaction, who, &location, item)?);
+            let store_request = |transaction: &mut PreparedTransaction<'_, '_>,
+                                 request: &CheckedPublications| {
+                request
+                    .items
+                    .iter()
+                    .map(|item| store(transaction, request.who.as_ref(), &location, item))
+                    .collect::<StoreOutcome>()
+            };
+            if let [request] = requests.as_slice() {
+                // Alone in its transaction: no savepoint needed; its refusal is the outer error
+                // and rolls the transaction back.
+                return store_request(transaction, request).map(|stored| vec![Ok(stored)]);
             }
-            Ok(results)
+            let mut answers = Vec::with_capacity(requests.len());
+            for request in &requests {
+                answers.push(transaction.savepoint(|t| store_request(t, request))?);
+            }
+            Ok(answers)
         })
     }
 
@@ -181,18 +236,17 @@ impl Registry {
 }
 
 /// Verifies a publication's statements and that they agree on one digest.
-fn check<'p>(
-    publication: &'p Publication,
+fn check(
+    publication: Publication,
     namespace: String,
-    policies: &BTreeMap<String, TrustPolicy>,
-) -> Result<Checked<'p>, RegistryError> {
+    policy: &TrustPolicy,
+) -> Result<Checked, RegistryError> {
     let id = format!("{}@{}", publication.name, publication.version);
     if publication.bundles.is_empty() || publication.bundles.len() > MAX_STATEMENTS {
         return Err(RegistryError::Invalid(format!(
             "{id}: publishing needs 1 to {MAX_STATEMENTS} signed statements (the registry stores nothing unsigned)"
         )));
     }
-    let policy = &policies[&namespace];
     let mut verified = Vec::with_capacity(publication.bundles.len());
     for (index, bundle) in publication.bundles.iter().enumerate() {
         verified.push(
@@ -236,13 +290,13 @@ fn store(
     transaction: &mut PreparedTransaction<'_, '_>,
     who: Option<&Identity>,
     location: &std::path::Path,
-    item: &Checked<'_>,
+    item: &Checked,
 ) -> Result<Published, RegistryError> {
     let Publication {
         name,
         version,
         bundles,
-    } = item.publication;
+    } = &item.publication;
     let digest = item.digest.0.as_slice();
     let at = now();
     let new_version = transaction.execute(

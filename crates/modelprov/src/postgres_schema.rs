@@ -140,6 +140,31 @@ impl<'c, 't> PreparedTransaction<'c, 't> {
         let statement = self.cache.get(self.transaction, sql)?;
         self.transaction.execute(&statement, params)
     }
+
+    /// Runs `work` in a savepoint: what it wrote is kept when it returns `Ok`, rolled back when
+    /// it returns `Err`, and the transaction goes on either way (so one of several writes
+    /// sharing a transaction can be refused alone). The outer error is the server's, from
+    /// making, releasing or rolling back the savepoint.
+    ///
+    /// # Errors
+    /// The server's error.
+    pub fn savepoint<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut PreparedTransaction<'_, '_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<std::result::Result<T, E>, postgres::Error> {
+        let mut nested = self.transaction.transaction()?;
+        let result = work(&mut PreparedTransaction::new(&mut nested, self.cache));
+        match result {
+            Ok(value) => {
+                nested.commit()?;
+                Ok(Ok(value))
+            }
+            Err(error) => {
+                nested.rollback()?;
+                Ok(Err(error))
+            }
+        }
+    }
 }
 
 /// A transaction holding the advisory lock `key` until it ends: how every modelprov writer on

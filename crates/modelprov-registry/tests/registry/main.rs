@@ -5,8 +5,15 @@
 #[path = "../../../modelprov/tests/library/common/test_database.rs"]
 mod test_database;
 
+use modelprov::RootDigest;
+use modelprov::keys::{KeyType, PrivateKey};
+use modelprov::lineage::{LineageRecord, Procedure, lineage_statement};
+use modelprov::signing::sign_statement;
+use modelprov::trust_policy::TrustPolicy;
 use modelprov_registry::audit::AuditEntry;
-use modelprov_registry::{Identity, Registry, RegistryError, Role, TokenSecret};
+use modelprov_registry::{
+    GroupCommit, Identity, Publication, Registry, RegistryError, Role, StoreOutcome, TokenSecret,
+};
 use test_database::TestDatabase;
 
 const POLICY: &str = "version = 1\n\n[[signer]]\nidentity = \"ml@example.com\"\nissuer = \"https://accounts.example.com\"\n";
@@ -366,4 +373,171 @@ fn a_newer_registry_schema_and_an_unreachable_server_are_refused() {
     assert_eq!(error.code(), "unavailable");
     assert_eq!(error.http_status(), 503);
     assert!(!format!("{error:?} {error}").contains("pw-not-shown"));
+}
+
+/// A signed lineage record of `name@version` for the model `digest`, as a publication.
+fn signed_record(key: &PrivateKey, name: &str, version: &str, digest: u8) -> Publication {
+    let record = LineageRecord {
+        name: name.into(),
+        version: version.into(),
+        digest: RootDigest([digest; 32]),
+        created: None,
+        parents: Vec::new(),
+        datasets: Vec::new(),
+        procedure: Procedure::default(),
+        trainer: None,
+        modifications: None,
+        metrics: std::collections::BTreeMap::new(),
+        card_digest: None,
+    };
+    let bundle = sign_statement(&lineage_statement(&record), key, &[]).unwrap();
+    Publication {
+        name: name.into(),
+        version: version.into(),
+        bundles: vec![bundle.to_json_string()],
+    }
+}
+
+/// A lab with namespace `vision` trusting `key`, and a publisher there.
+fn publishing_lab(key: &PrivateKey) -> (Lab, Identity) {
+    let lab = lab();
+    let policy = TrustPolicy::of_keys(vec![key.public_key()]).to_toml();
+    lab.registry
+        .create_namespace(Some(&lab.admin), "vision", &policy, false)
+        .unwrap();
+    let (_, publisher) = lab.token("vision", Role::Publisher);
+    (lab, publisher)
+}
+
+fn stored_digest(lab: &Lab, version: &str) -> Option<Vec<u8>> {
+    let mut client = postgres::Client::connect(&lab.database.url(), postgres::NoTls).unwrap();
+    client
+        .query_opt(
+            "SELECT digest FROM registry_versions WHERE name = 'vision/m' AND version = $1",
+            &[&version],
+        )
+        .unwrap()
+        .map(|row| row.get(0))
+}
+
+fn assert_gapless(entries: &[AuditEntry]) {
+    for (index, entry) in entries.iter().enumerate() {
+        assert_eq!(entry.seq, i64::try_from(index).unwrap() + 1);
+        assert!(entry.is_consistent());
+    }
+}
+
+#[test]
+fn requests_stored_together_are_refused_alone() {
+    let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let (lab, publisher) = publishing_lab(&key);
+    let check = |publication: Publication| {
+        lab.registry
+            .check_publications(Some(&publisher), vec![publication])
+            .unwrap()
+    };
+    let before = lab.audit().len();
+    // The second publishes 1.0 again with another model: refused, and only it.
+    let outcomes = lab
+        .registry
+        .store_together(vec![
+            check(signed_record(&key, "vision/m", "1.0", 1)),
+            check(signed_record(&key, "vision/m", "1.0", 2)),
+            check(signed_record(&key, "vision/m", "2.0", 3)),
+        ])
+        .unwrap();
+    assert!(outcomes[0].as_ref().unwrap()[0].new_version);
+    let refused = outcomes[1].as_ref().unwrap_err();
+    assert_eq!(refused.code(), "conflict", "{refused}");
+    assert!(outcomes[2].as_ref().unwrap()[0].new_version);
+    assert_eq!(stored_digest(&lab, "1.0"), Some(vec![1; 32]));
+    assert_eq!(stored_digest(&lab, "2.0"), Some(vec![3; 32]));
+    // The refused one left nothing: not its record, not an audit entry.
+    assert!(
+        lab.registry
+            .lineage_by_digest(Some(&publisher), &RootDigest([2; 32]))
+            .unwrap()
+            .is_none()
+    );
+    let entries = lab.audit();
+    assert_eq!(entries.len(), before + 2);
+    assert_gapless(&entries);
+}
+
+#[test]
+fn concurrent_publications_are_grouped_and_each_answered_once() {
+    let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let (lab, publisher) = publishing_lab(&key);
+    let before = lab.audit().len();
+    let group = GroupCommit::default();
+    let url = lab.database.url();
+    // 16 writers, 10 requests each; versions 0..40 are each asked for by four writers, two
+    // with its model A and two with its model B: the first stored wins, the other model is refused.
+    let answers: Vec<(u32, u8, StoreOutcome)> = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..16u32)
+            .map(|writer| {
+                let (url, group, key, publisher) = (&url, &group, &key, &publisher);
+                scope.spawn(move || {
+                    let registry = Registry::connect(url).unwrap();
+                    (0..10u32)
+                        .map(|n| {
+                            let version = (writer * 10 + n) % 40;
+                            // Each version's two models, A and B (a digest is one version's).
+                            let model = u8::try_from(version).unwrap() * 2
+                                + if (writer / 4) % 2 == 0 { 1 } else { 2 };
+                            let publication =
+                                signed_record(key, "vision/m", &format!("1.{version}"), model);
+                            let checked = registry
+                                .check_publications(Some(publisher), vec![publication])
+                                .unwrap();
+                            (version, model, group.store(&registry, checked))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    assert_eq!(answers.len(), 160);
+    for version in 0..40u32 {
+        let stored = stored_digest(&lab, &format!("1.{version}")).unwrap_or_else(|| {
+            panic!(
+                "1.{version} not stored: {:?}",
+                answers.iter().find(|a| a.2.is_err())
+            )
+        });
+        let winner = stored[0];
+        let asked: Vec<_> = answers.iter().filter(|a| a.0 == version).collect();
+        assert_eq!(asked.len(), 4);
+        // Exactly one request made the version; the same model again changes nothing; the
+        // other model is refused.
+        let made = asked
+            .iter()
+            .filter(|a| matches!(&a.2, Ok(p) if p[0].new_version))
+            .count();
+        assert_eq!(made, 1, "version {version}");
+        for (_, model, outcome) in asked {
+            match outcome {
+                Ok(published) => {
+                    assert_eq!(*model, winner);
+                    assert_eq!(published[0].digest, RootDigest([winner; 32]).to_string());
+                }
+                Err(error) => {
+                    assert_ne!(*model, winner);
+                    assert_eq!(error.code(), "conflict", "{error}");
+                }
+            }
+        }
+    }
+    // An audit entry for each request that stored something, and only for those.
+    let wrote = answers
+        .iter()
+        .filter(|a| matches!(&a.2, Ok(p) if p[0].new_version || p[0].added > 0))
+        .count();
+    let entries = lab.audit();
+    assert_eq!(entries.len(), before + wrote);
+    assert_gapless(&entries);
 }

@@ -31,6 +31,7 @@ pub use slsa::{
 };
 pub use sqlite::{SCHEMA_VERSION, SqliteStore};
 pub use store::{Edge, Entry, InsertOutcome, Node, Store, Subgraph};
+pub use stored::checked_record;
 pub use versions::sort_versions;
 
 /// The longest line `lineage import` reads: a record's Statement and its bundle (base64 twice)

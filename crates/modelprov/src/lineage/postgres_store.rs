@@ -11,7 +11,7 @@ use postgres::Client;
 
 use super::store::{Entry, InsertOutcome, Store, Subgraph};
 use super::stored::{
-    ReachRow, Row, StoredUnderDigest, against_stored, assemble_reach, cycle, id_taken,
+    ReachRow, Row, StoredUnderDigest, against_stored, assemble_reach, cycle, digest_of, id_taken,
     signature_applies,
 };
 use crate::digest::RootDigest;
@@ -195,10 +195,15 @@ impl PostgresStore {
         } else {
             ("parent", "child")
         };
+        // The walk collects the edges it follows, so each is read from the table once; the
+        // nodes are the start and every edge's far end.
         let sql = format!(
-            "WITH RECURSIVE reach(d) AS (SELECT $1::bytea UNION SELECT e.{to} FROM lineage_edges e JOIN reach r ON e.{from} = r.d) \
-             SELECT r.d, rec.name, rec.version, rec.statement, e.{to}, e.relation FROM reach r \
-             LEFT JOIN lineage_records rec ON rec.digest = r.d LEFT JOIN lineage_edges e ON e.{from} = r.d"
+            "WITH RECURSIVE walk(node, other, relation) AS ( \
+                SELECT {from}, {to}, relation FROM lineage_edges WHERE {from} = $1 \
+                UNION SELECT e.{from}, e.{to}, e.relation FROM lineage_edges e JOIN walk w ON e.{from} = w.other), \
+             nodes(d) AS (SELECT $1::bytea UNION SELECT other FROM walk) \
+             SELECT n.d, rec.name, rec.version, rec.statement, w.other, w.relation FROM nodes n \
+             LEFT JOIN lineage_records rec ON rec.digest = n.d LEFT JOIN walk w ON w.node = n.d"
         );
         let db = self.db();
         let rows = self
@@ -240,23 +245,26 @@ pub fn insert_within(
     for entry in entries {
         let record = &entry.record;
         let key = record.digest.0.as_slice();
-        let existing = transaction
-            .query_opt(
-                "SELECT name, version, statement, bundle FROM lineage_records WHERE digest = $1",
-                &[&key],
+        // What is stored under this digest, what holds its name@version, and whether anything
+        // descends from it: one round trip, since the write lock is held across it.
+        let row = transaction
+            .query_one(
+                "SELECT r.name, r.version, r.statement, r.bundle, o.digest, \
+                 EXISTS (SELECT 1 FROM lineage_edges WHERE parent = $1) \
+                 FROM (SELECT 1) AS one \
+                 LEFT JOIN lineage_records r ON r.digest = $1 \
+                 LEFT JOIN lineage_records o ON o.name = $2 AND o.version = $3 AND o.digest <> $1",
+                &[&key, &record.name, &record.version],
             )
-            .map_err(db)?
-            .map(|row| -> std::result::Result<_, postgres::Error> {
-                Ok(StoredUnderDigest {
-                    name: row.try_get(0)?,
-                    version: row.try_get(1)?,
-                    statement: row.try_get(2)?,
-                    bundle: row.try_get(3)?,
-                })
-            })
-            .transpose()
             .map_err(db)?;
-        if let Some(stored) = existing {
+        let stored_name: Option<String> = row.try_get(0).map_err(db)?;
+        if let Some(name) = stored_name {
+            let stored = StoredUnderDigest {
+                name,
+                version: row.try_get(1).map_err(db)?,
+                statement: row.try_get(2).map_err(db)?,
+                bundle: row.try_get(3).map_err(db)?,
+            };
             if let Some(bundle) = against_stored(location, entry, &stored, &mut outcome)? {
                 transaction
                     .execute(
@@ -267,36 +275,32 @@ pub fn insert_within(
             }
             continue;
         }
-        let other = transaction
-            .query_opt(
-                "SELECT digest FROM lineage_records WHERE name = $1 AND version = $2",
-                &[&record.name, &record.version],
-            )
-            .map_err(db)?;
+        let other: Option<Vec<u8>> = row.try_get(4).map_err(db)?;
         if let Some(other) = other {
-            let other: Vec<u8> = other.try_get(0).map_err(db)?;
             return Err(id_taken(location, record, &other));
         }
         // A cycle needs an edge into this digest already: only then walk the parents' ancestry.
-        let has_children: bool = transaction
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM lineage_edges WHERE parent = $1)",
-                &[&key],
-            )
-            .and_then(|row| row.try_get(0))
-            .map_err(db)?;
-        if has_children {
-            for parent in &record.parents {
-                let closes_cycle: bool = transaction
-                    .query_one(
-                        "WITH RECURSIVE reach(d) AS (SELECT $1::bytea UNION SELECT e.parent FROM lineage_edges e JOIN reach r ON e.child = r.d) SELECT EXISTS (SELECT 1 FROM reach WHERE d = $2)",
-                        &[&parent.digest.0.as_slice(), &key],
-                    )
-                    .and_then(|row| row.try_get(0))
-                    .map_err(db)?;
-                if closes_cycle {
-                    return Err(cycle(location, record, &parent.digest));
-                }
+        let has_children: bool = row.try_get(5).map_err(db)?;
+        if has_children && !record.parents.is_empty() {
+            // A parent among this digest's descendants would close a cycle. Walk down from it
+            // rather than up from the parents: what descends from a record not yet stored was
+            // published out of order and is usually a handful, its ancestry can be the whole
+            // chain.
+            let parents: Vec<&[u8]> = record
+                .parents
+                .iter()
+                .map(|p| p.digest.0.as_slice())
+                .collect();
+            let closing: Option<Vec<u8>> = transaction
+                .query_opt(
+                    "WITH RECURSIVE below(d) AS (SELECT $1::bytea UNION SELECT e.child FROM lineage_edges e JOIN below b ON e.parent = b.d) \
+                     SELECT d FROM below WHERE d = ANY($2) LIMIT 1",
+                    &[&key, &parents],
+                )
+                .and_then(|row| row.map(|row| row.try_get(0)).transpose())
+                .map_err(db)?;
+            if let Some(parent) = closing {
+                return Err(cycle(location, record, &digest_of(&parent)));
             }
         }
         transaction

@@ -41,8 +41,14 @@ impl Row {
     }
 }
 
-/// The record a stored Statement states, which must be about the row's digest and name@version.
-pub(crate) fn checked_record(
+/// The record a stored Statement states, which must be about the row's digest and name@version:
+/// how every reader of a stored row (a [`Store`](super::Store) backend, or a component reading
+/// the lineage tables in its own query) turns it into a record.
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming `registry` when the Statement does not parse or states
+/// another digest or name@version (the row is damaged).
+pub fn checked_record(
     registry: &Path,
     digest: &[u8],
     name: &str,

@@ -17,7 +17,7 @@ fn postgres_store_keeps_the_contract() {
     contract(&mut PostgresStore::connect(&database.url()).unwrap());
     // And it is all still there after reconnecting (which migrates nothing twice).
     let again = PostgresStore::connect(&database.url()).unwrap();
-    assert_eq!(again.all().unwrap().len(), 7);
+    assert_eq!(again.all().unwrap().len(), 10);
     assert!(again.location().to_string_lossy().ends_with(&database.name));
 }
 

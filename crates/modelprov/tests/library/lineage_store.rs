@@ -133,6 +133,22 @@ pub(crate) fn contract(store: &mut dyn Store) {
         .to_string();
     assert!(error.contains("would be its own ancestor"), "{error}");
     store.insert(&[entry("parent", "1", 61, &[])]).unwrap();
+    // Three generations published newest first: the oldest may not descend from the newest.
+    store
+        .insert(&[
+            entry("g3", "1", 72, &[(71, Finetune)]),
+            entry("g2", "1", 71, &[(70, Finetune)]),
+        ])
+        .unwrap();
+    let error = store
+        .insert(&[entry("g1", "1", 70, &[(99, Finetune), (72, Distilled)])])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("would be its own ancestor"), "{error}");
+    store
+        .insert(&[entry("g1", "1", 70, &[(99, Finetune)])])
+        .unwrap();
+    assert_eq!(store.ancestors(&digest(72)).unwrap().nodes.len(), 4);
 
     // A record stored unsigned takes a signature later, by re-insertion or `add_signature`; a
     // stored signature is never replaced, and the Statement (the record) never changes.
@@ -213,7 +229,7 @@ fn sqlite_store_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     contract(&mut store(dir.path()));
     // And it is all still there after reopening.
-    assert_eq!(store(dir.path()).all().unwrap().len(), 7);
+    assert_eq!(store(dir.path()).all().unwrap().len(), 10);
 }
 
 #[test]
