@@ -250,6 +250,21 @@ fn is_keyless(material: &VerificationMaterial) -> bool {
     material.certificate.is_some() && !material.tlog_entries.is_empty()
 }
 
+fn names_no_signer(material: &VerificationMaterial) -> bool {
+    material.public_key.is_none()
+        && material.certificate.is_none()
+        && material.x509_certificate_chain.is_none()
+}
+
+/// A bundle without a key or a certificate cannot be checked at all: an input error, where one
+/// signed in another way than the verifier expects is a verdict (not signed by this signer).
+fn no_signer(path: &Path) -> Error {
+    Error::invalid(
+        path,
+        "the bundle names no signer: it has neither a public key nor a certificate",
+    )
+}
+
 /// The checks of a key signature before its signature: the bundle must name a key, and that
 /// key's hint; log entries are checked against `root` (the production root when `None`).
 fn key_signer(
@@ -262,7 +277,10 @@ fn key_signer(
 ) -> Result<Evidence> {
     let material = &bundle.verification_material;
     let Some(identifier) = &material.public_key else {
-        return Err(Error::invalid(
+        if names_no_signer(material) {
+            return Err(no_signer(path));
+        }
+        return Err(Error::not_authentic(
             path,
             if is_keyless(material) {
                 "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry), not a key signature: verify it with the signer's identity and issuer"
@@ -357,7 +375,7 @@ fn verify_keyless(
     path: &Path,
 ) -> Result<VerifiedEnvelope> {
     if bundle.verification_material.public_key.is_some() {
-        return Err(Error::invalid(
+        return Err(Error::not_authentic(
             path,
             "this signature was made with a key, not keyless: verify it with the signer's public key",
         ));
@@ -402,7 +420,7 @@ fn certificate_signer(
 ) -> Result<(PublicKey, Evidence)> {
     let material = &bundle.verification_material;
     if is_keyless(material) {
-        return Err(Error::invalid(
+        return Err(Error::not_authentic(
             path,
             "this is a keyless Sigstore signature (Fulcio certificate, Rekor entry): verify it with the signer's identity and issuer, not certificate roots",
         ));
@@ -414,8 +432,9 @@ fn certificate_signer(
             .map(|c| decode(&c.raw_bytes))
             .collect::<std::result::Result<_, _>>(),
         (None, Some(single)) => decode(&single.raw_bytes).map(|der| vec![der]),
+        (None, None) if names_no_signer(material) => return Err(no_signer(path)),
         (None, None) => {
-            return Err(Error::invalid(
+            return Err(Error::not_authentic(
                 path,
                 "this signature carries a public key, not a certificate: verify it with the signer's public key",
             ));
