@@ -32,6 +32,8 @@ mod lineage_cli;
 #[cfg(feature = "postgres")]
 mod registry_access;
 #[cfg(feature = "postgres")]
+mod registry_cluster;
+#[cfg(feature = "postgres")]
 mod registry_faults;
 #[cfg(feature = "postgres")]
 mod registry_publish;

@@ -4,11 +4,13 @@
 //! again, without a restart, when it is back.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::registry_cluster::PrivateCluster;
 use super::registry_publish::{keys_and_policy, modelprov, sign, write_model};
 use super::registry_support::{Server, TestDatabase, call, token_file};
 
@@ -205,6 +207,108 @@ fn while_the_database_is_away_requests_fail_fast_and_then_it_serves_again() {
     assert_eq!(
         versions,
         ["after", "before"].map(String::from).into_iter().collect()
+    );
+    assert!(server.stop().success());
+}
+
+#[test]
+fn postgresql_crashing_and_restarting_under_load_costs_no_acknowledged_write() {
+    // A server of the test's own, so that it can be crashed without disturbing other tests.
+    let cluster = PrivateCluster::start();
+    let database = TestDatabase::create_at(cluster.admin_url());
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut server = Server::start_with(&database, &token_file(dir), &["--connections", "4"]);
+    let (token, bundle) = prepared(dir, &server);
+
+    // Eight writers publish new versions until told to stop; each answer is kept with how long
+    // it took.
+    let stop = Arc::new(AtomicBool::new(false));
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let url = server.url("/v1/publish");
+            let (token, bundle) = (token.clone(), bundle.clone());
+            let (stop, answers) = (Arc::clone(&stop), Arc::clone(&answers));
+            std::thread::spawn(move || {
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let version = format!("{writer}.{n}");
+                    let started = Instant::now();
+                    let answer = try_call(&url, &token, &publication(&version, &bundle));
+                    let status = answer.map(|(status, _)| status);
+                    answers
+                        .lock()
+                        .unwrap()
+                        .push((version, status, started.elapsed()));
+                }
+            })
+        })
+        .collect();
+    let count = |wanted: Option<u16>| {
+        answers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, status, _)| *status == wanted)
+            .count()
+    };
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() {
+            assert!(started.elapsed() < Duration::from_secs(60), "never {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+
+    wait_for("50 writes", &|| count(Some(201)) >= 50);
+    cluster.crash();
+    // Down: writes are answered 503, and readiness says so.
+    let before_outage = count(Some(503));
+    wait_for("refused during the outage", &|| {
+        count(Some(503)) >= before_outage + 16
+    });
+    assert_eq!(call("GET", &server.url("/v1/ready"), None, None).0, 503);
+    cluster.start_again();
+    // Back: the same server process writes again, without a restart.
+    let before_recovery = count(Some(201));
+    wait_for("written after the restart", &|| {
+        count(Some(201)) >= before_recovery + 50
+    });
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited"
+    );
+
+    let answers = answers.lock().unwrap().clone();
+    for (version, status, took) in &answers {
+        assert!(
+            matches!(status, Some(201 | 503)),
+            "{version}: answered {status:?}"
+        );
+        assert!(*took < Duration::from_secs(15), "{version}: took {took:?}");
+    }
+    // Every acknowledged write survived the crash, each with its audit entry, and the log has
+    // no gap.
+    let acknowledged: BTreeSet<String> = answers
+        .iter()
+        .filter(|(_, status, _)| *status == Some(201))
+        .map(|(version, _, _)| version.clone())
+        .collect();
+    let stored = listed(&server, &token);
+    let lost: Vec<_> = acknowledged.difference(&stored).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    let audited = database.count("SELECT count(*) FROM registry_audit WHERE action = 'publish'");
+    assert_eq!(audited, i64::try_from(stored.len()).unwrap());
+    assert_eq!(
+        database.count("SELECT max(seq) - count(*) FROM registry_audit"),
+        0
     );
     assert!(server.stop().success());
 }

@@ -426,3 +426,110 @@ fn a_team_publishes_signed_models_and_every_client_command_reads_them_back() {
     }
     assert!(server.stop().success());
 }
+
+#[test]
+fn signatures_model_signing_wrote_are_published_under_a_policy_trusting_their_signer() {
+    // The reference implementation's own bundles (model_signing 1.1.1, ../shared/vectors/oms):
+    // one signed with a key, one with a certificate chaining to the test PKI's root.
+    let vectors = super::common::vectors();
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let server = Server::start(&database, &token_file(dir));
+    let registry = ["--registry", server.base.as_str()];
+    let admin = ["--token-file", "admin.token"];
+    for (namespace, signer, file) in [
+        ("keys", "--key", "keys/p256_public.pem"),
+        ("pki", "--certificate-root", "pki/root_cert.pem"),
+    ] {
+        let policy = format!("{namespace}.toml");
+        modelprov(dir)
+            .args(["policy", "new", signer])
+            .arg(vectors.join(file))
+            .args(["-o", &policy])
+            .assert()
+            .success();
+        modelprov(dir)
+            .args(["namespace", "create", namespace, "--policy", &policy])
+            .args(registry)
+            .args(admin)
+            .assert()
+            .success();
+    }
+    let publish = |id: &str, signature: &str| {
+        modelprov(dir)
+            .args(["publish", id, "--json", "--signature"])
+            .arg(vectors.join("sigs").join(signature))
+            .args(registry)
+            .args(admin)
+            .output()
+            .unwrap()
+    };
+    // The root digest model_signing computed for vectors/oms/model.
+    let digest = "sha256:8892da4eac46260d5938336518ba9825282fe615289912758c5cca9e226de196";
+    for (id, signature) in [
+        ("keys/m@1", "p256_files.sig"),
+        ("pki/m@1", "cert_chain_files.sig"),
+    ] {
+        let output = publish(id, signature);
+        assert!(output.status.success(), "{id}: {}", stderr(&output));
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(answer["digest"], digest, "{id}");
+    }
+    // Each namespace refuses the other's signer, naming why; nothing is stored.
+    for (id, signature) in [
+        ("keys/m@2", "cert_chain_files.sig"),
+        ("pki/m@2", "p256_files.sig"),
+    ] {
+        let output = publish(id, signature);
+        assert_eq!(output.status.code(), Some(2), "{id}");
+        assert!(
+            stderr(&output).contains("not_trusted"),
+            "{id}: {}",
+            stderr(&output)
+        );
+    }
+    let admin_token = std::fs::read_to_string(token_file(dir)).unwrap();
+    let (status, known) = call(
+        "GET",
+        &server.url(&format!("/v1/digests/{digest}")),
+        Some(admin_token.trim()),
+        None,
+    );
+    assert_eq!(status, 200, "{known}");
+    let names: Vec<_> = known["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            format!(
+                "{}@{}",
+                v["name"].as_str().unwrap(),
+                v["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(names, ["keys/m@1", "pki/m@1"]);
+    // Who signed, as the server's verifier established it.
+    let signers: Vec<_> = known["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].clone(), s["signer"].clone(), s["trusted"].clone()))
+        .collect();
+    assert_eq!(
+        signers,
+        [
+            (
+                json!("signature"),
+                json!("key 2107c432d05132433035793384d36a72b8906d803e6c75fe576fedb7a55660f8"),
+                json!(true)
+            ),
+            (
+                json!("signature"),
+                json!("certificate O=Example,CN=OMS Test Signer"),
+                json!(true)
+            ),
+        ]
+    );
+}

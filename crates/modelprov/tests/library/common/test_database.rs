@@ -14,9 +14,16 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates a database with a name no other test uses.
     pub fn create() -> TestDatabase {
+        TestDatabase::create_at(
+            std::env::var("MODELPROV_TEST_POSTGRES")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        )
+    }
+
+    /// Creates a database with a name no other test uses on the server `admin` (a URL with the
+    /// right to create databases) names.
+    pub fn create_at(admin: String) -> TestDatabase {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let admin = std::env::var("MODELPROV_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!(
             "modelprov_test_{}_{}",
             std::process::id(),
