@@ -45,9 +45,38 @@ pub struct LineageRecord {
     /// Validation or evaluation results: metric name to number.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<String, f64>,
-    /// SHA-256 of the model card file, when one describes the model.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// SHA-256 of the model card file, when one describes the model (`sha256:` and lowercase
+    /// hex once read, as the Statement holds it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "canonical_card_digest"
+    )]
     pub card_digest: Option<String>,
+}
+
+/// A card digest as the record's Statement writes it, `sha256:` and lowercase hex, so that a
+/// record read from a file is the record its Statement reads back (`SHA256:AB..` or bare hex
+/// would otherwise be signed as `sha256:ab..`). Anything else is kept for `check` to name.
+fn canonical_card_digest<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    let card: Option<String> = Option::deserialize(deserializer)?;
+    Ok(card.map(|card| canonical_sha256(&card)))
+}
+
+/// `sha256:` and 64 lowercase hex digits for a SHA-256 digest written with or without the
+/// prefix, in either case; anything else unchanged.
+pub(crate) fn canonical_sha256(digest: &str) -> String {
+    let hex = digest
+        .strip_prefix("sha256:")
+        .or_else(|| digest.strip_prefix("SHA256:"))
+        .unwrap_or(digest);
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        format!("sha256:{}", hex.to_ascii_lowercase())
+    } else {
+        digest.to_string()
+    }
 }
 
 /// A model this one was derived from.

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize as _;
 use serde_json::{Map, Value, json};
 
-use super::record::{Dataset, LineageRecord, Parent, Procedure, Relation};
+use super::record::{Dataset, LineageRecord, Parent, Procedure, Relation, canonical_sha256};
 use crate::attest::STATEMENT_TYPE;
 use crate::digest::RootDigest;
 use crate::error::Problem;
@@ -207,10 +207,7 @@ pub fn parse_lineage_statement(payload: &[u8]) -> Result<LineageRecord, Problem>
                     serde_json::from_slice(&content).map_err(|e| Problem::because("metrics", e))?;
             }
             Some("model-card") => {
-                card_digest = Some(format!(
-                    "sha256:{}",
-                    text(byproduct, &["digest", "sha256"])?
-                ));
+                card_digest = Some(canonical_sha256(&text(byproduct, &["digest", "sha256"])?));
             }
             _ => {}
         }
@@ -316,6 +313,35 @@ mod tests {
             parse_lineage_statement(&lineage_statement(&minimal)).unwrap(),
             minimal
         );
+    }
+
+    #[test]
+    fn a_card_digest_read_in_any_case_or_without_its_prefix_survives_its_statement() {
+        // Found by the lineage fuzz target: a record file's `SHA256:`/uppercase card digest
+        // was kept as written while its Statement holds lowercase hex.
+        for written in [
+            format!("sha256:{}", "0A".repeat(32)),
+            format!("SHA256:{}", "0a".repeat(32)),
+            "0A".repeat(32),
+        ] {
+            let mut value = serde_json::to_value(sample()).unwrap();
+            value["card_digest"] = json!(written);
+            let record: LineageRecord = serde_json::from_value(value).unwrap();
+            assert_eq!(
+                record.card_digest.as_deref(),
+                Some(format!("sha256:{}", "0a".repeat(32)).as_str())
+            );
+            assert_eq!(
+                parse_lineage_statement(&lineage_statement(&record)).unwrap(),
+                record,
+                "{written}"
+            );
+        }
+        // What is not a digest is kept, for the record's check to name.
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["card_digest"] = json!("sha256:zz");
+        let record: LineageRecord = serde_json::from_value(value).unwrap();
+        assert!(record.check().unwrap_err().contains("sha256:zz"));
     }
 
     #[test]
