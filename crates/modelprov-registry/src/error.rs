@@ -98,7 +98,7 @@ impl RegistryError {
 impl From<postgres::Error> for RegistryError {
     fn from(source: postgres::Error) -> Self {
         RegistryError::Unavailable {
-            source: Box::new(source),
+            source: Box::new(modelprov::postgres_schema::PostgresError(source)),
         }
     }
 }

@@ -49,5 +49,7 @@ pub use publish::{
 };
 pub use registry::{Namespace, Registry, TokenInfo};
 pub use schema::REGISTRY_SCHEMA_VERSION;
-pub use serve::{DEFAULT_HEADER_TIMEOUT, REQUEST_BUDGET, ServeOptions, TlsFiles, serve};
+pub use serve::{
+    DEFAULT_HEADER_TIMEOUT, REQUEST_BUDGET, ServeOptions, TlsFiles, prepare_database, serve,
+};
 pub use token::{Role, TokenSecret};

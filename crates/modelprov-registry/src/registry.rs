@@ -15,7 +15,7 @@ use crate::access::{Action, Identity, authorize};
 use crate::audit::{AuditEntry, canonical_bytes, now};
 use crate::error::RegistryError;
 use crate::names::check_namespace;
-use crate::schema::{MIGRATIONS, WRITE_LOCK};
+use crate::schema::{MIGRATIONS, WRITE_LOCK, quoted_identifier, server_grants};
 use crate::token::{Role, TokenSecret};
 
 /// The longest trust policy a namespace keeps.
@@ -82,6 +82,38 @@ impl Registry {
     /// each connection after the first; checking the schema versions is cheap).
     pub fn open(url: &str) -> Result<Registry, RegistryError> {
         Registry::connect(url)
+    }
+
+    /// Grants the database role `role` what `modelprov serve` needs to run on this database,
+    /// and nothing more ([`Registry::connect`] as the tables' owner first). A server running as
+    /// such a role cannot change or remove what was published even by dropping the triggers
+    /// that refuse it: it owns no table (docs/registry.md).
+    ///
+    /// # Errors
+    /// [`RegistryError::Invalid`] for a name no role can have or a role that does not exist;
+    /// the database's error when the grants fail.
+    pub fn grant_server_role(&self, role: &str) -> Result<(), RegistryError> {
+        let invalid_name =
+            || RegistryError::Invalid(format!("{role:?} is not a database role name"));
+        let quoted_role = quoted_identifier(role).ok_or_else(invalid_name)?;
+        let mut client = self.client();
+        let schema: Option<String> = client.query_one("SELECT current_schema()", &[])?.get(0);
+        let schema = schema.ok_or_else(|| {
+            RegistryError::Schema("the connection has no current schema (search_path)".into())
+        })?;
+        let schema = quoted_identifier(&schema)
+            .ok_or_else(|| RegistryError::Schema(format!("{schema:?} is not a schema name")))?;
+        let mut transaction = client.transaction()?;
+        match transaction.batch_execute(&server_grants(&schema, &quoted_role)) {
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_OBJECT) => {
+                return Err(RegistryError::Invalid(format!(
+                    "there is no database role {role:?}: create it first (CREATE ROLE ... LOGIN)"
+                )));
+            }
+            other => other?,
+        }
+        transaction.commit()?;
+        Ok(())
     }
 
     /// Whether the connection has failed for good (the server went away): a pool drops it.

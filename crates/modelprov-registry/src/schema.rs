@@ -142,3 +142,29 @@ pub const REGISTRY_SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
 /// Advisory lock key of registry writes (`MPRV`, 3): one writer at a time, so the audit log's
 /// sequence is assigned without gaps or races.
 pub(crate) const WRITE_LOCK: i64 = 0x4d50_5256_0000_0003;
+
+/// What the server's own database role needs, and nothing more: to read every table and add
+/// rows, to revoke a token (its `revoked_at`, once, as a trigger checks) and to read the schema
+/// version. It owns nothing, so it cannot drop or disable the triggers, and it has no UPDATE,
+/// DELETE or TRUNCATE on what is published: those are refused by the permissions before any
+/// trigger runs. `schema` and `role` are quoted identifiers. (The lineage tables are the
+/// library's; the registry writes records and manifests there in its own transactions.)
+pub(crate) fn server_grants(schema: &str, role: &str) -> String {
+    format!(
+        "GRANT USAGE ON SCHEMA {schema} TO {role};
+GRANT SELECT ON {schema}.modelprov_schema TO {role};
+GRANT SELECT, INSERT ON {schema}.registry_namespaces, {schema}.registry_audit,
+    {schema}.registry_versions, {schema}.registry_yanks, {schema}.registry_statements,
+    {schema}.lineage_records, {schema}.lineage_edges, {schema}.lineage_manifests TO {role};
+GRANT SELECT, INSERT, UPDATE (revoked_at) ON {schema}.registry_tokens TO {role};"
+    )
+}
+
+/// `name` as a PostgreSQL identifier in double quotes (embedded quotes doubled), or `None` for a
+/// name PostgreSQL cannot have (empty, longer than 63 bytes, or holding NUL).
+pub(crate) fn quoted_identifier(name: &str) -> Option<String> {
+    if name.is_empty() || name.len() > 63 || name.contains('\0') {
+        return None;
+    }
+    Some(format!("\"{}\"", name.replace('"', "\"\"")))
+}

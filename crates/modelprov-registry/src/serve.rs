@@ -67,30 +67,28 @@ pub fn serve(
     options: &ServeOptions,
     on_listening: impl FnOnce(SocketAddr, bool),
 ) -> Result<(), RegistryError> {
-    if !options.database.starts_with("postgres://")
-        && !options.database.starts_with("postgresql://")
-    {
-        return Err(RegistryError::Invalid(
-            "--database takes a postgres:// URL (the team registry keeps its tokens and audit log on PostgreSQL)".into(),
-        ));
-    }
+    check_database_url(&options.database)?;
     let tls = options.tls.as_ref().map(tls_acceptor).transpose()?;
     let registry = Registry::connect(&options.database)?;
+    // Bound before the admin token is made, so that a start on a busy address writes nothing.
+    let cannot_listen = |e: std::io::Error| {
+        RegistryError::Invalid(format!("cannot listen on {}: {e}", options.listen))
+    };
+    let listener = std::net::TcpListener::bind(options.listen).map_err(cannot_listen)?;
+    listener.set_nonblocking(true).map_err(cannot_listen)?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| RegistryError::Internal(format!("no local address: {e}")))?;
     let created = admin_token(&registry, &options.admin_token_file)?;
+    // The pool, made outside the runtime, closes its blocking connections off the runtime's
+    // threads when it goes (a bare `Registry` dropped on them would panic).
+    let pool = Pool::new(options.database.clone(), options.connections, registry);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| RegistryError::Internal(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .map_err(|e| {
-                RegistryError::Invalid(format!("cannot listen on {}: {e}", options.listen))
-            })?;
-        let address = listener
-            .local_addr()
-            .map_err(|e| RegistryError::Internal(format!("no local address: {e}")))?;
-        let pool = Pool::new(options.database.clone(), options.connections, registry);
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(cannot_listen)?;
         let app = crate::http::router(pool).layer(axum::middleware::from_fn(log_request));
         on_listening(address, created);
         accept(listener, app, tls, options.header_timeout).await;
@@ -204,6 +202,35 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
+}
+
+/// What `modelprov serve --migrate-only` does: brings the registry's tables at `database` to
+/// this build's schema (connected as their owner), and grants `server_role`, when given, what a
+/// server running as that role needs ([`Registry::grant_server_role`]). Returns the database's
+/// location, without credentials.
+///
+/// # Errors
+/// As [`Registry::connect`] and [`Registry::grant_server_role`].
+pub fn prepare_database(
+    database: &str,
+    server_role: Option<&str>,
+) -> Result<std::path::PathBuf, RegistryError> {
+    check_database_url(database)?;
+    let registry = Registry::connect(database)?;
+    if let Some(role) = server_role {
+        registry.grant_server_role(role)?;
+    }
+    Ok(registry.location().to_path_buf())
+}
+
+fn check_database_url(database: &str) -> Result<(), RegistryError> {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err(RegistryError::Invalid(
+            "--database takes a postgres:// URL (the team registry keeps its tokens and audit log on PostgreSQL)".into(),
+        ))
+    }
 }
 
 /// The admin token: read from `file` (which must hold a valid server admin token of this

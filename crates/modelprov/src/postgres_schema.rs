@@ -13,6 +13,27 @@ use postgres::{Client, Config, NoTls};
 
 use crate::error::{Error, Result};
 
+/// A PostgreSQL error that shows what the server said: `postgres::Error` alone displays "db
+/// error" and keeps the server's message (and an I/O error's cause) as its source.
+#[derive(Debug)]
+pub struct PostgresError(pub postgres::Error);
+
+impl std::fmt::Display for PostgresError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::error::Error as _;
+        match self.0.source() {
+            Some(cause) => write!(f, "{}: {cause}", self.0),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl std::error::Error for PostgresError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
 /// Advisory lock key of migrations (`MPRV`, 1).
 const MIGRATION_LOCK: i64 = 0x4d50_5256_0000_0001;
 
@@ -32,9 +53,13 @@ pub fn connect(url: &str) -> Result<(Client, PathBuf)> {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
     let location = location(&config);
-    let client = config
-        .connect(NoTls)
-        .map_err(|e| Error::database(&location, "cannot connect to the database", e))?;
+    let client = config.connect(NoTls).map_err(|e| {
+        Error::database(
+            &location,
+            "cannot connect to the database",
+            PostgresError(e),
+        )
+    })?;
     Ok((client, location))
 }
 
@@ -179,35 +204,55 @@ pub fn locked_transaction(
 }
 
 /// Brings `component`'s tables to version `migrations.len()`: entry N of `migrations` takes
-/// them from version N to N+1.
+/// them from version N to N+1. A database already there is only read, so a role that owns
+/// nothing and may only read and write rows (a server's, docs/registry.md) connects to it.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for a database whose version of the component is newer than this
-/// build's; [`Error::Database`] when a statement fails (nothing is changed then).
+/// build's; [`Error::Database`] when a statement fails (nothing is changed then), such as a
+/// migration by a role without the right to create tables.
 pub fn migrate(
     client: &mut Client,
     location: &Path,
     component: &str,
     migrations: &[&str],
 ) -> Result<()> {
-    let db = |e: postgres::Error| Error::database(location, "cannot prepare the schema", e);
+    let db = |e: postgres::Error| {
+        if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+            Error::invalid_because(
+                location,
+                "this role may not read the tables: their owner grants it access",
+                PostgresError(e),
+            )
+        } else {
+            Error::database(location, "cannot prepare the schema", PostgresError(e))
+        }
+    };
     let known = i32::try_from(migrations.len()).expect("a handful of migrations");
     let mut transaction = locked_transaction(client, MIGRATION_LOCK).map_err(db)?;
-    transaction
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",
-        )
+    // (Two queries: a missing table in the second would fail it at parse time.)
+    let versioned: bool = transaction
+        .query_one("SELECT to_regclass('modelprov_schema') IS NOT NULL", &[])
+        .map_err(db)?
+        .try_get(0)
         .map_err(db)?;
-    let version: i32 = transaction
-        .query_opt(
-            "SELECT version FROM modelprov_schema WHERE component = $1",
-            &[&component],
-        )
-        .map_err(db)?
-        .map(|row| row.try_get(0))
-        .transpose()
-        .map_err(db)?
-        .unwrap_or(0);
+    let version: i32 = if versioned {
+        transaction
+            .query_opt(
+                "SELECT version FROM modelprov_schema WHERE component = $1",
+                &[&component],
+            )
+            .map_err(db)?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(db)?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    if version == known {
+        return transaction.commit().map_err(db);
+    }
     if version > known {
         return Err(Error::invalid(
             location,
@@ -216,9 +261,28 @@ pub fn migrate(
             ),
         ));
     }
+    // The schema is behind: only a role that may create and alter tables can bring it up.
+    let change = |e: postgres::Error| {
+        if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+            Error::invalid_because(
+                location,
+                &format!(
+                    "the {component} schema is at version {version} and this build needs {known}, but this role may not change the tables: migrate them as their owner"
+                ),
+                PostgresError(e),
+            )
+        } else {
+            Error::database(location, "cannot prepare the schema", PostgresError(e))
+        }
+    };
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",
+        )
+        .map_err(change)?;
     let pending = usize::try_from(version).map_or(&[][..], |done| &migrations[done..]);
     for migration in pending {
-        transaction.batch_execute(migration).map_err(db)?;
+        transaction.batch_execute(migration).map_err(change)?;
     }
     transaction
         .execute(

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::Args;
 use modelprov::{Error, Result};
-use modelprov_registry::{ServeOptions, TlsFiles, serve};
+use modelprov_registry::{
+    REGISTRY_SCHEMA_VERSION, ServeOptions, TlsFiles, prepare_database, serve,
+};
 
 use crate::exit::Outcome;
 
@@ -24,7 +26,17 @@ pub struct ServeArgs {
     /// The server admin token's file: read when it exists; otherwise a new admin token is
     /// created and written there (mode 0600), never over an existing file.
     #[arg(long, value_name = "FILE")]
-    pub admin_token_file: PathBuf,
+    pub admin_token_file: Option<PathBuf>,
+
+    /// Migrate the registry's tables (connected as their owner) and exit, without serving: how
+    /// a server that runs as a role owning nothing gets its tables (docs/registry.md).
+    #[arg(long, conflicts_with_all = ["admin_token_file", "listen", "connections", "tls_certificate", "tls_key", "header_timeout"])]
+    pub migrate_only: bool,
+
+    /// With --migrate-only: grant this database role what `modelprov serve` needs, and
+    /// nothing more (it can add rows, never change or remove them, nor drop the triggers).
+    #[arg(long, value_name = "ROLE")]
+    pub grant_to: Option<String>,
 
     /// The most database connections in use at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
@@ -44,6 +56,21 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<Outcome> {
+    // (Checked here, not by clap: a flag's default counts as present to its `requires`.)
+    if args.migrate_only {
+        return migrate_only(&args.database, args.grant_to.as_deref());
+    }
+    if args.grant_to.is_some() {
+        return Err(Error::Usage(
+            "--grant-to goes with --migrate-only (the tables' owner grants; the server serves)"
+                .into(),
+        ));
+    }
+    let Some(admin_token_file) = args.admin_token_file else {
+        return Err(Error::Usage(
+            "--admin-token-file FILE is required to serve".into(),
+        ));
+    };
     if !(1..=1000).contains(&args.connections) {
         return Err(Error::Usage(format!(
             "--connections takes 1 to 1000, not {}",
@@ -64,7 +91,7 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
     let options = ServeOptions {
         database: args.database,
         listen: args.listen,
-        admin_token_file: args.admin_token_file,
+        admin_token_file,
         connections: args.connections,
         tls,
         header_timeout: Duration::from_secs(args.header_timeout),
@@ -79,5 +106,19 @@ pub fn run(args: ServeArgs) -> Result<Outcome> {
         outln!("listening on {scheme}://{address}");
     })
     .map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(Outcome::Ok)
+}
+
+fn migrate_only(database: &str, grant_to: Option<&str>) -> Result<Outcome> {
+    let location = prepare_database(database, grant_to).map_err(|e| Error::Usage(e.to_string()))?;
+    outln!(
+        "registry schema at version {REGISTRY_SCHEMA_VERSION} in {}",
+        location.display()
+    );
+    if let Some(role) = grant_to {
+        outln!(
+            "granted {role} what `modelprov serve` needs: reading, adding rows, revoking tokens"
+        );
+    }
     Ok(Outcome::Ok)
 }

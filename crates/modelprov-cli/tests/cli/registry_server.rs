@@ -7,7 +7,9 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use super::registry_support::{POLICY, Server, TestDatabase, agent, call, token_file};
+use super::registry_support::{
+    POLICY, Server, TestDatabase, agent, as_user, call, server_role_url, token_file,
+};
 
 #[test]
 fn a_team_starts_the_server_creates_a_namespace_and_a_token_and_restarts_it() {
@@ -15,7 +17,8 @@ fn a_team_starts_the_server_creates_a_namespace_and_a_token_and_restarts_it() {
     let database = TestDatabase::create();
     let dir = tempfile::tempdir().unwrap();
     let file = token_file(dir.path());
-    let server = Server::start(&database, &file);
+    // The quick start: the server connects as the tables' owner (and migrates them).
+    let server = Server::start_as_owner(&database, &file);
     let admin = std::fs::read_to_string(&file).unwrap();
     let admin = admin.trim();
     assert_eq!(
@@ -108,7 +111,8 @@ fn a_team_starts_the_server_creates_a_namespace_and_a_token_and_restarts_it() {
 
     // SIGTERM: a clean exit.
     assert!(server.stop().success());
-    // Started again, it reads the same admin token file and changes no byte of it.
+    // Started again, now as a role that owns nothing (the tables' owner granted it what the
+    // server needs), it reads the same admin token file and changes no byte of it.
     let before = std::fs::read(&file).unwrap();
     let server = Server::start(&database, &file);
     assert_eq!(std::fs::read(&file).unwrap(), before);
@@ -319,4 +323,128 @@ fn an_admin_token_file_that_is_not_this_registrys_is_refused_and_kept() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(!dir.path().join("never.token").exists());
+}
+
+#[test]
+fn a_server_role_that_owns_nothing_cannot_undo_what_was_published() {
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&database, &token_file(dir.path()));
+    let admin = std::fs::read_to_string(token_file(dir.path())).unwrap();
+    let new = json!({"name": "vision", "policy": POLICY});
+    let (status, body) = call(
+        "POST",
+        &server.url("/v1/namespaces"),
+        Some(admin.trim()),
+        Some(&new),
+    );
+    assert_eq!(status, 201, "{body}");
+    drop(server);
+
+    // Someone holding the server's credentials, at the database directly: neither the rows
+    // nor the triggers that guard them can be touched. Refused by the permissions ("permission
+    // denied", "must be owner"), not only by the triggers (whose message says "append-only").
+    let url = server_role_url(&database);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for sql in [
+        "UPDATE registry_audit SET action = 'forged'",
+        "DELETE FROM registry_audit",
+        "TRUNCATE registry_audit",
+        "DELETE FROM registry_namespaces",
+        "UPDATE registry_tokens SET role = 'admin'",
+        "ALTER TABLE registry_audit DISABLE TRIGGER ALL",
+        "DROP TRIGGER registry_audit_no_change ON registry_audit",
+        "DROP TABLE registry_statements",
+        "UPDATE lineage_records SET statement = ''",
+        "UPDATE modelprov_schema SET version = 0",
+    ] {
+        let error = client.batch_execute(sql).expect_err(sql);
+        let message = error
+            .as_db_error()
+            .map_or_else(|| error.to_string(), |e| e.message().to_string());
+        assert!(
+            message.contains("permission denied") || message.contains("must be owner"),
+            "{sql}: {message}"
+        );
+    }
+    assert_eq!(
+        database.count("SELECT count(*) FROM registry_audit"),
+        2,
+        "the admin token and the namespace"
+    );
+
+    // A role that was granted nothing cannot migrate a new database: the server says why.
+    let fresh = TestDatabase::create();
+    let role_url = as_user(&fresh.url(), &database.server_role());
+    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &role_url])
+        .arg("--admin-token-file")
+        .arg(dir.path().join("fresh.token"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("this role may not change the tables")
+            && stderr.contains("permission denied for schema"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("fresh.token").exists());
+
+    // A busy address: refused before anything is made (this panicked once: the connection was
+    // dropped on the runtime's threads).
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["serve", "--database", &fresh.url(), "--listen"])
+        .arg(busy.local_addr().unwrap().to_string())
+        .arg("--admin-token-file")
+        .arg(dir.path().join("busy.token"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    assert!(!dir.path().join("busy.token").exists());
+
+    // `fresh` is migrated now, but the role was granted nothing there: it says so.
+    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &role_url])
+        .arg("--admin-token-file")
+        .arg(dir.path().join("fresh.token"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("this role may not read the tables: their owner grants it access"),
+        "{stderr}"
+    );
+
+    // Refused: a role that does not exist, --grant-to without --migrate-only, and --migrate-only
+    // with an option only a server takes.
+    for (args, expected) in [
+        (
+            vec!["--migrate-only", "--grant-to", "no_such_role_here"],
+            "there is no database role",
+        ),
+        (
+            vec!["--grant-to", "x", "--admin-token-file", "t"],
+            "--grant-to goes with --migrate-only",
+        ),
+        (
+            vec!["--migrate-only", "--connections", "4"],
+            "cannot be used with",
+        ),
+    ] {
+        let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+            .arg("serve")
+            .args(&args)
+            .args(["--database", &fresh.url()])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
 }

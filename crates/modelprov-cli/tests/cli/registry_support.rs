@@ -26,11 +26,23 @@ impl Server {
         Server::start_with(database, token_file, &[])
     }
 
-    /// The server with more options (`--connections 4`, ...).
+    /// The server with more options (`--connections 4`, ...), deployed as docs/registry.md
+    /// says: the tables migrated by their owner, the server connected as a role that owns
+    /// nothing ([`server_role_url`]).
     pub fn start_with(database: &TestDatabase, token_file: &Path, options: &[&str]) -> Server {
+        Server::start_at(&server_role_url(database), token_file, options)
+    }
+
+    /// The server connected as the tables' owner (the test server's admin), as a quick start
+    /// runs it.
+    pub fn start_as_owner(database: &TestDatabase, token_file: &Path) -> Server {
+        Server::start_at(&database.url(), token_file, &[])
+    }
+
+    fn start_at(url: &str, token_file: &Path, options: &[&str]) -> Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
             .args(["serve", "--listen", "127.0.0.1:0", "--database"])
-            .arg(database.url())
+            .arg(url)
             .arg("--admin-token-file")
             .arg(token_file)
             .args(options)
@@ -80,6 +92,30 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The URL of `database` as its server's own role (`<database>_server`, dropped with the
+/// database): made when missing, then `modelprov serve --migrate-only --grant-to` run as the
+/// tables' owner.
+pub fn server_role_url(database: &TestDatabase) -> String {
+    let role = database.server_role();
+    database.server_sql(&format!(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$"
+    ));
+    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["serve", "--migrate-only", "--grant-to", &role, "--database"])
+        .arg(database.url())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    as_user(&database.url(), &role)
+}
+
+/// `url` with `user` in place of its user (and password).
+pub fn as_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
 }
 
 pub fn agent() -> ureq::Agent {

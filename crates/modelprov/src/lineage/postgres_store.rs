@@ -16,7 +16,9 @@ use super::stored::{
 };
 use crate::digest::RootDigest;
 use crate::error::{Error, Result};
-use crate::postgres_schema::{PreparedTransaction, StatementCache, locked_transaction};
+use crate::postgres_schema::{
+    PostgresError, PreparedTransaction, StatementCache, locked_transaction,
+};
 
 /// Schema migrations of the lineage tables; entry N brings them from version N to N+1.
 const MIGRATIONS: &[&str] = &[r"
@@ -164,7 +166,7 @@ impl PostgresStore {
     }
 
     fn db(&self) -> impl Fn(postgres::Error) -> Error + '_ {
-        |e| Error::database(&self.location, "registry database error", e)
+        |e| Error::database(&self.location, "registry database error", PostgresError(e))
     }
 
     fn entries(
@@ -237,7 +239,8 @@ pub fn insert_within(
     location: &Path,
     entries: &[Entry],
 ) -> Result<InsertOutcome> {
-    let db = |e: postgres::Error| Error::database(location, "registry database error", e);
+    let db =
+        |e: postgres::Error| Error::database(location, "registry database error", PostgresError(e));
     transaction
         .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
         .map_err(db)?;
@@ -331,7 +334,9 @@ impl Store for PostgresStore {
 
     fn insert(&mut self, entries: &[Entry]) -> Result<InsertOutcome> {
         let location = self.location.clone();
-        let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
+        let db = |e: postgres::Error| {
+            Error::database(&location, "registry database error", PostgresError(e))
+        };
         let mut client = self.client();
         let mut transaction = client.transaction().map_err(db)?;
         let outcome = insert_within(
@@ -350,7 +355,9 @@ impl Store for PostgresStore {
         bundle: &[u8],
     ) -> Result<bool> {
         let location = self.location.clone();
-        let db = |e: postgres::Error| Error::database(&location, "registry database error", e);
+        let db = |e: postgres::Error| {
+            Error::database(&location, "registry database error", PostgresError(e))
+        };
         let mut client = self.client();
         let mut transaction = locked_transaction(&mut client, WRITE_LOCK).map_err(db)?;
         let stored = transaction

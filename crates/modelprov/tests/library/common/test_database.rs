@@ -66,6 +66,13 @@ impl TestDatabase {
             .get(0)
     }
 
+    #[allow(dead_code)] // the registry server's tests
+    /// The name of the database role a registry server on this database runs as (made by the
+    /// registry's tests, dropped with the database).
+    pub fn server_role(&self) -> String {
+        format!("{}_server", self.name)
+    }
+
     #[allow(dead_code)] // the server's fault tests
     /// Runs `sql` on the server's admin database (to take this one offline and back).
     pub fn server_sql(&self, sql: &str) {
@@ -80,7 +87,7 @@ impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
             let _ = client.batch_execute(&format!(
-                "ALTER DATABASE {0} ALLOW_CONNECTIONS true; DROP DATABASE IF EXISTS {0} WITH (FORCE)",
+                "ALTER DATABASE {0} ALLOW_CONNECTIONS true; DROP DATABASE IF EXISTS {0} WITH (FORCE); DROP ROLE IF EXISTS {0}_server",
                 self.name
             ));
         }
