@@ -141,3 +141,17 @@ fn an_unreachable_server_is_a_database_error_that_never_shows_the_password() {
         "{text}"
     );
 }
+
+#[test]
+fn a_test_database_and_its_server_role_are_dropped_with_it() {
+    // (Every test database was once left behind: the drop failed, and was ignored.)
+    let database = TestDatabase::create();
+    let (name, role) = (database.name.clone(), database.server_role());
+    database.server_sql(&format!("CREATE ROLE {role} LOGIN"));
+    drop(database);
+    let other = TestDatabase::create();
+    let left = other.count(&format!(
+        "SELECT (SELECT count(*) FROM pg_database WHERE datname = '{name}') + (SELECT count(*) FROM pg_roles WHERE rolname = '{role}')"
+    ));
+    assert_eq!(left, 0);
+}

@@ -85,11 +85,23 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!(
-                "ALTER DATABASE {0} ALLOW_CONNECTIONS true; DROP DATABASE IF EXISTS {0} WITH (FORCE); DROP ROLE IF EXISTS {0}_server",
-                self.name
-            ));
+        let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) else {
+            eprintln!(
+                "cannot reach {} to drop test database {}",
+                self.admin, self.name
+            );
+            return;
+        };
+        // One statement per message: DROP DATABASE refuses to run in the implicit transaction
+        // of a multi-statement one (which, ignored, left every test database behind).
+        for sql in [
+            format!("ALTER DATABASE {} ALLOW_CONNECTIONS true", self.name),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            format!("DROP ROLE IF EXISTS {}_server", self.name),
+        ] {
+            if let Err(e) = client.batch_execute(&sql) {
+                eprintln!("{sql}: {e}");
+            }
         }
     }
 }
