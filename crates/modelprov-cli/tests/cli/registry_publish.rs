@@ -533,3 +533,71 @@ fn signatures_model_signing_wrote_are_published_under_a_policy_trusting_their_si
         ]
     );
 }
+
+#[test]
+fn a_real_keyless_bundle_is_verified_by_the_server_before_its_statement_is_read() {
+    // A keyless (Fulcio certificate, Rekor entry) DSSE bundle from the Sigstore conformance
+    // suite (../shared/sigstore-conformance): SLSA provenance of a build, signed by the suite's
+    // GitHub Actions identity on the production instance.
+    let case = super::common::vectors()
+        .join("../../sigstore-conformance/bundle-verify/happy-path-intoto-in-dsse-v3/bundle.sigstore.json");
+    let database = TestDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let server = Server::start(&database, &token_file(dir));
+    let registry = ["--registry", server.base.as_str()];
+    let admin = ["--token-file", "admin.token"];
+    let beacon = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+    for (namespace, identity) in [("ci", beacon), ("other", "someone@example.com")] {
+        let policy = format!("{namespace}.toml");
+        modelprov(dir)
+            .args(["policy", "new", "--identity", identity])
+            .args(["--issuer", "https://token.actions.githubusercontent.com"])
+            .args(["-o", &policy])
+            .assert()
+            .success();
+        modelprov(dir)
+            .args(["namespace", "create", namespace, "--policy", &policy])
+            .args(registry)
+            .args(admin)
+            .assert()
+            .success();
+    }
+    let publish = |id: &str| {
+        modelprov(dir)
+            .args(["publish", id, "--statement"])
+            .arg(&case)
+            .args(registry)
+            .args(admin)
+            .output()
+            .unwrap()
+    };
+    // Another identity's namespace: the signature is checked, and it is not theirs.
+    let output = publish("other/build@1");
+    assert_eq!(output.status.code(), Some(2));
+    let refused = stderr(&output);
+    assert!(
+        refused.contains("not_trusted")
+            && refused.contains("identity mismatch: expected someone@example.com")
+            && refused.contains(beacon),
+        "{refused}"
+    );
+    // The identity's own: the signature verifies; the statement, a build's provenance and not a
+    // modelprov lineage record, is then refused as invalid, saying what it lacks.
+    let output = publish("ci/build@1");
+    assert_eq!(output.status.code(), Some(2));
+    let refused = stderr(&output);
+    assert!(
+        refused.contains("(invalid, HTTP 422)")
+            && refused.contains("the build type is not a modelprov lineage record"),
+        "{refused}"
+    );
+    let admin_token = std::fs::read_to_string(token_file(dir)).unwrap();
+    let (status, body) = call(
+        "GET",
+        &server.url("/v1/models?name=ci/build"),
+        Some(admin_token.trim()),
+        None,
+    );
+    assert_eq!((status, body["versions"].clone()), (200, json!([])));
+}
