@@ -63,6 +63,23 @@ pub fn sign(dir: &Path, model: &Path, key: &str, signature: &str, scan: Option<&
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
 
+/// The namespace `namespace` on `server`, made with the admin token in `dir`, trusting the
+/// signer that `policy new` options `signer` name.
+fn namespace_trusting(dir: &Path, server: &Server, namespace: &str, signer: &[&str]) {
+    let policy = format!("{namespace}.toml");
+    modelprov(dir)
+        .args(["policy", "new"])
+        .args(signer)
+        .args(["-o", &policy])
+        .assert()
+        .success();
+    modelprov(dir)
+        .args(["namespace", "create", namespace, "--policy", &policy])
+        .args(["--registry", &server.base, "--token-file", "admin.token"])
+        .assert()
+        .success();
+}
+
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -442,19 +459,8 @@ fn signatures_model_signing_wrote_are_published_under_a_policy_trusting_their_si
         ("keys", "--key", "keys/p256_public.pem"),
         ("pki", "--certificate-root", "pki/root_cert.pem"),
     ] {
-        let policy = format!("{namespace}.toml");
-        modelprov(dir)
-            .args(["policy", "new", signer])
-            .arg(vectors.join(file))
-            .args(["-o", &policy])
-            .assert()
-            .success();
-        modelprov(dir)
-            .args(["namespace", "create", namespace, "--policy", &policy])
-            .args(registry)
-            .args(admin)
-            .assert()
-            .success();
+        let file = vectors.join(file);
+        namespace_trusting(dir, &server, namespace, &[signer, file.to_str().unwrap()]);
     }
     let publish = |id: &str, signature: &str| {
         modelprov(dir)
@@ -549,19 +555,13 @@ fn a_real_keyless_bundle_is_verified_by_the_server_before_its_statement_is_read(
     let admin = ["--token-file", "admin.token"];
     let beacon = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
     for (namespace, identity) in [("ci", beacon), ("other", "someone@example.com")] {
-        let policy = format!("{namespace}.toml");
-        modelprov(dir)
-            .args(["policy", "new", "--identity", identity])
-            .args(["--issuer", "https://token.actions.githubusercontent.com"])
-            .args(["-o", &policy])
-            .assert()
-            .success();
-        modelprov(dir)
-            .args(["namespace", "create", namespace, "--policy", &policy])
-            .args(registry)
-            .args(admin)
-            .assert()
-            .success();
+        let issuer = "https://token.actions.githubusercontent.com";
+        namespace_trusting(
+            dir,
+            &server,
+            namespace,
+            &["--identity", identity, "--issuer", issuer],
+        );
     }
     let publish = |id: &str| {
         modelprov(dir)

@@ -376,14 +376,10 @@ fn a_server_role_that_owns_nothing_cannot_undo_what_was_published() {
     // A role that was granted nothing cannot migrate a new database: the server says why.
     let fresh = TestDatabase::create();
     let role_url = as_user(&fresh.url(), &database.server_role());
-    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &role_url])
-        .arg("--admin-token-file")
-        .arg(dir.path().join("fresh.token"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let token = dir.path().join("fresh.token");
+    let token = token.to_str().unwrap();
+    let on_fresh = ["--listen", "127.0.0.1:0", "--admin-token-file", token];
+    let stderr = refused(dir.path(), &role_url, &on_fresh);
     assert!(
         stderr.contains("this role may not change the tables")
             && stderr.contains("permission denied for schema"),
@@ -394,27 +390,17 @@ fn a_server_role_that_owns_nothing_cannot_undo_what_was_published() {
     // A busy address: refused before anything is made (this panicked once: the connection was
     // dropped on the runtime's threads).
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
-        .args(["serve", "--database", &fresh.url(), "--listen"])
-        .arg(busy.local_addr().unwrap().to_string())
-        .arg("--admin-token-file")
-        .arg(dir.path().join("busy.token"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let busy = busy.local_addr().unwrap().to_string();
+    let stderr = refused(
+        dir.path(),
+        &fresh.url(),
+        &["--listen", &busy, "--admin-token-file", "busy.token"],
+    );
     assert!(stderr.contains("cannot listen on"), "{stderr}");
     assert!(!dir.path().join("busy.token").exists());
 
     // `fresh` is migrated now, but the role was granted nothing there: it says so.
-    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &role_url])
-        .arg("--admin-token-file")
-        .arg(dir.path().join("fresh.token"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = refused(dir.path(), &role_url, &on_fresh);
     assert!(
         stderr.contains("this role may not read the tables: their owner grants it access"),
         "{stderr}"
@@ -436,15 +422,20 @@ fn a_server_role_that_owns_nothing_cannot_undo_what_was_published() {
             "cannot be used with",
         ),
     ] {
-        let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
-            .arg("serve")
-            .args(&args)
-            .args(["--database", &fresh.url()])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = refused(dir.path(), &fresh.url(), &args);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+}
+
+/// `modelprov serve --database URL args...` in `dir`, which must exit 2; its stderr.
+fn refused(dir: &Path, url: &str, args: &[&str]) -> String {
+    let output = Command::new(assert_cmd::cargo::cargo_bin("modelprov"))
+        .args(["serve", "--database", url])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    stderr
 }
