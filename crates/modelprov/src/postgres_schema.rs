@@ -209,24 +209,27 @@ pub fn locked_transaction(
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for a database whose version of the component is newer than this
-/// build's; [`Error::Database`] when a statement fails (nothing is changed then), such as a
-/// migration by a role without the right to create tables.
+/// build's, or that this role may not read or (when it is behind) migrate; [`Error::Database`]
+/// when a statement fails otherwise. Nothing is changed then.
 pub fn migrate(
     client: &mut Client,
     location: &Path,
     component: &str,
     migrations: &[&str],
 ) -> Result<()> {
-    let db = |e: postgres::Error| {
+    // A refused privilege is the role's setup, not a failing database: said as what to do.
+    let failed = |e: postgres::Error, denied: &str| {
         if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
-            Error::invalid_because(
-                location,
-                "this role may not read the tables: their owner grants it access",
-                PostgresError(e),
-            )
+            Error::invalid_because(location, denied, PostgresError(e))
         } else {
             Error::database(location, "cannot prepare the schema", PostgresError(e))
         }
+    };
+    let db = |e| {
+        failed(
+            e,
+            "this role may not read the tables: their owner grants it access",
+        )
     };
     let known = i32::try_from(migrations.len()).expect("a handful of migrations");
     let mut transaction = locked_transaction(client, MIGRATION_LOCK).map_err(db)?;
@@ -262,19 +265,10 @@ pub fn migrate(
         ));
     }
     // The schema is behind: only a role that may create and alter tables can bring it up.
-    let change = |e: postgres::Error| {
-        if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
-            Error::invalid_because(
-                location,
-                &format!(
-                    "the {component} schema is at version {version} and this build needs {known}, but this role may not change the tables: migrate them as their owner"
-                ),
-                PostgresError(e),
-            )
-        } else {
-            Error::database(location, "cannot prepare the schema", PostgresError(e))
-        }
-    };
+    let behind = format!(
+        "the {component} schema is at version {version} and this build needs {known}, but this role may not change the tables: migrate them as their owner"
+    );
+    let change = |e| failed(e, &behind);
     transaction
         .batch_execute(
             "CREATE TABLE IF NOT EXISTS modelprov_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL CHECK (version >= 0))",
