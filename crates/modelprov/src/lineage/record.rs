@@ -68,15 +68,10 @@ fn canonical_card_digest<'de, D: serde::Deserializer<'de>>(
 /// `sha256:` and 64 lowercase hex digits for a SHA-256 digest written with or without the
 /// prefix, in either case; anything else unchanged.
 pub(crate) fn canonical_sha256(digest: &str) -> String {
-    let hex = digest
-        .strip_prefix("sha256:")
-        .or_else(|| digest.strip_prefix("SHA256:"))
-        .unwrap_or(digest);
-    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        format!("sha256:{}", hex.to_ascii_lowercase())
-    } else {
-        digest.to_string()
-    }
+    let digest_text = digest.strip_prefix("SHA256:").unwrap_or(digest);
+    digest_text
+        .parse::<RootDigest>()
+        .map_or_else(|_| digest.to_string(), |parsed| parsed.to_string())
 }
 
 /// A model this one was derived from.
@@ -252,11 +247,10 @@ impl LineageRecord {
             time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| format!("created '{created}' is not an RFC 3339 time: {e}"))?;
         }
-        if let Some(card) = &self.card_digest {
-            let hex = card.strip_prefix("sha256:").unwrap_or(card);
-            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(format!("card_digest '{card}' is not a SHA-256 digest"));
-            }
+        if let Some(card) = &self.card_digest
+            && card.parse::<RootDigest>().is_err()
+        {
+            return Err(format!("card_digest '{card}' is not a SHA-256 digest"));
         }
         if let Some((name, value)) = self.metrics.iter().find(|(_, v)| !v.is_finite()) {
             return Err(format!("metric '{name}' is {value}, not a finite number"));
